@@ -1,0 +1,49 @@
+"""The error tree of imagedrop.
+
+ImagedropError
+├── ManifestError          a sidecar manifest that breaks a rule (carries every problem)
+├── DiskError              a disk image that cannot be understood (one clear line)
+├── ConfigError            a deployment setting that is missing or malformed
+└── CloudError             an Alibaba Cloud API answered with an error code
+    ├── RetryableCloudError    throttling, 5xx, network: safe to retry (all calls are idempotent)
+    └── PermanentCloudError    4xx with a code the user has to act on
+"""
+
+from __future__ import annotations
+
+
+class ImagedropError(Exception):
+    """Root of every error imagedrop raises on purpose."""
+
+
+class ManifestError(ImagedropError):
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems) or "invalid manifest")
+
+
+class DiskError(ImagedropError):
+    """The bytes are not a disk image we understand; the message is one line for a person."""
+
+
+class ConfigError(ImagedropError):
+    pass
+
+
+class CloudError(ImagedropError):
+    def __init__(self, service: str, code: str, message: str, *, status: int | None = None,
+                 request_id: str | None = None):
+        self.service = service
+        self.code = code
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+        super().__init__(f"{service} {code}: {message}")
+
+
+class RetryableCloudError(CloudError):
+    pass
+
+
+class PermanentCloudError(CloudError):
+    pass
