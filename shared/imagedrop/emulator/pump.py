@@ -1,0 +1,168 @@
+"""Asynchronous deliveries: OSS trigger invocations and EventBridge pushes from MNS queues.
+
+The cloud delivers events to functions later, retries them when a function fails, and gives up
+after a few tries. The pump does the same on the emulated clock. Tests call `run_until_idle()`
+(deterministic, the clock jumps to the next due delivery when frozen); `local up` runs `start()`,
+a background thread.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from .core import Clock
+
+log = logging.getLogger("imagedrop.emulator.pump")
+
+Sink = Callable[[bytes], object]
+
+# Async invocation retries of the FC platform (maxAsyncRetryAttempts: 3 in our s.yaml).
+DEFAULT_BACKOFF = (1.0, 4.0, 16.0)
+
+
+class Source(Protocol):
+    """Something that produces deliveries by itself, e.g. an EventBridge MNS stream."""
+
+    def poll(self, now: float) -> int:
+        """Deliver what is due now; return how many deliveries were made."""
+        ...
+
+    def next_due(self, now: float) -> float | None:
+        """The earliest time something will be due, or None when nothing is waiting."""
+        ...
+
+
+@dataclass(order=True)
+class _Delivery:
+    due: float
+    seq: int
+    name: str = field(compare=False)
+    sink: Sink = field(compare=False)
+    payload: bytes = field(compare=False)
+    attempt: int = field(compare=False, default=0)
+    backoff: tuple[float, ...] = field(compare=False, default=DEFAULT_BACKOFF)
+
+
+@dataclass
+class FailedDelivery:
+    name: str
+    payload: bytes
+    attempts: int
+    error: str
+
+
+class EventPump:
+    def __init__(self, clock: Clock):
+        self.clock = clock
+        self._heap: list[_Delivery] = []
+        self._seq = itertools.count()
+        self._lock = threading.RLock()
+        self._sources: list[Source] = []
+        self.delivered = 0
+        self.failures: list[FailedDelivery] = []   # gave up after every retry
+        self.errors: list[FailedDelivery] = []     # every failed attempt, retried or not
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def deliver_later(self, name: str, sink: Sink, payload: bytes, *, delay: float = 0.0,
+                      backoff: tuple[float, ...] = DEFAULT_BACKOFF) -> None:
+        with self._lock:
+            heapq.heappush(self._heap, _Delivery(self.clock.now() + delay, next(self._seq), name,
+                                                 sink, payload, 0, backoff))
+
+    def add_source(self, source: Source) -> None:
+        with self._lock:
+            self._sources.append(source)
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._heap)
+
+    def pump(self) -> int:
+        """Run every delivery that is due now. Returns how many ran."""
+        done = 0
+        while True:
+            with self._lock:
+                if not self._heap or self._heap[0].due > self.clock.now():
+                    break
+                item = heapq.heappop(self._heap)
+            done += 1
+            self._run(item)
+        for source in list(self._sources):
+            done += source.poll(self.clock.now())
+        return done
+
+    def _run(self, item: _Delivery) -> None:
+        try:
+            item.sink(item.payload)
+            self.delivered += 1
+        except Exception as exc:  # a function failed: the platform retries it later
+            error = f"{type(exc).__name__}: {exc}"
+            log.info("delivery %s failed (attempt %d): %s", item.name, item.attempt + 1, error)
+            self.errors.append(FailedDelivery(item.name, item.payload, item.attempt + 1, error))
+            if item.attempt < len(item.backoff):
+                item.due = self.clock.now() + item.backoff[item.attempt]
+                item.attempt += 1
+                with self._lock:
+                    heapq.heappush(self._heap, item)
+            else:
+                self.failures.append(FailedDelivery(item.name, item.payload, item.attempt + 1, error))
+
+    def next_due(self) -> float | None:
+        now = self.clock.now()
+        with self._lock:
+            dues = [self._heap[0].due] if self._heap else []
+        dues += [d for s in self._sources if (d := s.next_due(now)) is not None]
+        return min(dues) if dues else None
+
+    def run_until_idle(self, *, max_steps: int = 100_000, until: Callable[[], bool] | None = None,
+                       horizon: float = 30 * 24 * 3600) -> int:
+        """Deliver everything, jumping the clock to each next due time. Returns steps taken.
+
+        Stops when nothing is waiting, when `until()` says so, or past `horizon` emulated seconds.
+        """
+        start = self.clock.now()
+        steps = 0
+        while steps < max_steps:
+            steps += 1
+            if self.pump():
+                if until and until():
+                    break
+                continue
+            if until and until():
+                break
+            due = self.next_due()
+            if due is None or due - start > horizon:
+                break
+            gap = due - self.clock.now()
+            if gap > 0:
+                self.clock.advance(gap)
+        return steps
+
+    def start(self, interval: float = 0.05) -> None:
+        if self._thread:
+            return
+        self._stop.clear()
+
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    if not self.pump():
+                        self._stop.wait(interval)
+                except Exception:  # never let the pump die; the failure is logged
+                    log.exception("event pump step failed")
+                    self._stop.wait(interval)
+
+        self._thread = threading.Thread(target=loop, name="imagedrop-pump", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+            self._thread = None
