@@ -1,0 +1,215 @@
+"""The ingest step: an object arrived under the watched prefix → maybe an import (DESIGN §1).
+
+Whichever of disk and manifest arrives last completes the pair; the earlier one records what is
+still missing. Safe to run any number of times for the same event: the import id is derived from
+the objects' ETags, ImportImage gets it as ClientToken, and the status record says what was done.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from . import logs
+from .disk.source import CountingSource
+from .errors import DiskError, ManifestError, PermanentCloudError
+from .events import ObjectCreated, TrackMessage
+from .lifecycle import Lifecycle
+from .manifest import parse_manifest
+from .plan import DiskFacts, ImportPlan, Rejection, disk_facts_for, import_id, plan_import
+from .services import Services
+from .status import Problem, StatusRecord
+from .track import error_advice, next_poll
+
+CANCEL_SUFFIX = ".cancel"
+Outcome = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled", "busy"]
+
+
+@dataclass(frozen=True)
+class Result:
+    key: str
+    outcome: Outcome
+    detail: str = ""
+
+
+def claim_key(state_prefix: str, rid: str) -> str:
+    return f"{state_prefix}claims/{rid}"
+
+
+def ingest_event(records: list[ObjectCreated], services: Services) -> list[Result]:
+    return [ingest_object(r, services) for r in records]
+
+
+def _resolve_key(services: Services, created: ObjectCreated) -> str:
+    """The key as OSS knows it: as given, else its URL-decoded forms (the payload's encoding is
+    undocumented)."""
+    candidates = created.key_candidates()
+    if len(candidates) > 1:
+        store = services.store(created.bucket)
+        for key in candidates:
+            if store.head(key) is not None:
+                return key
+    return candidates[0]
+
+
+def ingest_object(created: ObjectCreated, services: Services) -> Result:
+    settings = services.settings
+    key = _resolve_key(services, created)
+    if not key.startswith(settings.watch_prefix) or key.startswith(settings.state_prefix):
+        return Result(key, "ignored", f"outside {settings.watch_prefix}")
+    life = Lifecycle(services, created.bucket)
+    if key.endswith(".json" + CANCEL_SUFFIX):
+        return cancel(life, key[: -len(CANCEL_SUFFIX)])
+    if key.endswith(".json"):
+        return consider(life, key)
+    manifest_key = key + ".json"
+    if life.store.head(manifest_key) is None:
+        waiting = life.store.get_json(f"{settings.state_prefix}waiting/{key}")
+        if waiting and waiting.get("manifest"):
+            return consider(life, waiting["manifest"])  # a data disk completed someone's set
+        return _wait(life, manifest_key, missing=[manifest_key], import_ref=key)
+    return consider(life, manifest_key)
+
+
+def _wait(life: Lifecycle, manifest_key: str, *, missing: list[str], import_ref: str) -> Result:
+    note = "waiting for " + ", ".join(missing)
+    for key in missing:
+        if not key.endswith(".json"):  # a data disk: remember whose set it completes
+            life.store.put(f"{life.prefix}waiting/{key}", json.dumps({"manifest": manifest_key}))
+    record = life.load(manifest_key)
+    if record and not record.terminal and record.state != "waiting":
+        return Result(manifest_key, "busy", f"import {record.id} is {record.state}")
+    wait_id = "waiting-" + import_ref.replace("/", "_")[-48:]
+    if record is None or record.terminal:
+        life.new(import_id=wait_id, manifest_key=manifest_key, state="waiting", note=note, progress=note)
+    elif record.progress != note:
+        life.update(record, progress=note)
+    return Result(manifest_key, "waiting", note)
+
+
+def consider(life: Lifecycle, manifest_key: str) -> Result:
+    services, store = life.services, life.store
+    info = store.head(manifest_key)
+    if info is None:
+        return Result(manifest_key, "ignored", "manifest vanished")
+    raw = store.get_small(manifest_key) or b""
+    try:
+        manifest = parse_manifest(raw)
+    except ManifestError as err:
+        rid = import_id(life.bucket, manifest_key, info.etag, [])
+        problems = [Problem(where=manifest_key, rule=line) for line in err.problems]
+        return _reject(life, rid, manifest_key, problems, "the manifest breaks the rules")
+
+    wanted = disk_facts_for(manifest, manifest_key)
+    heads = {key: store.head(key) for key, *_ in wanted}
+    missing = [key for key, head in heads.items() if head is None]
+    if missing:
+        return _wait(life, manifest_key, missing=missing, import_ref=f"{manifest_key}@{info.etag}")
+    rid = import_id(life.bucket, manifest_key, info.etag, [(k, h.etag) for k, h in heads.items() if h])
+    record = life.load(manifest_key)
+    if record and record.id == rid and record.state != "waiting":
+        return Result(manifest_key, "duplicate", f"import {rid} is already {record.state}")
+    if record and record.id != rid and not record.terminal and record.state != "waiting":
+        # A new version of the manifest while the previous import runs: refuse it, loudly.
+        _announce_refusal(life, record, rid, manifest_key)
+        return Result(manifest_key, "busy", f"import {record.id} is still {record.state}")
+
+    disks = [_facts(life, key, role, fmt, gib, field, heads[key]) for key, role, fmt, gib, field in wanted]
+    bucket_region = store.region()
+    outcome = plan_import(manifest, manifest_key=manifest_key, bucket=life.bucket,
+                          bucket_region=bucket_region, function_region=services.settings.region,
+                          disks=disks, import_role=services.settings.import_role, client_token=rid)
+    if isinstance(outcome, Rejection):
+        return _reject(life, rid, manifest_key, outcome.problems, "the image cannot be imported as asked")
+    # The claim keeps what the poller needs later, as it was when the import started.
+    store.put_if_absent(claim_key(life.prefix, rid), json.dumps(
+        {"manifest": manifest_key, "spec": manifest.to_json_dict(), "disks": [d.key for d in disks],
+         "detected_boot_mode": outcome.detected_boot_mode, "at": life.now()}, ensure_ascii=False))
+    return _submit(life, rid, manifest_key, outcome, manifest.image_name)
+
+
+def _facts(life: Lifecycle, key: str, role: str, fmt: str | None, gib: int | None, field: str,
+           head) -> DiskFacts:  # type: ignore[no-untyped-def]
+    source = CountingSource(life.store.source(key, head.size))
+    inspection, error = None, None
+    if head.size:
+        try:
+            inspection = life.services.inspect(source)
+        except DiskError as err:
+            error = str(err)
+    logs.step("disk.inspected", key=key, reads=source.reads, bytes_read=source.bytes_read,
+              format=inspection.format if inspection else None, error=error)
+    return DiskFacts(key=key, role=role, size=head.size, etag=head.etag,  # type: ignore[arg-type]
+                     inspection=inspection, inspect_error=error, storage_class=head.storage_class,
+                     wanted_format=fmt, wanted_gib=gib, field=field)
+
+
+def _reject(life: Lifecycle, rid: str, manifest_key: str, problems: list[Problem], note: str) -> Result:
+    record = life.load(manifest_key)
+    if record and record.id == rid and record.terminal:
+        return Result(manifest_key, "duplicate", f"already {record.state}")
+    if record and not record.terminal and record.state != "waiting":
+        return Result(manifest_key, "busy", f"import {record.id} is {record.state}")
+    if record and record.state == "waiting":
+        life.move(record.model_copy(update={"id": rid}), "rejected", note, problems=problems)
+    else:
+        life.new(import_id=rid, manifest_key=manifest_key, state="rejected", note=note, problems=problems)
+    return Result(manifest_key, "rejected", "; ".join(p.line() for p in problems))
+
+
+def _announce_refusal(life: Lifecycle, running: StatusRecord, rid: str, manifest_key: str) -> None:
+    logs.step("import.refused_while_running", id=rid, running=running.id, manifest=manifest_key)
+    refusal = running.model_copy(deep=True, update={"id": rid, "state": "rejected", "problems": [Problem(
+        where=manifest_key, rule=f"was uploaded again while import {running.id} is {running.state}",
+        fix=f"wait for it to end (imagedrop watch {manifest_key}) or cancel it (imagedrop cancel "
+            f"{manifest_key}), then upload the manifest again")]})
+    life.announce(refusal)
+
+
+def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, image_name: str) -> Result:
+    services = life.services
+    try:
+        image_id, task_id = services.ecs.import_image(plan.request)
+    except PermanentCloudError as err:
+        problem = Problem(where="ImportImage", rule=err.message, code=err.code, fix=error_advice(err.code))
+        return _reject(life, rid, manifest_key, [problem], f"ECS refused the import: {err.code}")
+    logs.step("import.submitted", id=rid, image_id=image_id, task_id=task_id)
+    total = sum(d.size or 0 for d in plan.disks)
+    started = services.clock()
+    message = TrackMessage(import_id=rid, bucket=life.bucket, manifest_key=manifest_key,
+                           region=services.settings.region, task_id=task_id, image_id=image_id,
+                           attempt=0, started_at=started, total_bytes=total)
+    delay = next_poll(attempt=0, elapsed=0.0, total_bytes=total, progress=None,
+                      first_seconds=services.settings.poll_first_seconds,
+                      max_seconds=services.settings.poll_max_seconds)
+    # The tracking message goes out before the record says "importing": a crash in between is
+    # retried by the platform, and ImportImage with the same ClientToken returns the same task.
+    services.mns.send(services.settings.queue, message.to_body(), delay)
+    record = life.load(manifest_key)
+    fields = dict(image_id=image_id, task_id=task_id, image_name=image_name, disks=plan.disks,
+                  progress="0%", advice=list(plan.notes), problems=[])
+    note = f"ImportImage accepted: image {image_id}, task {task_id}"
+    if record is None or record.terminal:
+        life.new(import_id=rid, manifest_key=manifest_key, state="importing", note=note, **fields)
+    elif record.id == rid and record.state != "waiting":
+        pass  # a duplicate delivery got here second; the first one recorded it
+    else:
+        life.move(record.model_copy(update={"id": rid}), "importing", note, **fields)
+    return Result(manifest_key, "submitted", f"{image_id} {task_id}")
+
+
+def cancel(life: Lifecycle, manifest_key: str) -> Result:
+    record = life.load(manifest_key)
+    if record is None or record.terminal:
+        return Result(manifest_key, "ignored", "nothing to cancel")
+    if record.state == "finishing":
+        return Result(manifest_key, "ignored", "too late to cancel: the image is imported and being finished")
+    if record.task_id and record.state == "importing":
+        try:
+            life.services.ecs.cancel_task(record.task_id)
+        except PermanentCloudError as err:
+            logs.step("cancel.refused", id=record.id, code=err.code, message=err.message)
+            return Result(manifest_key, "ignored", f"CancelTask refused: {err.code}")
+    life.move(record, "cancelled", "cancelled on request (cancel marker)")
+    return Result(manifest_key, "cancelled")

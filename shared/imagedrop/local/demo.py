@@ -1,0 +1,116 @@
+"""The README's first command: the whole pipeline, end to end, on the local emulator."""
+
+from __future__ import annotations
+
+import json
+import time
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..status import StatusRecord, status_key
+from .runtime import WATCH_PREFIX, LocalStack
+
+SAMPLE_DISK = "web.qcow2"
+
+
+def sample_files() -> tuple[Path, Path]:
+    folder = resources.files("imagedrop") / "samples"
+    return Path(str(folder / SAMPLE_DISK)), Path(str(folder / f"{SAMPLE_DISK}.json"))
+
+
+def run_demo(*, speed: float | None = None, faults: str | None = None, timeout: float = 180.0) -> int:
+    import oss2
+    from mns.account import Account
+
+    console = Console(stderr=True)
+    out = Console()
+    disk, manifest = sample_files()
+    with LocalStack(speed=speed, faults=faults) as stack:
+        info = stack.info
+        assert info
+        console.print(f"[bold]imagedrop local[/] OSS {info.oss}  ECS {info.ecs}  MNS {info.mns}  "
+                      f"(clock x{stack.cloud.clock.speed:g}{', faults ' + faults if faults else ''})")
+        auth = oss2.Auth(info.access_key_id, info.access_key_secret)
+        bucket = oss2.Bucket(auth, info.oss, info.bucket)
+        key = f"{WATCH_PREFIX}{SAMPLE_DISK}"
+        _retrying(lambda: bucket.put_object_from_file(key, str(disk)))
+        console.print(f"uploaded [cyan]oss://{info.bucket}/{key}[/] ({disk.stat().st_size} bytes)")
+        _retrying(lambda: bucket.put_object_from_file(key + ".json", str(manifest)))
+        console.print(f"uploaded [cyan]oss://{info.bucket}/{key}.json[/] (the manifest)")
+
+        record = _follow(bucket, status_key("imagedrop/", key + ".json"), timeout, console)
+        inbox = Account(info.mns, info.access_key_id, info.access_key_secret).get_queue(
+            "imagedrop-events-inbox")
+        inbox.set_encoding(False)  # topic deliveries in SIMPLIFIED format carry the raw body
+        events = _drain(inbox)
+    if record is None:
+        console.print("[red]no terminal state before the timeout[/]")
+        return 1
+    out.print_json(record.model_dump_json())
+    console.print(f"[bold]{len(events)} notifications[/]")
+    for event in events:
+        console.print(f"  {event.get('type')}: {event.get('data', {}).get('note', '')}")
+    ok = record.state == "succeeded"
+    console.print(("[green]succeeded[/]: image " + str(record.image_id)) if ok
+                  else f"[red]{record.state}[/]: " + "; ".join(p.line() for p in record.problems))
+    return 0 if ok else 1
+
+
+def _retrying(call, tries: int = 8):  # type: ignore[no-untyped-def]
+    """The demo's own uploads ride out injected faults the way `imagedrop push` does."""
+    import oss2
+
+    for attempt in range(tries):
+        try:
+            return call()
+        except (oss2.exceptions.RequestError, oss2.exceptions.ServerError) as exc:
+            if isinstance(exc, oss2.exceptions.ServerError) and exc.status < 500:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+    return call()
+
+
+def _follow(bucket, key: str, timeout: float, console: Console) -> StatusRecord | None:  # type: ignore[no-untyped-def]
+    import oss2
+
+    deadline = time.monotonic() + timeout
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[note]}"),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        task = progress.add_task("waiting", total=100, note="")
+        while time.monotonic() < deadline:
+            try:
+                record = StatusRecord.model_validate_json(bucket.get_object(key).read())
+            except (oss2.exceptions.NoSuchKey, oss2.exceptions.RequestError, oss2.exceptions.ServerError):
+                time.sleep(0.2)
+                continue
+            pct = int((record.progress or "0").rstrip("%") or 0) if (record.progress or "").endswith("%") else 0
+            done = 100 if record.terminal or record.state == "finishing" else pct
+            progress.update(task, description=f"{record.state:<10}", completed=done,
+                            note=record.history[-1].note[:70] if record.history else "")
+            if record.terminal:
+                return record
+            time.sleep(0.2)
+    return None
+
+
+def _drain(queue) -> list[dict]:  # type: ignore[no-untyped-def]
+    from mns.mns_exception import MNSExceptionBase
+
+    events = []
+    while True:
+        try:
+            message = queue.receive_message(1)
+        except MNSExceptionBase:
+            return events
+        body = message.message_body
+        try:
+            events.append(json.loads(body))
+        except ValueError:
+            events.append({"type": "unreadable", "data": {"note": str(body)[:80]}})
+        try:
+            queue.delete_message(message.receipt_handle)
+        except MNSExceptionBase:
+            pass

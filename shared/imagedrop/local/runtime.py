@@ -1,0 +1,123 @@
+"""`LocalStack`: the emulator on loopback, plus the two functions invoked on its events."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, Callable
+
+from ..emulator import Clock, CloudServer, FakeCloud
+from ..emulator.core import Faults
+
+BUCKET = "imagedrop-local"
+QUEUE = "imagedrop-track"
+TOPIC = "imagedrop-events"
+EVENTS_QUEUE = "imagedrop-events-inbox"   # a queue subscribed to the topic, to show notifications
+WATCH_PREFIX = "incoming/"
+DEFAULT_SPEED = 60.0                      # emulated seconds per real second
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    oss: str
+    ecs: str
+    mns: str
+    region: str
+    access_key_id: str
+    access_key_secret: str
+    bucket: str
+    queue: str
+    topic: str
+    account_id: str
+
+    def as_json(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+
+def fc_context(cloud: FakeCloud, function: str) -> Any:
+    """What FC passes as `context` to a python3.10 handler: STS credentials of the role, region…"""
+    ak, sk, token = cloud.credentials.issue_sts()
+    return SimpleNamespace(
+        request_id=str(uuid.uuid4()),
+        credentials=SimpleNamespace(access_key_id=ak, access_key_secret=sk, security_token=token),
+        function=SimpleNamespace(name=function, handler="index.handler", memory=512, timeout=300),
+        region=cloud.region, account_id=cloud.account_id, clock=cloud.clock.now)
+
+
+class LocalStack:
+    """Start with `with LocalStack() as stack:`; `stack.info` says where everything is."""
+
+    def __init__(self, *, speed: float | None = None, faults: str | None = None,
+                 with_functions: bool = True, env: dict[str, str] | None = None,
+                 cloud: FakeCloud | None = None, background: bool = True):
+        speed = float(os.environ.get("IMAGEDROP_LOCAL_SPEED", DEFAULT_SPEED)) if speed is None else speed
+        self.cloud = cloud or FakeCloud(clock=Clock(speed=speed), faults=Faults())
+        fault_spec = faults if faults is not None else os.environ.get("IMAGEDROP_FAULTS", "")
+        if fault_spec:
+            self.cloud.faults.add_spec(fault_spec)
+        self.with_functions = with_functions
+        self.background = background
+        self.env = os.environ if env is None else env
+        self.server = CloudServer(self.cloud)
+        self.info: StackInfo | None = None
+        self.invocations: list[tuple[str, str]] = []
+
+    def start(self) -> StackInfo:
+        cloud = self.cloud
+        self.server.start()
+        ends = self.server.endpoints
+        cloud.oss.create_bucket(BUCKET)
+        cloud.mns.create_queue(QUEUE)
+        cloud.mns.create_queue(f"{QUEUE}-dlq")
+        cloud.mns.create_queue(EVENTS_QUEUE)
+        cloud.mns.create_topic(TOPIC)
+        cloud.mns.subscribe(TOPIC, "local-inbox",
+                            f"acs:mns:{cloud.region}:{cloud.account_id}:queues/{EVENTS_QUEUE}",
+                            notify_content_format="SIMPLIFIED")
+        self.info = StackInfo(oss=ends["oss"], ecs=ends["ecs"], mns=ends["mns"], region=cloud.region,
+                              access_key_id=cloud.access_key_id,
+                              access_key_secret=cloud.access_key_secret, bucket=BUCKET, queue=QUEUE,
+                              topic=TOPIC, account_id=cloud.account_id)
+        if self.with_functions:
+            self._configure_functions()
+        if self.background:
+            cloud.pump.start()
+        return self.info
+
+    def settings_env(self) -> dict[str, str]:
+        """The function settings as s.yaml would set them, pointed at the emulator."""
+        assert self.info
+        return {"FC_REGION": self.info.region, "FC_ACCOUNT_ID": self.info.account_id,
+                "IMAGEDROP_QUEUE": QUEUE, "IMAGEDROP_TOPIC": TOPIC,
+                "IMAGEDROP_MNS_ENDPOINT": self.info.mns, "IMAGEDROP_OSS_ENDPOINT": self.info.oss,
+                "IMAGEDROP_ECS_ENDPOINT": self.info.ecs, "IMAGEDROP_WATCH_PREFIX": WATCH_PREFIX}
+
+    def _configure_functions(self) -> None:
+        from ..handlers import ingest_handler, poller_handler
+
+        for name, value in self.settings_env().items():
+            self.env[name] = value
+        self.cloud.oss.add_notification(BUCKET, name="imagedrop-ingest", prefix=WATCH_PREFIX,
+                                        sink=self._invoker("imagedrop-ingest", ingest_handler))
+        self.cloud.mns.add_eventbridge_trigger(QUEUE, name="imagedrop-poller",
+                                               sink=self._invoker("imagedrop-poller", poller_handler),
+                                               base64_decode=True, dead_letter_queue=f"{QUEUE}-dlq")
+
+    def _invoker(self, function: str, handler: Callable[[bytes, Any], Any]) -> Callable[[bytes], Any]:
+        def invoke(payload: bytes) -> Any:
+            self.invocations.append((function, payload.decode("utf-8", "replace")))
+            return handler(payload, fc_context(self.cloud, function))
+        return invoke
+
+    def stop(self) -> None:
+        self.cloud.pump.stop()
+        self.server.stop()
+
+    def __enter__(self) -> "LocalStack":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,29 @@
+"""One JSON line per pipeline step, with the import id: readable by Log Service and by people."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Any
+
+_logger = logging.getLogger("imagedrop")
+
+
+def configure(level: int = logging.INFO) -> None:
+    if not any(getattr(h, "_imagedrop", False) for h in _logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._imagedrop = True  # type: ignore[attr-defined]
+        _logger.addHandler(handler)
+        _logger.propagate = False
+    _logger.setLevel(level)
+
+
+def step(name: str, *, level: int = logging.INFO, **fields: Any) -> None:
+    """Log one step: `step("import.submitted", id=..., image_id=...)`."""
+    if not _logger.isEnabledFor(level):
+        return
+    record = {"ts": round(time.time(), 3), "step": name, **{k: v for k, v in fields.items() if v is not None}}
+    _logger.log(level, json.dumps(record, ensure_ascii=False, default=str))

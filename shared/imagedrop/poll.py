@@ -1,0 +1,146 @@
+"""The poller step: one delivered track message → look at the task → wait, end, or finish.
+
+It never sleeps. Waiting is a new message with DelaySeconds, sent before this invocation returns
+(EventBridge deletes a delivered message, so a lost re-send would be a lost import). Every message
+carries its attempt number; a marker per (import, attempt), written once the step's effects are
+done, makes a redelivered message a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from . import logs
+from .errors import PermanentCloudError
+from .events import TrackMessage
+from .finish import finish
+from .ingest import claim_key
+from .lifecycle import Lifecycle
+from .manifest import Manifest
+from .services import Services
+from .status import Problem, StatusRecord
+from .track import Cancelled, Failed, Imported, Wait, decide, error_advice, wants_image
+
+FINISH_POLL_SECONDS = 60
+ORPHAN_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class Result:
+    import_id: str
+    outcome: str
+    detail: str = ""
+
+
+def poll_event(messages: list[TrackMessage], services: Services) -> list[Result]:
+    return [poll_one(m, services) for m in messages]
+
+
+def poll_one(msg: TrackMessage, services: Services) -> Result:
+    life = Lifecycle(services, msg.bucket)
+    record = life.load(msg.manifest_key)
+    if record is None or record.id != msg.import_id:
+        if record is None and msg.attempt < ORPHAN_RETRIES:
+            # The ingest that sent this may not have written the record yet (it crashed in between,
+            # and its retry is on the way). Look again shortly.
+            _send(services, msg.model_copy(update={"attempt": msg.attempt + 1}), 30)
+            return Result(msg.import_id, "waiting_for_record")
+        logs.step("poll.stale", id=msg.import_id, current=record.id if record else None)
+        return Result(msg.import_id, "stale", "the manifest now belongs to another import")
+    if record.terminal:
+        return Result(msg.import_id, "ended", record.state)
+    marker = f"{life.prefix}polls/{msg.import_id}/{msg.stage}-{msg.attempt}"
+    if life.store.head(marker) is not None:
+        return Result(msg.import_id, "duplicate", f"attempt {msg.attempt} was handled")
+    outcome = _finish_stage(life, record, msg) if msg.stage == "finish" else _import_stage(life, record, msg)
+    life.store.put_if_absent(marker, json.dumps({"at": life.now(), "outcome": outcome.outcome}))
+    return outcome
+
+
+def _send(services: Services, msg: TrackMessage, delay: int) -> None:
+    services.mns.send(services.settings.queue, msg.to_body(), delay)
+
+
+def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> Result:
+    services, settings = life.services, life.services.settings
+    task = services.ecs.describe_task(msg.task_id)
+    image = services.ecs.describe_image(msg.image_id) if wants_image(task, msg) else None
+    decision = decide(msg, task, image, services.clock(), first_seconds=settings.poll_first_seconds,
+                      max_seconds=settings.poll_max_seconds,
+                      deadline_seconds=settings.deadline_hours * 3600,
+                      detection_requested=_detection_requested(life, msg))
+    logs.step("poll.decided", id=msg.import_id, attempt=msg.attempt, task=task.status,
+              progress=task.progress, decision=type(decision).__name__)
+    if isinstance(decision, Wait):
+        assert decision.message is not None
+        _send(services, decision.message, decision.delay)
+        progress = f"{decision.progress}%" if decision.progress is not None else record.progress
+        if decision.state != record.state:
+            life.move(record, decision.state, decision.note, progress=progress)
+        else:
+            life.update(record, progress=progress)
+        return Result(msg.import_id, "waiting", decision.note)
+    if isinstance(decision, Failed):
+        if decision.cancel_task:
+            try:
+                services.ecs.cancel_task(msg.task_id)
+            except PermanentCloudError as err:
+                logs.step("poll.cancel_refused", id=msg.import_id, code=err.code)
+        problem = Problem(where=f"import task {msg.task_id}", rule=decision.message, code=decision.code,
+                          fix=decision.advice)
+        life.move(record, "failed", f"{decision.code}: {decision.message}", problems=[problem])
+        return Result(msg.import_id, "failed", decision.code)
+    if isinstance(decision, Cancelled):
+        life.move(record, "cancelled", decision.note)
+        return Result(msg.import_id, "cancelled")
+    assert isinstance(decision, Imported)
+    moved = life.move(record, "finishing", decision.note, progress="100%")
+    if moved is None:
+        return Result(msg.import_id, "ended")
+    return _finish_stage(life, moved, msg.model_copy(update={"stage": "finish"}))
+
+
+def _claim(life: Lifecycle, msg: TrackMessage) -> dict:  # type: ignore[type-arg]
+    return life.store.get_json(claim_key(life.prefix, msg.import_id)) or {}
+
+
+def _detection_requested(life: Lifecycle, msg: TrackMessage) -> bool:
+    spec = _claim(life, msg).get("spec")
+    if not spec:
+        return True
+    return Manifest.model_validate(spec).wants_image_check
+
+
+def _finish_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> Result:
+    services = life.services
+    claim = _claim(life, msg)
+    manifest = Manifest.model_validate(claim["spec"]) if claim.get("spec") else None
+    image = services.ecs.describe_image(msg.image_id)
+    if manifest is None or image is None:
+        what = "its claim record" if manifest is None else f"image {msg.image_id}"
+        problem = Problem(where=f"import {msg.import_id}", rule=f"{what} is gone",
+                          fix="look for the image in the console; upload the manifest again to retry")
+        life.move(record, "failed", f"cannot finish: {what} is gone", problems=[problem])
+        return Result(msg.import_id, "failed", "lost")
+    if record.state != "finishing":
+        moved = life.move(record, "finishing", f"image {msg.image_id} is {image.status}")
+        if moved is None:
+            return Result(msg.import_id, "ended")
+        record = moved
+    outcome = finish(life, record, manifest, image, claim.get("detected_boot_mode"))
+    if not outcome.done:
+        pending = {r: i.get("status") for r, i in outcome.record.copies.items()}
+        _send(services, msg.model_copy(update={"attempt": msg.attempt + 1, "stage": "finish"}),
+              FINISH_POLL_SECONDS)
+        return Result(msg.import_id, "finishing", f"copies: {pending}")
+    note = f"image {msg.image_id} is ready"
+    if outcome.record.copies:
+        note += " in " + ", ".join([life.services.settings.region, *outcome.record.copies])
+    if outcome.problems:
+        note += f" ({len(outcome.problems)} finishing problem(s))"
+    life.move(outcome.record, "succeeded", note, problems=outcome.problems)
+    return Result(msg.import_id, "succeeded")
+
+
+__all__ = ["poll_event", "poll_one", "Result", "error_advice"]

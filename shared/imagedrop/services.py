@@ -1,0 +1,93 @@
+"""The adapters one invocation works with, built lazily from settings and credentials.
+
+A handler builds `Services` once per container (credentials from an FC role are refreshed by the
+platform; the cache key includes them). Nothing here imports an SDK until it is used.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Callable
+
+from .cloud.credentials import Credentials
+from .config import Settings
+
+if TYPE_CHECKING:
+    from .cloud.ecs_api import EcsApi
+    from .cloud.mns_queue import Mns
+    from .cloud.oss_store import ObjectStore
+    from .disk.model import Inspection
+    from .disk.source import ByteSource
+    from .notify import Notifier
+
+
+def _inspect(source: "ByteSource") -> "Inspection":
+    from .disk import inspect
+
+    return inspect(source)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    credentials: Credentials
+    clock: Callable[[], float] = time.time
+    inspect: Callable[["ByteSource"], "Inspection"] = _inspect
+    _stores: dict[str, Any] = field(default_factory=dict)
+
+    def store(self, bucket: str) -> "ObjectStore":
+        if bucket not in self._stores:
+            from .cloud.oss_store import ObjectStore, default_oss_endpoint
+
+            endpoint = self.settings.oss_endpoint or default_oss_endpoint(self.settings.region)
+            self._stores[bucket] = ObjectStore(bucket, endpoint=endpoint, credentials=self.credentials,
+                                               attempts=self.settings.api_attempts)
+        return self._stores[bucket]
+
+    @cached_property
+    def ecs(self) -> "EcsApi":
+        from .cloud.ecs_api import EcsApi
+
+        return EcsApi(self.settings.region, credentials=self.credentials,
+                      endpoint=self.settings.ecs_endpoint, attempts=self.settings.api_attempts)
+
+    @cached_property
+    def mns(self) -> "Mns":
+        from .cloud.mns_queue import Mns
+
+        return Mns(self.settings.mns_endpoint, credentials=self.credentials,
+                   attempts=self.settings.api_attempts)
+
+    @cached_property
+    def notifier(self) -> "Notifier":
+        from .notify import Notifier
+
+        topic = self.settings.topic
+        publish = (lambda body, tag: self.mns.publish(topic, body, tag)) if topic else None
+        return Notifier(self.settings, publish)
+
+
+_CACHE: dict[tuple[Any, ...], Services] = {}
+
+
+def services_for(context: Any = None) -> Services:
+    """The container's `Services` for this invocation's credentials and region."""
+    from .cloud.credentials import credentials_from
+    from .config import load_settings
+
+    creds = credentials_from(context)
+    region = getattr(context, "region", None)
+    account = getattr(context, "account_id", None)
+    import os
+
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(("IMAGEDROP_", "FC_"))))
+    # FC contexts have no clock; the local runtime passes its emulated one so that the functions
+    # and the emulated cloud agree on the time.
+    clock = getattr(context, "clock", None) or time.time
+    key = (creds, region, account, env, clock)
+    if key not in _CACHE:
+        _CACHE.clear()  # old STS credentials are of no further use
+        _CACHE[key] = Services(load_settings(region=region, account_id=account), creds, clock=clock)
+    return _CACHE[key]
