@@ -1,10 +1,8 @@
 """Read-only virtual-disk readers: what format, how big, how it boots, which OS family."""
 
+from .inspect import inspect, inspect_path
 from .model import Inspection
 from .source import ByteSource, BytesSource, CountingSource, FileSource
 
-__all__ = ["ByteSource", "BytesSource", "CountingSource", "FileSource", "Inspection", "inspect"]
-
-
-def inspect(source: ByteSource) -> Inspection:  # replaced by the readers
-    raise NotImplementedError
+__all__ = ["ByteSource", "BytesSource", "CountingSource", "FileSource", "Inspection", "inspect",
+           "inspect_path"]
