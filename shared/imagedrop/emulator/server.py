@@ -41,6 +41,7 @@ def _chunked(rfile) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
 def _handler_for(cloud: FakeCloud, wire: WireService) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # small request/response pairs otherwise wait ~40 ms each
         server_version = "imagedrop-emulator"
         sys_version = ""
 
@@ -116,7 +117,8 @@ class CloudServer:
         for name, wire in self.cloud.services.items():
             server = ThreadingHTTPServer((self.host, self.ports.get(name, 0)), _handler_for(self.cloud, wire))
             server.daemon_threads = True
-            thread = threading.Thread(target=server.serve_forever, name=f"emulator-{name}", daemon=True)
+            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                      name=f"emulator-{name}", daemon=True)
             thread.start()
             self.running[name] = RunningServer(name, server, thread)
         return self
