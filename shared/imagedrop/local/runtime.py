@@ -16,6 +16,7 @@ QUEUE = "imagedrop-track"
 TOPIC = "imagedrop-events"
 EVENTS_QUEUE = "imagedrop-events-inbox"   # a queue subscribed to the topic, to show notifications
 WATCH_PREFIX = "incoming/"
+FC_SERVICE = "imagedrop"                  # FC 2.0 API service that holds both functions
 DEFAULT_SPEED = 60.0                      # emulated seconds per real second
 
 
@@ -31,6 +32,7 @@ class StackInfo:
     queue: str
     topic: str
     account_id: str
+    fc: str = ""
 
     def as_json(self) -> dict[str, str]:
         return dict(self.__dict__)
@@ -79,7 +81,7 @@ class LocalStack:
         self.info = StackInfo(oss=ends["oss"], ecs=ends["ecs"], mns=ends["mns"], region=cloud.region,
                               access_key_id=cloud.access_key_id,
                               access_key_secret=cloud.access_key_secret, bucket=BUCKET, queue=QUEUE,
-                              topic=TOPIC, account_id=cloud.account_id)
+                              topic=TOPIC, account_id=cloud.account_id, fc=ends.get("fc", ""))
         if self.with_functions:
             self._configure_functions()
         if self.background:
@@ -95,17 +97,38 @@ class LocalStack:
                 "IMAGEDROP_ECS_ENDPOINT": self.info.ecs, "IMAGEDROP_WATCH_PREFIX": WATCH_PREFIX}
 
     def _configure_functions(self) -> None:
-        from ..handlers import ingest_handler, poller_handler
-
         for name, value in self.settings_env().items():
             self.env[name] = value
         self.cloud.oss.add_notification(BUCKET, name="imagedrop-ingest", prefix=WATCH_PREFIX,
-                                        sink=self._invoker("imagedrop-ingest", ingest_handler))
+                                        sink=self.sink("imagedrop-ingest"))
         self.cloud.mns.add_eventbridge_trigger(QUEUE, name="imagedrop-poller",
-                                               sink=self._invoker("imagedrop-poller", poller_handler),
+                                               sink=self.sink("imagedrop-poller"),
                                                base64_decode=True, dead_letter_queue=f"{QUEUE}-dlq")
+        self.register_fc_functions()
 
-    def _invoker(self, function: str, handler: Callable[[bytes, Any], Any]) -> Callable[[bytes], Any]:
+    def register_fc_functions(self, service: str = FC_SERVICE) -> None:
+        """The same two functions in the fake Function Compute (InvokeFunction, GetFunction,
+        ListTriggers), with the triggers the cloud deployment has."""
+        fc = getattr(self.cloud, "fc", None)
+        if fc is None:
+            return
+        from ..emulator.fc import FakeTrigger
+
+        region, account = self.cloud.region, self.cloud.account_id
+        fc.register_function(service, "imagedrop-ingest", self.sink("imagedrop-ingest"), triggers=[
+            FakeTrigger("oss-incoming", "oss", f"acs:oss:{region}:{account}:{BUCKET}",
+                        {"events": ["oss:ObjectCreated:*"], "filter": {"key": {"prefix": WATCH_PREFIX}}})])
+        fc.register_function(service, "imagedrop-poller", self.sink("imagedrop-poller"), triggers=[
+            FakeTrigger("mns-track", "eventbridge", f"acs:mns:{region}:{account}:queues/{QUEUE}",
+                        {"QueueName": QUEUE})])
+
+    def sink(self, function: str) -> Callable[[bytes], Any]:
+        """Invoke a function as FC does: the event's bytes and a fresh context."""
+        from ..handlers import ingest_handler, poller_handler
+
+        handler: Callable[[bytes, Any], Any] = {"imagedrop-ingest": ingest_handler,
+                                                "imagedrop-poller": poller_handler}[function]
+
         def invoke(payload: bytes) -> Any:
             self.invocations.append((function, payload.decode("utf-8", "replace")))
             return handler(payload, fc_context(self.cloud, function))
