@@ -1,0 +1,250 @@
+"""Notifications: CloudEvents, and webhooks received by a real loopback HTTP server."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import socket
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+from urllib.parse import parse_qs, unquote_plus, urlsplit
+
+import pytest
+
+from imagedrop.config import Settings
+from imagedrop.notify import Notifier, cloudevent, dingtalk_signed_url, event_source
+from imagedrop.status import Event, Problem, StatusRecord
+
+NOW = 1_793_672_047.0
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class Inbox:
+    """A loopback HTTP server: records each request; answers from a script per path."""
+
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        self.script: dict[str, list[tuple[int, bytes]]] = {}
+        inbox = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                inbox.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                answers = inbox.script.get(urlsplit(self.path).path) or [(200, b"ok")]
+                status, reply = answers.pop(0) if len(answers) > 1 else answers[0]
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
+
+    def on(self, path: str) -> list[Received]:
+        return [r for r in self.requests if urlsplit(r.path).path == path]
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    box = Inbox()
+    box.thread.start()
+    yield box
+    box.server.shutdown()
+    box.server.server_close()
+
+
+def dead_url() -> str:
+    """A loopback port with nothing listening."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/hook"
+
+
+def settings(**changes: object) -> Settings:
+    base: dict[str, object] = dict(region="cn-hangzhou", account_id="1649015465570000",
+                                   queue="imagedrop-track", mns_endpoint="http://127.0.0.1:1")
+    base.update(changes)
+    return Settings.model_validate(base)
+
+
+def record(state: str = "failed") -> StatusRecord:
+    return StatusRecord(
+        id="id-3f9a", state=state, bucket="imagedrop-demo", manifest="incoming/web.qcow2.json",
+        region="cn-hangzhou", image_id="m-1", task_id="t-1", progress="40%",
+        problems=[Problem(where="ImportImage", rule="ECS cannot read the bucket",
+                          fix="create the role", code="NoSetRoletoECSServiceAcount")],
+        history=[Event(at="2026-11-03T02:14:07Z", state="importing", note="started"),
+                 Event(at="2026-11-03T02:20:00Z", state=state, note="task t-1 failed")])
+
+
+def event(state: str = "failed") -> dict[str, object]:
+    return cloudevent(record(state), source=event_source("cn-hangzhou", "1649015465570000", "imagedrop-demo"), now=NOW)
+
+
+# ------------------------------------------------------------------------- the CloudEvent
+
+def test_cloudevent_shape() -> None:
+    ce = event("failed")
+    assert ce["specversion"] == "1.0" and ce["type"] == "imagedrop.import.failed"
+    assert ce["source"] == "acs:oss:cn-hangzhou:1649015465570000:imagedrop-demo"
+    assert ce["subject"] == "incoming/web.qcow2.json"
+    assert ce["time"] == "2026-11-03T02:20:00Z" and ce["datacontenttype"] == "application/json"
+    assert ce["data"] == record("failed").summary()
+    assert ce["data"]["problems"][0].endswith("[NoSetRoletoECSServiceAcount]; create the role")
+
+
+def test_same_state_change_is_the_same_event_and_a_new_one_is_not() -> None:
+    first = cloudevent(record(), source="imagedrop", now=NOW)
+    retried = cloudevent(record(), source="imagedrop", now=NOW + 60)
+    assert first == retried
+    later = record()
+    later.history.append(Event(at="2026-11-03T03:00:00Z", state="failed", note="x"))
+    assert cloudevent(later, source="imagedrop", now=NOW)["id"] != first["id"]
+    bare = record().model_copy(update={"history": []})
+    assert cloudevent(bare, source="imagedrop", now=NOW)["time"] == "2026-11-03T02:14:07Z"
+
+
+# ------------------------------------------------------------------------- webhooks
+
+def test_generic_webhook_is_signed_over_the_raw_body(inbox: Inbox) -> None:
+    # Given a webhook with a secret
+    notifier = Notifier(settings(webhook_urls=f"{inbox.url}/hook", webhook_secret="s3cret"))
+    # When an event is sent
+    assert notifier.send(event()) == []
+    # Then the receiver can check the signature over exactly the bytes it got
+    (got,) = inbox.on("/hook")
+    expected = "sha256=" + hmac.new(b"s3cret", got.body, hashlib.sha256).hexdigest()
+    assert got.headers["x-imagedrop-signature"] == expected
+    assert got.headers["content-type"].startswith("application/cloudevents+json")
+    sent = json.loads(got.body)
+    assert sent == json.loads(json.dumps(event()))
+    assert got.headers["ce-id"] == sent["id"] and got.headers["ce-type"] == "imagedrop.import.failed"
+
+
+def test_no_secret_no_signature(inbox: Inbox) -> None:
+    Notifier(settings(webhook_urls=f"{inbox.url}/hook")).send(event())
+    (got,) = inbox.on("/hook")
+    assert "x-imagedrop-signature" not in got.headers
+
+
+def test_dingtalk_robot_gets_a_verifiable_signature(inbox: Inbox) -> None:
+    secret = "SEC0123456789abcdef"
+    notifier = Notifier(settings(dingtalk_url=f"{inbox.url}/robot/send?access_token=tok",
+                                 dingtalk_secret=secret), clock=lambda: NOW)
+    inbox.script["/robot/send"] = [(200, b'{"errcode":0,"errmsg":"ok"}')]
+    assert notifier.send(event()) == []
+    (got,) = inbox.on("/robot/send")
+    query = parse_qs(urlsplit(got.path).query)
+    timestamp = query["timestamp"][0]
+    assert timestamp == str(int(NOW * 1000)) and query["access_token"] == ["tok"]
+    # The robot's check: base64(HMAC-SHA256(secret, "timestamp\nsecret")), URL-encoded in the query
+    raw_sign = urlsplit(got.path).query.split("sign=")[1].split("&")[0]
+    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    assert unquote_plus(raw_sign) == base64.b64encode(digest).decode()
+    message = json.loads(got.body)
+    assert message["msgtype"] == "markdown"
+    assert "incoming/web.qcow2.json" in message["markdown"]["title"]
+    assert "NoSetRoletoECSServiceAcount" in message["markdown"]["text"]
+
+
+def test_dingtalk_error_code_is_a_failure(inbox: Inbox) -> None:
+    inbox.script["/robot/send"] = [(200, b'{"errcode":310000,"errmsg":"sign not match"}')]
+    notifier = Notifier(settings(dingtalk_url=f"{inbox.url}/robot/send?access_token=tok",
+                                 dingtalk_secret="x"))
+    (failure,) = notifier.send(event())
+    assert failure["channel"] == "dingtalk" and "310000" in failure["error"]
+    assert "tok" not in json.dumps(failure)          # the robot token never lands in a record
+    assert len(inbox.on("/robot/send")) == 1         # an application error is not retried
+
+
+def test_dingtalk_signed_url_appends_to_a_url_without_query() -> None:
+    assert dingtalk_signed_url("https://h/robot", "k", 1).startswith("https://h/robot?timestamp=1&sign=")
+
+
+def test_slack_gets_text_and_blocks(inbox: Inbox) -> None:
+    Notifier(settings(slack_url=f"{inbox.url}/services/T/B/X")).send(event("succeeded"))
+    (got,) = inbox.on("/services/T/B/X")
+    message = json.loads(got.body)
+    assert message["text"] == "imagedrop: incoming/web.qcow2.json is succeeded"
+    assert message["blocks"][0]["type"] == "section" and "m-1" in message["blocks"][0]["text"]["text"]
+
+
+def test_5xx_then_200_is_retried_and_delivered(inbox: Inbox) -> None:
+    inbox.script["/flaky"] = [(500, b"oops"), (200, b"ok")]
+    failures = Notifier(settings(webhook_urls=f"{inbox.url}/flaky"), backoff=0.01).send(event())
+    assert failures == []
+    attempts = inbox.on("/flaky")
+    assert len(attempts) == 2 and attempts[0].body == attempts[1].body
+
+
+def test_429_is_retried_but_4xx_is_not(inbox: Inbox) -> None:
+    inbox.script["/busy"] = [(429, b"slow down"), (204, b"")]
+    inbox.script["/gone"] = [(404, b"no such hook")]
+    failures = Notifier(settings(webhook_urls=f"{inbox.url}/busy,{inbox.url}/gone"),
+                        backoff=0.01).send(event())
+    assert len(inbox.on("/busy")) == 2 and len(inbox.on("/gone")) == 1
+    (failure,) = failures
+    assert failure["channel"] == "webhook" and failure["target"] == inbox.url.removeprefix("http://")
+    assert "HTTP 404" in failure["error"]
+
+
+def test_always_failing_webhook_gives_up_after_three_attempts(inbox: Inbox) -> None:
+    inbox.script["/down"] = [(503, b"down")]
+    (failure,) = Notifier(settings(webhook_urls=f"{inbox.url}/down"), backoff=0.01).send(event())
+    assert len(inbox.on("/down")) == 3 and "HTTP 503 after retries" in failure["error"]
+
+
+def test_dead_webhook_is_recorded_without_raising(inbox: Inbox) -> None:
+    # Given one dead webhook and one live one
+    dead = dead_url()
+    notifier = Notifier(settings(webhook_urls=f"{dead},{inbox.url}/hook"), backoff=0.01)
+    # When sent: no exception, the dead one is a failure, the live one still got the event
+    failures = notifier.send(event())
+    assert failures == [{"channel": "webhook", "target": urlsplit(dead).netloc,
+                         "error": "connection failed (nothing listening, DNS or network); check the URL setting"}]
+    assert len(inbox.on("/hook")) == 1
+
+
+def test_a_url_that_is_not_http_is_refused_without_a_request() -> None:
+    (failure,) = Notifier(settings(webhook_urls="file:///etc/passwd")).send(event())
+    assert failure["channel"] == "webhook" and "http(s)" in failure["error"]
+
+
+# ------------------------------------------------------------------------- the MNS topic
+
+def test_topic_gets_the_json_body_tagged_with_the_state() -> None:
+    published: list[tuple[str, str]] = []
+    notifier = Notifier(settings(topic="imagedrop-events"), lambda body, tag: published.append((body, tag)))
+    assert notifier.send(event("cancelled")) == []
+    ((body, tag),) = published
+    assert tag == "cancelled" and json.loads(body)["type"] == "imagedrop.import.cancelled"
+
+
+def test_topic_failure_is_recorded_and_webhooks_still_run(inbox: Inbox) -> None:
+    def broken(body: str, tag: str) -> None:
+        raise RuntimeError("MNS TopicNotExist: The topic you provided does not exist.")
+
+    notifier = Notifier(settings(topic="gone", webhook_urls=f"{inbox.url}/hook"), broken)
+    assert notifier.send(event()) == [{"channel": "mns-topic", "target": "gone",
+                                       "error": "MNS TopicNotExist: The topic you provided does not exist."}]
+    assert len(inbox.on("/hook")) == 1
+
+
+def test_no_channels_configured_sends_nothing() -> None:
+    assert Notifier(settings(), None).send(event()) == []
