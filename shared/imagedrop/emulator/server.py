@@ -92,6 +92,14 @@ def _handler_for(cloud: FakeCloud, wire: WireService) -> type[BaseHTTPRequestHan
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up (an injected reset, a process exiting) is normal here.
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
 @dataclass
 class RunningServer:
     name: str
@@ -115,8 +123,7 @@ class CloudServer:
 
     def start(self) -> "CloudServer":
         for name, wire in self.cloud.services.items():
-            server = ThreadingHTTPServer((self.host, self.ports.get(name, 0)), _handler_for(self.cloud, wire))
-            server.daemon_threads = True
+            server = _QuietServer((self.host, self.ports.get(name, 0)), _handler_for(self.cloud, wire))
             thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                       name=f"emulator-{name}", daemon=True)
             thread.start()

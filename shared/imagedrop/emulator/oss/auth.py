@@ -1,0 +1,207 @@
+"""OSS request signatures, verified the way the service does: V1 (`OSS ak:sig`, HMAC-SHA1), V4
+(`OSS4-HMAC-SHA256`, scoped signing key), and V1 presigned URLs (`OSSAccessKeyId/Expires/Signature`).
+
+Pure functions over the request's method, decoded resource, query pairs and headers: the wire
+layer feeds them and turns the `ServiceError`s they raise into XML.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from ..core import ServiceError
+from . import errors
+
+# Query parameters that are part of the V1 canonical resource (as the service and oss2 define it).
+SUBRESOURCES = frozenset({
+    "acl", "uploads", "location", "cors", "logging", "website", "referer", "lifecycle", "delete",
+    "append", "tagging", "objectMeta", "uploadId", "partNumber", "security-token", "position",
+    "img", "style", "styleName", "replication", "replicationProgress", "replicationLocation",
+    "cname", "bucketInfo", "comp", "qos", "live", "status", "vod", "startTime", "endTime",
+    "symlink", "x-oss-process", "response-content-type", "x-oss-traffic-limit",
+    "response-content-language", "response-expires", "response-cache-control",
+    "response-content-disposition", "response-content-encoding", "udf", "udfName", "udfImage",
+    "udfId", "udfImageDesc", "udfApplication", "udfApplicationLog", "restore", "callback",
+    "callback-var", "qosInfo", "policy", "stat", "encryption", "versions", "versioning",
+    "versionId", "requestPayment", "x-oss-request-payer", "sequential", "inventory", "inventoryId",
+    "continuation-token", "asyncFetch", "worm", "wormId", "wormExtend", "transferAcceleration",
+    "metaQuery", "resourceGroup", "regionList", "accessPoint", "publicAccessBlock",
+})
+V4_SIGNED_BY_DEFAULT = ("content-type", "content-md5")
+
+SecretLookup = Callable[[str], "str | None"]
+TokenCheck = Callable[[str, "str | None"], bool]
+
+
+@dataclass
+class SignedRequest:
+    method: str
+    bucket: str          # "" for service-level requests
+    key: str             # decoded object key, "" for bucket-level requests
+    params: list[tuple[str, str]]   # decoded query pairs, in order
+    headers: dict[str, str]         # lower-case names
+
+
+@dataclass
+class Signer:
+    access_key_id: str
+    v4_region: str | None = None   # the region of a V4 credential scope
+
+
+def verify(req: SignedRequest, secret_for: SecretLookup, token_ok: TokenCheck,
+           now: float | None = None) -> Signer:
+    """Check the request's signature; return who signed it."""
+    auth = req.headers.get("authorization", "")
+    query = dict(req.params)
+    if auth.startswith("OSS4-HMAC-SHA256 "):
+        return _verify_v4(req, auth, secret_for, token_ok)
+    if auth.startswith("OSS "):
+        return Signer(_verify_v1(req, auth, secret_for, token_ok))
+    if auth:
+        raise ServiceError(400, "InvalidArgument",
+                           "Authorization header is invalid: expected 'OSS <AccessKeyId>:<Signature>' "
+                           "or 'OSS4-HMAC-SHA256 Credential=...'.")
+    if "OSSAccessKeyId" in query and "Signature" in query:
+        return Signer(_verify_presigned_v1(req, query, secret_for, token_ok, now))
+    raise ServiceError(403, "AccessDenied",
+                       "You have no right to access this object because of bucket acl.")
+
+
+def _secret(ak: str, token: str | None, secret_for: SecretLookup, token_ok: TokenCheck) -> str:
+    secret = secret_for(ak)
+    if secret is None:
+        raise ServiceError(403, "InvalidAccessKeyId",
+                           "The OSS Access Key Id you provided does not exist in our records.",
+                           OSSAccessKeyId=ak)
+    if not token_ok(ak, token):
+        if token and ak.startswith("STS."):
+            raise ServiceError(403, "InvalidSecurityToken",
+                               "The security token you provided is invalid.", OSSAccessKeyId=ak)
+        raise ServiceError(403, "InvalidAccessKeyId",
+                           "The OSS Access Key Id you provided does not exist in our records.",
+                           OSSAccessKeyId=ak, EC=errors.EC_STS_KEY_UNKNOWN)
+    return secret
+
+
+# ----------------------------------------------------------------------------- V1
+
+
+def v1_string_to_sign(req: SignedRequest, date: str) -> str:
+    h = req.headers
+    oss_headers = sorted((k, v) for k, v in h.items() if k.startswith("x-oss-"))
+    canonical_headers = "".join(f"{k}:{v}\n" for k, v in oss_headers)
+    return "\n".join([req.method, h.get("content-md5", ""), h.get("content-type", ""), date,
+                      canonical_headers + v1_resource(req)])
+
+
+def v1_resource(req: SignedRequest) -> str:
+    subs = sorted((k, v) for k, v in req.params if k in SUBRESOURCES)
+    sub = "&".join(f"{k}={v}" if v else k for k, v in subs)
+    base = f"/{req.bucket}/{req.key}" if req.bucket else "/"
+    return base + (f"?{sub}" if sub else "")
+
+
+def _sign_v1(secret: str, string_to_sign: str) -> str:
+    digest = hmac.new(secret.encode(), string_to_sign.encode("utf-8"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _mismatch(ak: str, provided: str, string_to_sign: str, **extra: str) -> ServiceError:
+    data = string_to_sign.encode("utf-8")
+    return ServiceError(
+        403, "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your key and signing method.",
+        OSSAccessKeyId=ak, SignatureProvided=provided, StringToSign=string_to_sign,
+        StringToSignBytes=" ".join(f"{b:02X}" for b in data) + " ", **extra)
+
+
+def _verify_v1(req: SignedRequest, auth: str, secret_for: SecretLookup, token_ok: TokenCheck) -> str:
+    ak, sep, provided = auth[4:].strip().rpartition(":")
+    if not sep or not ak:
+        raise ServiceError(400, "InvalidArgument",
+                           "Authorization header is invalid: expected 'OSS <AccessKeyId>:<Signature>'.")
+    secret = _secret(ak, req.headers.get("x-oss-security-token"), secret_for, token_ok)
+    date = req.headers.get("x-oss-date") or req.headers.get("date", "")
+    string_to_sign = v1_string_to_sign(req, date)
+    if not hmac.compare_digest(_sign_v1(secret, string_to_sign), provided):
+        raise _mismatch(ak, provided, string_to_sign, EC=errors.EC_SIGNATURE_V1)
+    return ak
+
+
+def _verify_presigned_v1(req: SignedRequest, query: dict[str, str], secret_for: SecretLookup,
+                         token_ok: TokenCheck, now: float | None) -> str:
+    ak, provided, expires = query["OSSAccessKeyId"], query["Signature"], query.get("Expires", "")
+    secret = _secret(ak, query.get("security-token"), secret_for, token_ok)
+    # Expiry is checked against real time: that is what the client signed with.
+    if not expires.isdigit() or int(expires) < int(now if now is not None else time.time()):
+        raise ServiceError(403, "AccessDenied", "Request has expired.", Expires=expires)
+    string_to_sign = v1_string_to_sign(req, expires)
+    if not hmac.compare_digest(_sign_v1(secret, string_to_sign), provided):
+        raise _mismatch(ak, provided, string_to_sign, EC=errors.EC_SIGNATURE_V1)
+    return ak
+
+
+# ----------------------------------------------------------------------------- V4
+
+_V4_FIELD = re.compile(r"(Credential|AdditionalHeaders|Signature)=([^,\s]*)")
+
+
+def v4_uri_encode(text: str, keep_slash: bool) -> str:
+    safe = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-~."
+    out = []
+    for byte in text.encode("utf-8"):
+        if byte in safe or (keep_slash and byte == 0x2F):
+            out.append(chr(byte))
+        else:
+            out.append(f"%{byte:02X}")
+    return "".join(out)
+
+
+def v4_canonical_request(req: SignedRequest, additional: list[str]) -> str:
+    uri = v4_uri_encode(f"/{req.bucket}/{req.key}" if req.bucket else "/", True)
+    encoded = sorted((v4_uri_encode(k, False), v4_uri_encode(v, False)) for k, v in req.params)
+    query = "&".join(f"{k}={v}" if v else k for k, v in encoded)
+    signed = {k: v for k, v in req.headers.items()
+              if k.startswith("x-oss-") or k in V4_SIGNED_BY_DEFAULT or k in additional}
+    headers = "".join(f"{k}:{signed[k]}\n" for k in sorted(signed))
+    payload = req.headers.get("x-oss-content-sha256", "UNSIGNED-PAYLOAD")
+    return "\n".join([req.method, uri, query, headers, ";".join(sorted(additional)), payload])
+
+
+def v4_signing_key(secret: str, date: str, region: str, product: str) -> bytes:
+    key = hmac.new(("aliyun_v4" + secret).encode(), date.encode(), hashlib.sha256).digest()
+    for part in (region, product, "aliyun_v4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+def _verify_v4(req: SignedRequest, auth: str, secret_for: SecretLookup, token_ok: TokenCheck) -> Signer:
+    fields = dict(_V4_FIELD.findall(auth))
+    scope = fields.get("Credential", "").split("/")
+    if len(scope) != 5 or scope[4] != "aliyun_v4_request" or "Signature" not in fields:
+        raise ServiceError(400, "InvalidArgument",
+                           "Authorization header is invalid: expected 'OSS4-HMAC-SHA256 "
+                           "Credential=<ak>/<yyyymmdd>/<region>/oss/aliyun_v4_request, Signature=<hex>'.")
+    ak, date, region, product, _ = scope
+    secret = _secret(ak, req.headers.get("x-oss-security-token"), secret_for, token_ok)
+    stamp = req.headers.get("x-oss-date", "")
+    if not stamp.startswith(date):
+        raise ServiceError(400, "InvalidArgument",
+                           "x-oss-date must be set and fall on the date of the Credential scope.",
+                           ArgumentName="x-oss-date", ArgumentValue=stamp)
+    additional = [h.lower() for h in fields.get("AdditionalHeaders", "").split(";") if h]
+    canonical = v4_canonical_request(req, additional)
+    string_to_sign = "\n".join(["OSS4-HMAC-SHA256", stamp, "/".join(scope[1:]),
+                                hashlib.sha256(canonical.encode("utf-8")).hexdigest()])
+    expected = hmac.new(v4_signing_key(secret, date, region, product), string_to_sign.encode(),
+                        hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, fields["Signature"]):
+        raise _mismatch(ak, fields["Signature"], string_to_sign, CanonicalRequest=canonical)
+    return Signer(ak, region)
