@@ -60,13 +60,23 @@ _ENV_NAMES = {
 }
 
 
+def env_var_name(field: str) -> str:
+    """The environment variable a setting is read from first."""
+    return _ENV_NAMES.get(field, (ENV_PREFIX + field.upper(),))[0]
+
+
+def env_var_names() -> dict[str, tuple[str, ...]]:
+    """Every setting and the environment variables it is read from, in order."""
+    return {name: _ENV_NAMES.get(name, (ENV_PREFIX + name.upper(),)) for name in Settings.model_fields}
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = None,
                   account_id: str | None = None) -> Settings:
     """Settings from the environment; `region`/`account_id` from the FC context win when given."""
     env = os.environ if env is None else env
     raw: dict[str, object] = {}
-    for name in Settings.model_fields:
-        for var in _ENV_NAMES.get(name, (ENV_PREFIX + name.upper(),)):
+    for name, variables in env_var_names().items():
+        for var in variables:
             if env.get(var):
                 raw[name] = env[var]
                 break
@@ -80,7 +90,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = 
         lines = []
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"]) or "settings"
-            var = _ENV_NAMES.get(field, (ENV_PREFIX + field.upper(),))[0]
+            var = env_var_name(field)
             what = "is required" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
             lines.append(f"{var}: {what}")
         raise ConfigError("invalid deployment settings: " + "; ".join(lines)) from None

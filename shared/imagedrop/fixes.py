@@ -173,6 +173,8 @@ def fixes_for(items: list[DetectionItem], *, nvme_support: NvmeWanted,
             if key == "nvme" and item.at_risk and not windows:
                 repair.append("nvme")
             continue
+        if key == "bootmode" and "BootMode" in plan.attributes:
+            continue  # the fix above resolves it
         tables = (WINDOWS_ADVICE, LINUX_ADVICE) if windows else (LINUX_ADVICE, WINDOWS_ADVICE)
         text = tables[0].get(key) or tables[1].get(key) or (
             "see the image check report of this image in the ECS console (Images → Check) for "

@@ -10,14 +10,17 @@ import json
 from typing import Any
 
 from . import logs
+from .events import parse_oss_event, read_mns_event
+from .ingest import ingest_event
+from .poll import poll_event
+from .services import services_for
+
+# The SDKs are imported by the adapters when first used, so an invocation that needs no ECS call
+# never loads the ECS SDK (the largest of the three).
 
 
 def ingest_handler(event: bytes | str, context: Any) -> str:
     """OSS trigger → pair disk and manifest → preflight → ImportImage → track message."""
-    from .events import parse_oss_event
-    from .ingest import ingest_event
-    from .services import services_for
-
     logs.configure()
     results = ingest_event(parse_oss_event(event), services_for(context))
     return json.dumps([r.__dict__ for r in results])
@@ -25,10 +28,6 @@ def ingest_handler(event: bytes | str, context: Any) -> str:
 
 def poller_handler(event: bytes | str, context: Any) -> str:
     """MNS queue (EventBridge) → check the task → wait again, fail, or finish the import."""
-    from .events import read_mns_event
-    from .poll import poll_event
-    from .services import services_for
-
     logs.configure()
     messages, poison = read_mns_event(event)
     for message_id, reason in poison:  # retrying a message we cannot read would never help

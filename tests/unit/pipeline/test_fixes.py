@@ -162,3 +162,15 @@ def test_nothing_at_risk_means_nothing_to_say() -> None:
                                          (" guestos.Cloud_Init ", "cloudinit")])
 def test_item_names_match_leniently(name: str, short: str) -> None:
     assert item_name(name) == short
+
+
+def test_a_boot_mode_item_resolved_by_the_fix_is_not_also_advice() -> None:
+    # Given a disk that boots both ways, imported as BIOS, and a check that flags the boot mode
+    item = DetectionItem("GUESTOS.BootMode", "UEFI-Preferred", "Medium", "BootMode.Mismatch")
+    image = ImageView(status="Available", boot_mode="BIOS", os_type="linux", architecture="x86_64")
+    # When the fixes are planned
+    plan = fixes_for([item], nvme_support="auto", detected_boot_mode="UEFI-Preferred", image=image,
+                     license_type_wanted=None)
+    # Then the boot mode is fixed, and not also reported as something to do by hand
+    assert plan.attributes["BootMode"] == "UEFI-Preferred"
+    assert not any("BootMode" in line for line in plan.advice)
