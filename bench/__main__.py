@@ -1,4 +1,4 @@
-"""`python -m bench` runs every bench/*_bench.py; `python -m bench NAME` runs NAME_bench.py."""
+"""`python -m bench` runs every bench/*_bench.py; `python -m bench NAME [ARGS]` runs NAME_bench.py."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ def _names() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    if argv and argv[0] in _names() and len(argv) > 1 and argv[1] not in _names():
+        # `python -m bench burst 50`: one benchmark, the rest are its own arguments
+        sys.argv = [f"bench/{argv[0]}_bench.py", *argv[1:]]
+        return int(importlib.import_module(f"bench.{argv[0]}_bench").main() or 0)
     names = argv or _names()
     unknown = [n for n in names if n not in _names()]
     if unknown:
@@ -19,6 +23,7 @@ def main(argv: list[str]) -> int:
               file=sys.stderr)
         return 2
     for name in names:
+        sys.argv = [f"bench/{name}_bench.py"]
         importlib.import_module(f"bench.{name}_bench").main()
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -11,7 +12,10 @@ from typing import Any
 _logger = logging.getLogger("imagedrop")
 
 
-def configure(level: int = logging.INFO) -> None:
+def configure(level: int | None = None) -> None:
+    """Log to stderr (Function Compute ships it to Log Service). IMAGEDROP_LOG_LEVEL overrides."""
+    if level is None:
+        level = getattr(logging, os.environ.get("IMAGEDROP_LOG_LEVEL", "INFO").upper(), logging.INFO)
     if not any(getattr(h, "_imagedrop", False) for h in _logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))

@@ -25,6 +25,9 @@ def run_demo(*, speed: float | None = None, faults: str | None = None, timeout: 
     import oss2
     from mns.account import Account
 
+    import os
+
+    os.environ.setdefault("IMAGEDROP_LOG_LEVEL", "WARNING")  # the progress bar tells the story
     console = Console(stderr=True)
     out = Console()
     disk, manifest = sample_files()
