@@ -87,3 +87,43 @@ class Harness:
 
     def keys(self, prefix: str = "") -> list[str]:
         return [o.key for o in oss2.ObjectIterator(self.bucket, prefix=prefix)]
+
+
+class WebhookSink:
+    """A loopback HTTP endpoint that records every POST (headers and raw body); `fail_first`
+    answers 500 to that many requests first."""
+
+    def __init__(self, fail_first: int = 0):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.fail_first = fail_first
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if sink.fail_first > 0:
+                    sink.fail_first -= 1
+                    self.send_response(500)
+                else:
+                    sink.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                    self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,50 @@
+"""Teams hear about every state change on their webhook, signed, and a dead webhook never
+fails an import."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+
+from pipeline_harness import Harness, WebhookSink
+
+
+def test_signed_cloudevents_reach_the_webhook_once_per_state(stack: Harness) -> None:
+    sink = WebhookSink(fail_first=1)  # the first delivery fails once and is retried
+    os.environ["IMAGEDROP_WEBHOOK_URLS"] = sink.url
+    os.environ["IMAGEDROP_WEBHOOK_SECRET"] = "team-secret"
+    try:
+        disk, manifest = stack.sample()
+        key = stack.drop(disk, manifest)
+        stack.run()
+    finally:
+        sink.close()
+    assert stack.status(key).state == "succeeded"
+    types = []
+    for headers, body in sink.received:
+        expected = "sha256=" + hmac.new(b"team-secret", body, hashlib.sha256).hexdigest()
+        assert headers["x-imagedrop-signature"] == expected
+        event = json.loads(body)
+        assert event["subject"] == key
+        types.append(event["type"])
+    assert types == [e["type"] for e in stack.events(key)]
+    assert types[-1] == "imagedrop.import.succeeded"
+    assert len(types) == len(set(types))
+    assert stack.status(key).notifications == []
+
+
+def test_a_dead_webhook_is_recorded_and_the_import_still_succeeds(stack: Harness) -> None:
+    dead = WebhookSink()
+    url = dead.url
+    dead.close()  # nothing listens there any more
+    os.environ["IMAGEDROP_WEBHOOK_URLS"] = url
+    disk, manifest = stack.sample()
+    key = stack.drop(disk, manifest)
+    stack.run()
+    record = stack.status(key)
+    assert record.state == "succeeded"
+    assert record.notifications, "the failed deliveries should be recorded"
+    assert all(n.get("channel") == "webhook" for n in record.notifications)
+    assert "127.0.0.1" in json.dumps(record.notifications)
