@@ -54,6 +54,38 @@ def _resolve_key(services: Services, created: ObjectCreated) -> str:
 
 
 def ingest_object(created: ObjectCreated, services: Services) -> Result:
+    try:
+        return _ingest_object(created, services)
+    except PermanentCloudError as err:
+        # e.g. AccessDenied on the bucket: retrying will not help, so say it where people look.
+        logs.step("ingest.refused", key=created.key, code=err.code, message=err.message)
+        _record_refusal(services, created, err)
+        return Result(created.key, "rejected", f"{err.code}: {err.message}")
+
+
+def _record_refusal(services: Services, created: ObjectCreated, err: PermanentCloudError) -> None:
+    key = created.key_candidates()[0]
+    if key.endswith(".json" + CANCEL_SUFFIX):
+        return
+    manifest_key = key if key.endswith(".json") else key + ".json"
+    life = Lifecycle(services, created.bucket)
+    problem = Problem(where=err.message.split(":", 1)[0], rule=err.message, code=err.code,
+                      fix=error_advice(err.code))
+    try:
+        record = life.load(manifest_key)
+        if record is None or record.terminal or record.state == "waiting":
+            rid = import_id(created.bucket, manifest_key, created.etag or "", [])
+            if record is None or record.terminal:
+                life.new(import_id=rid, manifest_key=manifest_key, state="rejected",
+                         note=f"{err.service} refused: {err.code}", problems=[problem])
+            else:
+                life.move(record.model_copy(update={"id": rid}), "rejected",
+                          f"{err.service} refused: {err.code}", problems=[problem])
+    except PermanentCloudError:
+        pass  # cannot even write the record (no permission): the log line above is all we have
+
+
+def _ingest_object(created: ObjectCreated, services: Services) -> Result:
     settings = services.settings
     key = _resolve_key(services, created)
     if not key.startswith(settings.watch_prefix) or key.startswith(settings.state_prefix):

@@ -53,9 +53,24 @@ def poll_one(msg: TrackMessage, services: Services) -> Result:
     marker = f"{life.prefix}polls/{msg.import_id}/{msg.stage}-{msg.attempt}"
     if life.store.head(marker) is not None:
         return Result(msg.import_id, "duplicate", f"attempt {msg.attempt} was handled")
-    outcome = _finish_stage(life, record, msg) if msg.stage == "finish" else _import_stage(life, record, msg)
+    try:
+        outcome = _finish_stage(life, record, msg) if msg.stage == "finish" else _import_stage(life, record, msg)
+    except PermanentCloudError as err:
+        # Retrying a refusal would only repeat it until the message is dead-lettered and the
+        # import is left hanging: end it, with the code.
+        outcome = _fail(life, msg, err)
     life.store.put_if_absent(marker, json.dumps({"at": life.now(), "outcome": outcome.outcome}))
     return outcome
+
+
+def _fail(life: Lifecycle, msg: TrackMessage, err: PermanentCloudError) -> Result:
+    record = life.load(msg.manifest_key)
+    if record is None or record.terminal or record.id != msg.import_id:
+        return Result(msg.import_id, "ended")
+    problem = Problem(where=err.message.split(":", 1)[0], rule=err.message, code=err.code,
+                      fix=error_advice(err.code))
+    life.move(record, "failed", f"{err.service} refused: {err.code}", problems=[problem])
+    return Result(msg.import_id, "failed", err.code)
 
 
 def _send(services: Services, msg: TrackMessage, delay: int) -> None:

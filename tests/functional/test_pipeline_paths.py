@@ -240,3 +240,17 @@ def test_bucket_in_another_region_is_rejected(stack: Harness) -> None:
     assert record.state == "rejected"
     assert "eu-central-1" in record.problems[0].line()
     assert stack.images() == []
+
+
+def test_a_task_that_vanished_ends_the_import_instead_of_retrying_forever(stack: Harness) -> None:
+    disk, manifest = stack.sample()
+    key = stack.drop(disk, manifest)
+    stack.cloud.pump.pump()  # ingest: the import is submitted and tracked
+    record = stack.status(key)
+    assert record.state == "importing"
+    del stack.cloud.ecs.tasks[record.task_id]  # the task is gone, as a task past its retention is
+    stack.run()
+    record = stack.status(key)
+    assert record.state == "failed"
+    assert record.problems[0].code == "InvalidTaskId.NotFound"
+    assert _one_terminal(stack, key) == "failed"
