@@ -6,6 +6,7 @@ import json
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -49,6 +50,10 @@ def up(speed: Optional[float] = typer.Option(None, help=SPEED_HELP + " Default 6
     stack = LocalStack(speed=speed, faults=faults)
     info = stack.start()
     print(json.dumps(info.as_json()), flush=True)
+    # `imagedrop push/status/… --local` in this folder find the stack here.
+    stack_file = Path(".imagedrop-local") / "stack.json"
+    stack_file.parent.mkdir(exist_ok=True)
+    stack_file.write_text(json.dumps(info.as_json()) + "\n")
     print(f"drop a disk and its manifest under oss://{info.bucket}/incoming/ "
           f"(e.g. imagedrop push … with IMAGEDROP_OSS_ENDPOINT={info.oss}); Ctrl-C stops", file=sys.stderr)
     try:

@@ -27,7 +27,7 @@ class FakeCloud:
                  regions: tuple[str, ...] = ("cn-hangzhou", "cn-shanghai", "cn-beijing",
                                              "ap-northeast-1", "ap-southeast-1", "eu-central-1",
                                              "us-west-1"),
-                 services: tuple[str, ...] = ("oss", "ecs", "mns")):
+                 services: tuple[str, ...] = ("oss", "ecs", "mns", "fc")):
         import importlib
 
         self.region = region

@@ -1,0 +1,150 @@
+"""Where the operator commands connect: flags, then IMAGEDROP_* environment, then defaults.
+
+Credentials come from the standard Alibaba Cloud chain (`alibabacloud-credentials`: the
+ALIBABA_CLOUD_* environment variables, `~/.aliyun/config.json` profiles, an ECS instance role…).
+`--local` means the `imagedrop local up` stack: its endpoints JSON from IMAGEDROP_LOCAL (the JSON
+itself or a file holding it) or `.imagedrop-local/stack.json` in the current folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..cloud.credentials import Credentials
+from .exit_codes import BAD_INPUT, CLOUD_ERROR, OpsError
+
+LOCAL_STACK_FILE = Path(".imagedrop-local") / "stack.json"
+DEFAULT_REGION = "cn-hangzhou"
+
+
+@dataclass(frozen=True)
+class ConnectionOptions:
+    """What the user gave on the command line (None: not given)."""
+
+    local: bool = False
+    endpoint: str | None = None
+    bucket: str | None = None
+    region: str | None = None
+    account_id: str | None = None
+    fc_service: str | None = None
+
+
+@dataclass(frozen=True)
+class Connection:
+    region: str
+    bucket: str
+    oss_endpoint: str
+    credentials: Credentials
+    account_id: str | None = None
+    ecs_endpoint: str | None = None
+    mns_endpoint: str | None = None
+    fc_endpoint: str | None = None
+    fc_service: str = "imagedrop"
+    queue: str | None = None
+    topic: str | None = None
+    watch_prefix: str = "incoming/"
+    state_prefix: str = "imagedrop/"
+    local: bool = False
+
+    def oss_bucket(self, *, pool_size: int | None = None) -> Any:
+        import oss2
+
+        if pool_size:
+            oss2.defaults.connection_pool_size = max(oss2.defaults.connection_pool_size, pool_size)
+        creds = self.credentials
+        auth = (oss2.StsAuth(creds.access_key_id, creds.access_key_secret, creds.security_token)
+                if creds.security_token else oss2.Auth(creds.access_key_id, creds.access_key_secret))
+        return oss2.Bucket(auth, self.oss_endpoint, self.bucket, connect_timeout=10, enable_crc=True)
+
+
+def load_local_info(env: Mapping[str, str], cwd: Path) -> dict[str, Any]:
+    """The endpoints JSON `imagedrop local up` printed, from IMAGEDROP_LOCAL or the stack file."""
+    raw = env.get("IMAGEDROP_LOCAL", "").strip()
+    where = "IMAGEDROP_LOCAL"
+    if raw and not raw.startswith("{"):
+        where = raw
+        try:
+            raw = Path(raw).read_text()
+        except OSError as exc:
+            raise OpsError(f"IMAGEDROP_LOCAL: cannot read {raw!r} ({exc.strerror}); set it to the first line "
+                           "`imagedrop local up` prints, or to a file holding it", BAD_INPUT) from None
+    elif not raw:
+        path = cwd / LOCAL_STACK_FILE
+        if not path.is_file():
+            raise OpsError(f"--local: no local stack found ({LOCAL_STACK_FILE} is missing and IMAGEDROP_LOCAL "
+                           "is not set); run `imagedrop local up` in this folder first", BAD_INPUT)
+        where, raw = str(path), path.read_text()
+    try:
+        info = json.loads(raw.splitlines()[0] if raw.strip() else "")
+    except (ValueError, IndexError):
+        raise OpsError(f"{where}: not the endpoints JSON `imagedrop local up` prints on its first line",
+                       BAD_INPUT) from None
+    missing = [k for k in ("oss", "bucket", "region", "access_key_id", "access_key_secret") if not info.get(k)]
+    if missing:
+        raise OpsError(f"{where}: the local stack JSON lacks {', '.join(missing)}; restart `imagedrop local up`",
+                       BAD_INPUT)
+    return info
+
+
+def chain_credentials(env: Mapping[str, str] | None = None) -> Credentials:
+    """Credentials from the default Alibaba Cloud chain, or an error saying how to provide them.
+
+    The chain's first link (the ALIBABA_CLOUD_* variables) is read here from the live environment:
+    the library snapshots the environment when it is first imported.
+    """
+    env = os.environ if env is None else env
+    ak, sk = env.get("ALIBABA_CLOUD_ACCESS_KEY_ID"), env.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+    if ak and sk:
+        return Credentials(ak, sk, env.get("ALIBABA_CLOUD_SECURITY_TOKEN") or None)
+    from alibabacloud_credentials.provider.default import DefaultCredentialsProvider
+
+    try:
+        found = DefaultCredentialsProvider().get_credentials()
+    except Exception as exc:  # the chain reports every provider it tried in one exception
+        raise OpsError("no Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and "
+                       "ALIBABA_CLOUD_ACCESS_KEY_SECRET, or configure a profile in ~/.aliyun/config.json "
+                       f"(aliyun configure); the chain said: {str(exc)[:200]}", CLOUD_ERROR) from None
+    return Credentials(found.get_access_key_id(), found.get_access_key_secret(),
+                       found.get_security_token() or None)
+
+
+def _first(*values: str | None) -> str | None:
+    return next((v for v in values if v), None)
+
+
+def resolve(opts: ConnectionOptions, env: Mapping[str, str] | None = None,
+            cwd: Path | None = None) -> Connection:
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    watch = env.get("IMAGEDROP_WATCH_PREFIX") or "incoming/"
+    state = env.get("IMAGEDROP_STATE_PREFIX") or "imagedrop/"
+    service = _first(opts.fc_service, env.get("IMAGEDROP_FC_SERVICE")) or "imagedrop"
+    if opts.local or env.get("IMAGEDROP_LOCAL"):
+        info = load_local_info(env, cwd)
+        return Connection(region=info["region"], bucket=opts.bucket or info["bucket"],
+                          oss_endpoint=info["oss"],
+                          credentials=Credentials(info["access_key_id"], info["access_key_secret"]),
+                          account_id=info.get("account_id"), ecs_endpoint=info.get("ecs"),
+                          mns_endpoint=info.get("mns"), fc_endpoint=info.get("fc") or None,
+                          fc_service=service, queue=info.get("queue"), topic=info.get("topic"),
+                          watch_prefix=watch, state_prefix=state, local=True)
+    region = _first(opts.region, env.get("IMAGEDROP_REGION"), env.get("FC_REGION"),
+                    env.get("ALIBABA_CLOUD_REGION_ID")) or DEFAULT_REGION
+    bucket = _first(opts.bucket, env.get("IMAGEDROP_BUCKET"))
+    if not bucket:
+        raise OpsError("--bucket: which OSS bucket? pass --bucket NAME or set IMAGEDROP_BUCKET "
+                       "(or --local for the `imagedrop local up` stack)", BAD_INPUT)
+    account = _first(opts.account_id, env.get("IMAGEDROP_ACCOUNT_ID"), env.get("FC_ACCOUNT_ID"))
+    mns = env.get("IMAGEDROP_MNS_ENDPOINT") or (f"https://{account}.mns.{region}.aliyuncs.com" if account else None)
+    fc = env.get("IMAGEDROP_FC_ENDPOINT") or (f"https://{account}.{region}.fc.aliyuncs.com" if account else None)
+    return Connection(region=region, bucket=bucket,
+                      oss_endpoint=_first(opts.endpoint, env.get("IMAGEDROP_OSS_ENDPOINT"))
+                      or f"https://oss-{region}.aliyuncs.com",
+                      credentials=chain_credentials(env), account_id=account,
+                      ecs_endpoint=env.get("IMAGEDROP_ECS_ENDPOINT"), mns_endpoint=mns, fc_endpoint=fc,
+                      fc_service=service, queue=env.get("IMAGEDROP_QUEUE"), topic=env.get("IMAGEDROP_TOPIC"),
+                      watch_prefix=watch, state_prefix=state)

@@ -1,0 +1,138 @@
+"""Before `imagedrop push` uploads a byte: the manifest, the object keys, and every disk checked
+locally with the same rules the ingest function applies (refuse before uploading gigabytes).
+
+`manifest_from_options` and `preflight` are pure; `inspect_local` reads the files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ..disk.model import Inspection
+from ..errors import DiskError
+from ..manifest import Manifest, check_manifest
+from ..plan import DiskFacts, Rejection, disk_facts_for, plan_import
+
+MANIFEST_OPTION_FIELDS = ("image_name", "os_type", "platform", "architecture", "boot_mode",
+                          "description", "image_family", "license_type")
+
+
+@dataclass(frozen=True)
+class Upload:
+    path: Path
+    key: str
+    role: str  # "system" | "data"
+
+
+@dataclass
+class PushPlan:
+    manifest_key: str
+    manifest_bytes: bytes
+    uploads: list[Upload]                       # data disks first, then the system disk
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def manifest_from_options(values: dict[str, Any], data_disks: list[Path]) -> bytes:
+    """A manifest built from command-line options (the data disks listed by file name)."""
+    doc: dict[str, Any] = {k: v for k, v in values.items() if v not in (None, "", [], {})}
+    if data_disks:
+        doc["data_disks"] = [{"object": p.name} for p in data_disks]
+    return json.dumps(doc, indent=2, ensure_ascii=False).encode()
+
+
+def object_prefix(prefix: str) -> str:
+    prefix = prefix.strip()
+    if prefix.startswith("/") or ".." in PurePosixPath(prefix).parts:
+        raise ValueError(f"--prefix {prefix!r}: an object key prefix must not start with '/' or contain '..'")
+    return prefix if not prefix or prefix.endswith("/") else prefix + "/"
+
+
+def _match_data_disks(manifest: Manifest, files: list[Path]) -> tuple[dict[str, Path], list[str]]:
+    """Manifest data disk `object` → the local file of the same name, and what does not match."""
+    by_name = {p.name: p for p in files}
+    matched: dict[str, Path] = {}
+    problems = []
+    for index, disk in enumerate(manifest.data_disks):
+        name = PurePosixPath(disk.object).name
+        if name in by_name:
+            matched[disk.object] = by_name.pop(name)
+        else:
+            problems.append(f"data_disks[{index}].object: {disk.object!r} has no local file; pass it with "
+                            f"--data-disk PATH/{name}")
+    problems += [f"--data-disk {p}: not listed in the manifest's data_disks; add "
+                 f'{{"object": "{p.name}"}} or drop the option' for p in by_name.values()]
+    return matched, problems
+
+
+def preflight(*, disk: Path, data_disks: list[Path], manifest_bytes: bytes, prefix: str, bucket: str,
+              region: str, inspections: dict[Path, Inspection | str]) -> PushPlan:
+    """Every problem with this push, each naming the field or file, the rule and what to do."""
+    manifest_key = f"{prefix}{disk.name}.json"
+    plan = PushPlan(manifest_key, manifest_bytes, [])
+    manifest, manifest_problems = check_manifest(manifest_bytes)
+    if manifest is None:  # still say what is wrong with the files, so one run shows everything
+        plan.problems = [f"manifest: {p}" for p in manifest_problems]
+        plan.problems += [f"{path}: {seen}" for path, seen in inspections.items() if isinstance(seen, str)]
+        return plan
+    matched, plan.problems = _match_data_disks(manifest, data_disks)
+    if plan.problems:
+        return plan
+    facts = []
+    for key, role, fmt, gib, field_name in disk_facts_for(manifest, manifest_key):
+        path = disk if role == "system" else matched[key[len(prefix):]] if key.startswith(prefix) else None
+        if path is None:  # a data disk key outside the pushed folder cannot come from this push
+            plan.problems.append(f"{field_name}: {key} is outside {prefix or 'the bucket root'}; list data "
+                                 "disks relative to the manifest's folder")
+            continue
+        plan.uploads.append(Upload(path, key, role))
+        seen = inspections.get(path)
+        facts.append(DiskFacts(key=key, role=role, size=_size(path), etag="local",  # type: ignore[arg-type]
+                               inspection=seen if isinstance(seen, Inspection) else None,
+                               inspect_error=seen if isinstance(seen, str) else None,
+                               wanted_format=fmt, wanted_gib=gib, field=field_name))
+    if plan.problems:
+        return plan
+    outcome = plan_import(manifest, manifest_key=manifest_key, bucket=bucket, bucket_region=region,
+                          function_region=region, disks=facts, import_role="-", client_token="-")
+    if isinstance(outcome, Rejection):
+        plan.problems = [_local_words(p.line(), plan.uploads) for p in outcome.problems]
+    plan.uploads.sort(key=lambda u: u.role != "data")  # data disks first; the manifest goes last
+    return plan
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _local_words(line: str, uploads: list[Upload]) -> str:
+    """Problems name OSS objects; before the upload the user knows them as local files."""
+    for upload in uploads:
+        line = line.replace(f"oss object {upload.key}", str(upload.path))
+    return line
+
+
+def inspect_local(paths: list[Path]) -> dict[Path, Inspection | str]:
+    """Each file's inspection, or why it could not be read."""
+    from ..disk import inspect_path
+
+    found: dict[Path, Inspection | str] = {}
+    for path in paths:
+        if not path.is_file():
+            found[path] = f"no such file ({os.fspath(path)}); check the path"
+            continue
+        try:
+            found[path] = inspect_path(path)
+        except DiskError as exc:
+            found[path] = str(exc)
+    return found

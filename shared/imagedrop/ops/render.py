@@ -1,0 +1,66 @@
+"""How the operator commands look on a terminal: the imports table, a transfer progress bar and
+the doctor's ✓/✗ lines (rich). Nothing here decides anything."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from rich.console import Console
+from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
+                           TransferSpeedColumn)
+from rich.table import Table
+
+from ..status import StatusRecord
+from .doctor_checks import Check
+from .imports import ImportRow
+
+STATE_STYLE = {"succeeded": "green", "rejected": "red", "failed": "red", "cancelled": "yellow",
+               "waiting": "dim", "importing": "cyan", "checking": "cyan", "finishing": "cyan"}
+
+
+def imports_table(rows: list[ImportRow]) -> Table:
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("key", "state", "progress", "image id", "age", "problem"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        style = STATE_STYLE.get(row.state, "")
+        table.add_row(row.key, f"[{style}]{row.state}[/]" if style else row.state, row.progress,
+                      row.image_id, row.age, row.problem)
+    return table
+
+
+def transfer_progress(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                    TransferSpeedColumn(), TimeRemainingColumn(), console=console, transient=False)
+
+
+def progress_callback(progress: Progress, key: str, size: int) -> Callable[[int, int | None], None]:
+    task = progress.add_task(key, total=size)
+
+    def update(consumed: int, total: int | None) -> None:
+        progress.update(task, completed=consumed, total=total or size)
+    return update
+
+
+def record_line(record: StatusRecord) -> str:
+    style = STATE_STYLE.get(record.state, "")
+    note = record.history[-1].note if record.history else ""
+    progress = f" {record.progress}" if record.progress and record.progress not in note else ""
+    return f"[{style}]{record.state}[/]{progress}  {note}"
+
+
+def final_line(record: StatusRecord) -> str:
+    if record.state == "succeeded":
+        return f"[green]succeeded[/]: image {record.image_id} in {record.region}"
+    problems = "; ".join(p.line() for p in record.problems) or (record.history[-1].note if record.history else "")
+    return f"[red]{record.state}[/]: {problems}"
+
+
+def check_line(check: Check) -> str:
+    if check.ok:
+        return f"[green]✓[/] {check.name}: {check.detail}"
+    return f"[red]✗[/] {check.name}: {check.detail}\n    [bold]fix:[/] {check.fix}"
+
+
+def json_record(record: StatusRecord) -> dict[str, Any]:
+    return record.model_dump(mode="json")
