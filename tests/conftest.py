@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import socket
 from pathlib import Path
 from typing import Iterator
 
@@ -10,6 +13,57 @@ import pytest
 from imagedrop.emulator import Clock, CloudServer, FakeCloud, mock_cloud
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# Nothing a test does may leave the machine. The credentials chain would otherwise ask the ECS
+# metadata service; it reads this when first imported, so it is set before any test imports it.
+os.environ["ALIBABA_CLOUD_ECS_METADATA_DISABLED"] = "true"
+
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def _is_local(host: object) -> bool:
+    if not isinstance(host, str):
+        return True  # AF_UNIX paths and the like
+    if host in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+class NetworkRefused(OSError):
+    pass
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    host = address[0] if isinstance(address, tuple) else address
+    if not _is_local(host):
+        raise NetworkRefused(f"tests may only reach loopback; refused a connection to {address!r}")
+    return _real_connect(self, address)  # type: ignore[arg-type]
+
+
+def _guarded_connect_ex(self: socket.socket, address: object) -> int:
+    host = address[0] if isinstance(address, tuple) else address
+    if not _is_local(host):
+        raise NetworkRefused(f"tests may only reach loopback; refused a connection to {address!r}")
+    return _real_connect_ex(self, address)  # type: ignore[arg-type]
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+    if host is not None and not _is_local(host if isinstance(host, str) else host.decode()):
+        raise NetworkRefused(f"tests may only reach loopback; refused to resolve {host!r}")
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+socket.getaddrinfo = _guarded_getaddrinfo
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 
@@ -58,14 +57,10 @@ def _open_oss(url: str) -> ByteSource:
     bucket, _, key = url[len("oss://"):].partition("/")
     if not bucket or not key:
         raise _Unopenable("an OSS source is oss://BUCKET/KEY")
+    from ..cloud.oss_source import open_oss_source
+
     try:
-        module = importlib.import_module("imagedrop.cloud.oss_source")
-        opener = module.open_oss_source
-    except (ImportError, AttributeError):
-        raise _Unopenable("oss:// sources need the OSS adapter "
-                          "(imagedrop.cloud.oss_source), which is not installed") from None
-    try:
-        return opener(url)
+        return open_oss_source(url)
     except ImagedropError:
         raise
     except Exception as exc:  # the adapter's SDK errors: report, never a traceback

@@ -72,14 +72,6 @@ def test_not_understood_exits_2_with_one_line(runner: CliRunner, tmp_path: Path,
     assert "Traceback" not in result.stderr
 
 
-def test_oss_url_without_the_adapter_exits_2(runner: CliRunner,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "imagedrop.cloud.oss_source", None)  # import fails
-    result = runner.invoke(app, ["inspect", "oss://bucket/incoming/a.qcow2", "--json"])
-    assert result.exit_code == 2
-    assert "oss:// sources need the OSS adapter" in result.stderr
-
-
 def test_oss_url_uses_the_adapter_when_present(runner: CliRunner, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[str] = []

@@ -1,0 +1,5 @@
+"""`python -m imagedrop …` runs the `imagedrop` command."""
+
+from .cli import main
+
+main()

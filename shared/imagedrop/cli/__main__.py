@@ -1,0 +1,5 @@
+"""`python -m imagedrop.cli …` runs the `imagedrop` command."""
+
+from . import main
+
+main()
