@@ -67,6 +67,15 @@ socket.getaddrinfo = _guarded_getaddrinfo
 
 
 @pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No IMAGEDROP_* setting of the person running the tests leaks in; set yours with the
+    returned monkeypatch and they are undone after the test."""
+    for name in [n for n in os.environ if n.startswith("IMAGEDROP_")]:
+        monkeypatch.delenv(name)
+    return monkeypatch
+
+
+@pytest.fixture
 def cloud() -> FakeCloud:
     """A cloud whose clock stands still until a test (or the pump) moves it."""
     return FakeCloud(clock=Clock(speed=0.0))

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .disk.model import IMPORTABLE_FORMATS, Inspection
+from .disk.model import Inspection
 from .manifest import Manifest
 from .status import DiskRecord, Problem
 
@@ -201,6 +201,6 @@ def disk_facts_for(manifest: Manifest, manifest_key: str) -> list[tuple[str, str
     """(key, role, wanted format, wanted GiB, manifest field) for every disk the manifest names."""
     keys = manifest.disk_keys(manifest_key)
     out = [(keys[0], "system", manifest.format, manifest.system_disk_gib, "system_disk_gib")]
-    for i, (key, disk) in enumerate(zip(keys[1:], manifest.data_disks)):
+    for i, (key, disk) in enumerate(zip(keys[1:], manifest.data_disks, strict=True)):
         out.append((key, "data", disk.format, disk.size_gib, f"data_disks[{i}].size_gib"))
     return out

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import oss2
-import pytest
 
 from imagedrop.local import LocalStack
 from imagedrop.local.demo import sample_files

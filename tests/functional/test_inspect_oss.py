@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Iterator
 
@@ -16,17 +15,14 @@ from imagedrop.local.demo import sample_files
 
 
 @pytest.fixture
-def local_env() -> Iterator[LocalStack]:
-    saved = dict(os.environ)
+def local_env(clean_env: pytest.MonkeyPatch) -> Iterator[LocalStack]:
     stack = LocalStack(speed=0.0, faults="", with_functions=False, background=False)
     info = stack.start()
-    os.environ["IMAGEDROP_LOCAL"] = json.dumps(info.as_json())
+    clean_env.setenv("IMAGEDROP_LOCAL", json.dumps(info.as_json()))
     try:
         yield stack
     finally:
         stack.stop()
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def test_inspect_an_oss_object(local_env: LocalStack) -> None:

@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 import yaml
-from test_ops_push import real_disk, start_stack
+from ops_harness import real_disk, start_stack
 
 from imagedrop.local import LocalStack
 

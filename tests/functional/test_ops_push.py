@@ -3,54 +3,20 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 from typer.testing import CliRunner
 
+from ops_harness import manifest_file, real_disk, start_stack
+
 from imagedrop.cli import app
 from imagedrop.local import LocalStack
-
-DISKS = Path(__file__).resolve().parents[1] / "fixtures" / "disks"
 PART = 512 * 1024
 runner = CliRunner()
-
-
-def real_disk(name: str, folder: Path, as_name: str | None = None) -> Path:
-    target = folder / (as_name or name)
-    with gzip.open(DISKS / f"{name}.gz", "rb") as src, target.open("wb") as dst:
-        shutil.copyfileobj(src, dst)
-    return target
-
-
-def manifest_file(folder: Path, name: str, **extra: object) -> Path:
-    path = folder / f"{name}.manifest.json"
-    path.write_text(json.dumps({"image_name": name, "os_type": "linux", "platform": "Ubuntu",
-                                "architecture": "x86_64", **extra}))
-    return path
-
-
-def start_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **kw: object) -> Iterator[LocalStack]:
-    saved = dict(os.environ)
-    for name in [n for n in os.environ if n.startswith("IMAGEDROP_")]:
-        del os.environ[name]
-    stack = LocalStack(faults="", **kw)  # type: ignore[arg-type]
-    stack.start()
-    assert stack.info
-    os.environ["IMAGEDROP_LOCAL"] = json.dumps(stack.info.as_json())
-    monkeypatch.chdir(tmp_path)
-    try:
-        yield stack
-    finally:
-        stack.stop()
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 @pytest.fixture

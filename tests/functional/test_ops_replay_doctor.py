@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from test_ops_push import manifest_file, real_disk, start_stack
+from ops_harness import manifest_file, real_disk, start_stack
 from typer.testing import CliRunner
 
 from imagedrop.cli import app

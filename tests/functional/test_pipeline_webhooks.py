@@ -6,15 +6,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
+
+import pytest
 
 from pipeline_harness import Harness, WebhookSink
 
 
-def test_signed_cloudevents_reach_the_webhook_once_per_state(stack: Harness) -> None:
+def test_signed_cloudevents_reach_the_webhook_once_per_state(stack: Harness,
+                                                            clean_env: pytest.MonkeyPatch) -> None:
     sink = WebhookSink(fail_first=1)  # the first delivery fails once and is retried
-    os.environ["IMAGEDROP_WEBHOOK_URLS"] = sink.url
-    os.environ["IMAGEDROP_WEBHOOK_SECRET"] = "team-secret"
+    clean_env.setenv("IMAGEDROP_WEBHOOK_URLS", sink.url)
+    clean_env.setenv("IMAGEDROP_WEBHOOK_SECRET", "team-secret")
     try:
         disk, manifest = stack.sample()
         key = stack.drop(disk, manifest)
@@ -35,11 +37,12 @@ def test_signed_cloudevents_reach_the_webhook_once_per_state(stack: Harness) -> 
     assert stack.status(key).notifications == []
 
 
-def test_a_dead_webhook_is_recorded_and_the_import_still_succeeds(stack: Harness) -> None:
+def test_a_dead_webhook_is_recorded_and_the_import_still_succeeds(stack: Harness,
+                                                                  clean_env: pytest.MonkeyPatch) -> None:
     dead = WebhookSink()
     url = dead.url
     dead.close()  # nothing listens there any more
-    os.environ["IMAGEDROP_WEBHOOK_URLS"] = url
+    clean_env.setenv("IMAGEDROP_WEBHOOK_URLS", url)
     disk, manifest = stack.sample()
     key = stack.drop(disk, manifest)
     stack.run()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from ..errors import PermanentCloudError, RetryableCloudError
 from ..track import ImageView, TaskView
 from .credentials import Credentials
-from .retry import with_retries
+from .retry import call_translated
 
 T = TypeVar("T")
 ALL_IMAGE_STATES = "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated"
@@ -77,12 +77,8 @@ class EcsApi:
         request = getattr(models, request_class)().from_map({"RegionId": region, **params})
         method = getattr(self._client(region), _snake(action) + "_with_options")
 
-        def once() -> dict[str, Any]:
-            try:
-                return method(request, RuntimeOptions()).body.to_map()
-            except Exception as exc:
-                raise _translate(exc, action) from exc
-        return with_retries(once, attempts=self.attempts)
+        return call_translated(action, lambda: method(request, RuntimeOptions()).body.to_map(),
+                               _translate, attempts=self.attempts)
 
     # ---- the operations the pipeline uses
 

@@ -6,7 +6,7 @@ from typing import Any, Callable, TypeVar
 
 from ..errors import PermanentCloudError, RetryableCloudError
 from .credentials import Credentials
-from .retry import with_retries
+from .retry import call_translated
 
 T = TypeVar("T")
 MAX_DELAY_SECONDS = 604800
@@ -37,12 +37,7 @@ class Mns:
         self.attempts = attempts
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
-        def once() -> T:
-            try:
-                return fn()
-            except Exception as exc:
-                raise _translate(exc, what) from exc
-        return with_retries(once, attempts=self.attempts)
+        return call_translated(what, fn, _translate, attempts=self.attempts)
 
     def send(self, queue: str, body: str, delay_seconds: int = 0) -> str:
         """Send `body` (base64-encoded on the wire, the SDK default); returns the message id."""

@@ -6,9 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, TypeVar
 
+from ..disk.source import BoundedSource
 from ..errors import PermanentCloudError, RetryableCloudError
 from .credentials import Credentials
-from .retry import with_retries
+from .retry import call_translated
 
 T = TypeVar("T")
 MAX_SMALL_OBJECT = 1024 * 1024  # manifests, status records, claims
@@ -59,12 +60,7 @@ class ObjectStore:
         self._oss2 = oss2
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
-        def once() -> T:
-            try:
-                return fn()
-            except Exception as exc:
-                raise _translate(exc, what) from exc
-        return with_retries(once, attempts=self.attempts)
+        return call_translated(what, fn, _translate, attempts=self.attempts)
 
     def head(self, key: str) -> ObjectInfo | None:
         def go() -> ObjectInfo | None:
@@ -130,7 +126,7 @@ class ObjectStore:
         return OssByteSource(self, key, size)
 
 
-class OssByteSource:
+class OssByteSource(BoundedSource):
     """A disk image in OSS as a `ByteSource`: every read is one ranged GET."""
 
     def __init__(self, store: ObjectStore, key: str, size: int):
@@ -138,13 +134,5 @@ class OssByteSource:
         self.key = key
         self._size = size
 
-    @property
-    def size(self) -> int:
-        return self._size
-
-    def read(self, offset: int, length: int) -> bytes:
-        if offset < 0 or length < 0:
-            raise ValueError("negative offset or length")
-        if offset >= self._size or length == 0:
-            return b""
-        return self._store.read(self.key, offset, min(length, self._size - offset))
+    def _read_within(self, offset: int, length: int) -> bytes:
+        return self._store.read(self.key, offset, length)

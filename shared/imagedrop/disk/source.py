@@ -23,10 +23,10 @@ class ByteSource(Protocol):
         ...
 
 
-class FileSource:
-    def __init__(self, path: str | os.PathLike[str]):
-        self.path = os.fspath(path)
-        self._size = os.path.getsize(self.path)
+class BoundedSource:
+    """A source of known size: `read` clips to the end and leaves the fetching to subclasses."""
+
+    _size: int
 
     @property
     def size(self) -> int:
@@ -37,9 +37,22 @@ class FileSource:
             raise ValueError("negative offset or length")
         if offset >= self._size or length == 0:
             return b""
+        return self._read_within(offset, min(length, self._size - offset))
+
+    def _read_within(self, offset: int, length: int) -> bytes:
+        """Exactly `length` bytes at `offset`, both inside the object."""
+        raise NotImplementedError
+
+
+class FileSource(BoundedSource):
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = os.fspath(path)
+        self._size = os.path.getsize(self.path)
+
+    def _read_within(self, offset: int, length: int) -> bytes:
         with open(self.path, "rb") as f:
             f.seek(offset)
-            return f.read(min(length, self._size - offset))
+            return f.read(length)
 
 
 class BytesSource:

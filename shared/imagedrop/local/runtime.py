@@ -65,6 +65,7 @@ class LocalStack:
         self.server = CloudServer(self.cloud)
         self.info: StackInfo | None = None
         self.invocations: list[tuple[str, str]] = []
+        self._saved_env: dict[str, str | None] = {}  # what the settings replaced, put back on stop
 
     def start(self) -> StackInfo:
         cloud = self.cloud
@@ -98,6 +99,7 @@ class LocalStack:
 
     def _configure_functions(self) -> None:
         for name, value in self.settings_env().items():
+            self._saved_env.setdefault(name, self.env.get(name))
             self.env[name] = value
         self.cloud.oss.add_notification(BUCKET, name="imagedrop-ingest", prefix=WATCH_PREFIX,
                                         sink=self.sink("imagedrop-ingest"))
@@ -137,6 +139,12 @@ class LocalStack:
     def stop(self) -> None:
         self.cloud.pump.stop()
         self.server.stop()
+        for name, value in self._saved_env.items():
+            if value is None:
+                self.env.pop(name, None)
+            else:
+                self.env[name] = value
+        self._saved_env.clear()
 
     def __enter__(self) -> "LocalStack":
         self.start()
