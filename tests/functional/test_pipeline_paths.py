@@ -254,3 +254,41 @@ def test_a_task_that_vanished_ends_the_import_instead_of_retrying_forever(stack:
     assert record.state == "failed"
     assert record.problems[0].code == "InvalidTaskId.NotFound"
     assert _one_terminal(stack, key) == "failed"
+
+
+def test_every_poller_message_delivered_twice_still_ends_once(stack: Harness) -> None:
+    # Given EventBridge hands every tracking message to the poller twice (at-least-once)
+    trigger = next(t for t in stack.cloud.mns.triggers if t.name == "imagedrop-poller")
+    poller = trigger.sink
+
+    def twice(payload: bytes) -> object:
+        poller(payload)
+        return poller(payload)
+
+    trigger.sink = twice
+    disk, manifest = stack.sample()
+    manifest.update(copy_to_regions=["cn-shanghai"])
+    key = stack.drop(disk, manifest)
+    stack.run()
+    # Then the import still ends once, with one copy, announced once per state
+    record = stack.status(key)
+    assert record.state == "succeeded"
+    assert _one_terminal(stack, key) == "succeeded"
+    states = stack.states(key)
+    assert len(states) == len(set(states)), states
+    copies = [i for i in stack.images() if i.region == "cn-shanghai"]
+    assert len(copies) == 1
+    assert len(stack.images()) == 2
+
+
+def test_a_missing_import_role_is_rejected_with_how_to_create_it(stack: Harness) -> None:
+    stack.cloud.ecs.import_role_exists = False
+    disk, manifest = stack.sample()
+    key = stack.drop(disk, manifest)
+    stack.run()
+    record = stack.status(key)
+    assert record.state == "rejected"
+    problem = record.problems[0]
+    assert problem.code in ("NoSetRoletoECSServiceAcount", "NoSetRoletoECSServiceAccount")
+    assert "AliyunECSImageImportDefaultRole" in problem.fix
+    assert "AliyunECSImageImportRolePolicy" in problem.fix

@@ -203,15 +203,25 @@ class Faults:
             self._scripts[(service, action)] = list(sequence)
 
     def add_spec(self, spec: str) -> None:
+        """Add every rule of a comma-separated spec, or none of them if any part is invalid."""
+        parsed: list[tuple[re.Match[str], float]] = []
         for part in filter(None, (p.strip() for p in spec.split(","))):
             m = _SPEC.match(part)
-            if not m:
+            try:
+                if not m:
+                    raise ValueError("it does not match the form")
+                rate = float(m["rate"] or 1.0)
+                if not 0.0 <= rate <= 1.0:
+                    raise ValueError(f"rate {m['rate']} is not between 0 and 1")
+            except ValueError as exc:
                 raise ValueError(
-                    f"fault spec {part!r}: expected service:action:kind[=Nms][@rate][*times], "
-                    "e.g. ecs:ImportImage:throttle*2 or oss:*:latency=20ms")
+                    f"fault spec {part!r}: {exc}; expected service:action:kind[=Nms][@rate][*times] "
+                    "with kind one of throttle, 500, 503, reset, latency and rate in 0..1, "
+                    "e.g. ecs:ImportImage:throttle*2 or oss:*:latency=20ms") from None
+            parsed.append((m, rate))  # type: ignore[arg-type]  # m is set when no error was raised
+        for m, rate in parsed:
             self.add(m["service"], m["action"], m["kind"],  # type: ignore[arg-type]
-                     rate=float(m["rate"] or 1.0),
-                     times=int(m["times"]) if m["times"] else None,
+                     rate=rate, times=int(m["times"]) if m["times"] else None,
                      latency_ms=int(m["ms"] or 0))
 
     def clear(self) -> None:
@@ -223,14 +233,15 @@ class Faults:
         """The fault for this call (or None) and a latency to add, in milliseconds."""
         with self._lock:
             latency = 0
+            kind: str | None = None
             script = self._scripts.get((service, action))
             if script:
                 kind = script.pop(0)
                 if kind:
                     self.injected.append((service, action, kind))
-                    return kind, 0
+            # Latency rules add up whatever their place in the list; the first other fault wins.
             for rule in self._rules:
-                if not rule.matches(service, action):
+                if not rule.matches(service, action) or (kind and rule.kind != "latency"):
                     continue
                 if rule.times is not None and rule.fired >= rule.times:
                     continue
@@ -240,9 +251,9 @@ class Faults:
                 if rule.kind == "latency":
                     latency += rule.latency_ms
                     continue
-                self.injected.append((service, action, rule.kind))
-                return rule.kind, latency
-            return None, latency
+                kind = rule.kind
+                self.injected.append((service, action, kind))
+            return kind, latency
 
 
 def dispatch(service: WireService, req: WireRequest, faults: Faults) -> WireResponse:

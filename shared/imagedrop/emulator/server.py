@@ -45,6 +45,9 @@ def _handler_for(cloud: FakeCloud, wire: WireService) -> type[BaseHTTPRequestHan
         server_version = "imagedrop-emulator"
         sys_version = ""
 
+        def version_string(self) -> str:  # the default appends sys_version after a space
+            return self.server_version
+
         def log_message(self, fmt: str, *args: object) -> None:
             log.debug("%s %s", wire.name, fmt % args)
 
