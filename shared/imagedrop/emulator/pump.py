@@ -128,9 +128,11 @@ class EventPump:
         """
         start = self.clock.now()
         steps = 0
+        idle_but_due = 0
         while steps < max_steps:
             steps += 1
             if self.pump():
+                idle_but_due = 0
                 if until and until():
                     break
                 continue
@@ -142,6 +144,12 @@ class EventPump:
             gap = due - self.clock.now()
             if gap > 0:
                 self.clock.advance(gap)
+            else:
+                # Something claims to be due but delivered nothing; don't spin on it forever.
+                idle_but_due += 1
+                if idle_but_due > 3:
+                    log.warning("a source says work is due at %.3f but delivers nothing; stopping", due)
+                    break
         return steps
 
     def start(self, interval: float = 0.05) -> None:

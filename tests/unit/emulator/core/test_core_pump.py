@@ -253,3 +253,25 @@ def test_background_thread_survives_a_failing_source(clock: Clock, pump: EventPu
     finally:
         pump.stop()
     assert Broken.calls >= 3
+
+
+def test_a_source_that_is_always_due_but_never_delivers_does_not_spin_forever() -> None:
+    from imagedrop.emulator.core import Clock
+    from imagedrop.emulator.pump import EventPump
+
+    class Stuck:
+        polls = 0
+
+        def poll(self, now: float) -> int:
+            self.polls += 1
+            return 0
+
+        def next_due(self, now: float) -> float | None:
+            return now - 1  # always "due", never anything to deliver
+
+    pump = EventPump(Clock(speed=0.0))
+    stuck = Stuck()
+    pump.add_source(stuck)
+    steps = pump.run_until_idle(max_steps=10_000)
+    assert steps < 10
+    assert stuck.polls < 10
