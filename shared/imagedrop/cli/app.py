@@ -10,6 +10,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 local_app = typer.Typer(help="The local emulator of OSS, ECS and MNS, and the pipeline on it.",
                         no_args_is_help=True)
