@@ -113,8 +113,11 @@ def _wait(life: Lifecycle, manifest_key: str, *, missing: list[str], import_ref:
     if record and not record.terminal and record.state != "waiting":
         return Result(manifest_key, "busy", f"import {record.id} is {record.state}")
     wait_id = "waiting-" + import_ref.replace("/", "_")[-48:]
-    if record is None or record.terminal:
-        life.new(import_id=wait_id, manifest_key=manifest_key, state="waiting", note=note, progress=note)
+    # Only a manifest makes an import: a disk alone is recorded but not announced.
+    announce = missing != [manifest_key]
+    if record is None or record.terminal or (record.quiet and announce):
+        life.new(import_id=wait_id, manifest_key=manifest_key, state="waiting", note=note,
+                 progress=note, announce=announce)
     elif record.progress != note:
         life.update(record, progress=note)
     return Result(manifest_key, "waiting", note)
@@ -138,6 +141,10 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
     missing = [key for key, head in heads.items() if head is None]
     if missing:
         return _wait(life, manifest_key, missing=missing, import_ref=f"{manifest_key}@{info.etag}")
+    for key, role, *_ in wanted:
+        if role == "data":  # the set is complete: a data disk's own waiting traces go
+            store.delete(f"{life.prefix}waiting/{key}")
+            life.forget_quiet(key + ".json")
     rid = import_id(life.bucket, manifest_key, info.etag, [(k, h.etag) for k, h in heads.items() if h])
     record = life.load(manifest_key)
     if record and record.id == rid and record.state != "waiting":

@@ -32,23 +32,32 @@ class Lifecycle:
         data = self.store.get_small(status_key(self.prefix, manifest_key))
         return None if data is None else StatusRecord.model_validate_json(data)
 
+    def forget_quiet(self, manifest_key: str) -> None:
+        """Drop a quiet waiting record: the object it waited for turned out to be a data disk."""
+        record = self.load(manifest_key)
+        if record is not None and record.quiet and record.state == "waiting":
+            self.store.delete(status_key(self.prefix, manifest_key))
+
     def save(self, record: StatusRecord) -> None:
         self.store.put(status_key(self.prefix, record.manifest), record.model_dump_json(indent=2))
 
-    def new(self, *, import_id: str, manifest_key: str, state: State, note: str,
+    def new(self, *, import_id: str, manifest_key: str, state: State, note: str, announce: bool = True,
             **fields: Any) -> StatusRecord | None:
-        """The first record of an import (or of a new version of the manifest)."""
+        """The first record of an import (or of a new version of the manifest). `announce=False`
+        records it quietly: a disk alone is not an import until its manifest arrives."""
         if not can_move(None, state):
             raise ImagedropError(f"an import cannot start in state {state}")
         at = self.now()
         record = StatusRecord(id=import_id, state=state, bucket=self.bucket, manifest=manifest_key,
                               region=self.services.settings.region, created_at=at, updated_at=at,
-                              history=[Event(at=at, state=state, note=note)], **fields)
-        return self._commit(record, announce=True)
+                              history=[Event(at=at, state=state, note=note)], quiet=not announce,
+                              **fields)
+        return self._commit(record, announce=announce)
 
     def move(self, record: StatusRecord, state: State, note: str, **fields: Any) -> StatusRecord | None:
         """Move to `state`, save, announce. None when another delivery already ended the import."""
         new = moved(record, state, note, self.now())
+        new.quiet = False
         for name, value in fields.items():
             setattr(new, name, value)
         return self._commit(new, announce=True)

@@ -75,6 +75,7 @@ class StatusRecord(BaseModel):
     family: str | None = None
     source_deleted: bool = False
     notifications: list[dict[str, str]] = Field(default_factory=list)  # delivery failures
+    quiet: bool = False  # recorded but not announced: a disk whose manifest has not arrived
     history: list[Event] = Field(default_factory=list)
     created_at: str = ""
     updated_at: str = ""

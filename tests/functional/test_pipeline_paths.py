@@ -37,9 +37,10 @@ def test_either_arrival_order_ends_in_one_checked_image(stack: Harness, manifest
     assert [i.image_id for i in images] == [record.image_id]
     assert images[0].status == "Available"
     assert _one_terminal(stack, key) == "succeeded"
-    # the earlier object of the pair recorded what it waited for
-    first_state = stack.states(key)[0]
-    assert first_state == "waiting"
+    # the earlier object of the pair recorded what it waited for; only a manifest waiting for its
+    # disk is announced (a disk alone is not an import yet)
+    assert record.history[0].state == "waiting"
+    assert stack.states(key)[0] == ("waiting" if manifest_first else "importing")
     # and the image booting both ways was set to UEFI-Preferred by metadata, as a recorded fix
     assert images[0].boot_mode == "UEFI-Preferred"
     assert any("UEFI-Preferred" in f for f in record.fixes)
@@ -292,3 +293,43 @@ def test_a_missing_import_role_is_rejected_with_how_to_create_it(stack: Harness)
     assert problem.code in ("NoSetRoletoECSServiceAcount", "NoSetRoletoECSServiceAccount")
     assert "AliyunECSImageImportDefaultRole" in problem.fix
     assert "AliyunECSImageImportRolePolicy" in problem.fix
+
+
+def test_data_disks_first_and_the_manifest_last_make_one_import_and_no_stray_records(stack: Harness) -> None:
+    # Given a build that uploads the data disk, then the system disk, then the manifest (as push does)
+    disk, manifest = stack.sample()
+    data = stack.fixture("ext4-bare.qcow2")
+    manifest["data_disks"] = [{"object": "web-data.qcow2"}]
+    stack.put("incoming/web-data.qcow2", data)
+    stack.cloud.pump.pump()
+    stack.put("incoming/web.qcow2", disk)
+    stack.cloud.pump.pump()
+    # a disk alone is recorded, not announced
+    assert stack.status("incoming/web.qcow2.json").state == "waiting"
+    assert stack.events() == []
+    stack.put("incoming/web.qcow2.json", json.dumps(manifest))
+    stack.run()
+    record = stack.status("incoming/web.qcow2.json")
+    assert record.state == "succeeded"
+    assert [d.role for d in record.disks] == ["system", "data"]
+    image = stack.cloud.ecs.images[record.image_id]
+    assert len(image.disks) == 2
+    # the data disk's quiet waiting record and markers are gone
+    assert not [k for k in stack.keys("imagedrop/") if "web-data" in k]
+    assert stack.states("incoming/web.qcow2.json")[0] == "importing"
+
+
+def test_manifest_waiting_for_a_data_disk_is_announced_then_completed_by_it(stack: Harness) -> None:
+    disk, manifest = stack.sample()
+    manifest["data_disks"] = [{"object": "web-data.qcow2"}]
+    key = stack.drop(disk, manifest, one_by_one=True)
+    record = stack.status(key)
+    assert record.state == "waiting" and "incoming/web-data.qcow2" in (record.progress or "")
+    assert stack.states(key) == ["waiting"]
+    stack.put("incoming/web-data.qcow2", stack.fixture("ext4-bare.qcow2"))
+    stack.run()
+    assert stack.status(key).state == "succeeded"
+    # a later upload of the same data disk alone does not import the old manifest again
+    stack.put("incoming/web-data.qcow2", stack.fixture("mbr-linux.qcow2"))
+    stack.run()
+    assert len([i for i in stack.images() if i.region == "cn-hangzhou"]) == 1
