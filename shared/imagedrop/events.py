@@ -188,6 +188,7 @@ class TrackMessage(BaseModel):
     started_at: float
     total_bytes: int = Field(0, ge=0)
     stage: Literal["import", "finish"] = "import"
+    image_check: bool = True         # DetectionStrategy was asked: wait for the check to finish
     # What the previous poll saw; lets the schedule use the recent rate of progress.
     seen_progress: int | None = None
     seen_at: float | None = None

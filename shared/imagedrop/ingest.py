@@ -218,7 +218,8 @@ def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, imag
     started = services.clock()
     message = TrackMessage(import_id=rid, bucket=life.bucket, manifest_key=manifest_key,
                            region=services.settings.region, task_id=task_id, image_id=image_id,
-                           attempt=0, started_at=started, total_bytes=total)
+                           attempt=0, started_at=started, total_bytes=total,
+                           image_check=plan.detection)
     delay = next_poll(attempt=0, elapsed=0.0, total_bytes=total, progress=None,
                       first_seconds=services.settings.poll_first_seconds,
                       max_seconds=services.settings.poll_max_seconds)

@@ -84,7 +84,7 @@ def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
     decision = decide(msg, task, image, services.clock(), first_seconds=settings.poll_first_seconds,
                       max_seconds=settings.poll_max_seconds,
                       deadline_seconds=settings.deadline_hours * 3600,
-                      detection_requested=_detection_requested(life, msg))
+                      detection_requested=msg.image_check)
     logs.step("poll.decided", id=msg.import_id, attempt=msg.attempt, task=task.status,
               progress=task.progress, decision=type(decision).__name__)
     if isinstance(decision, Wait):
@@ -118,13 +118,6 @@ def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
 
 def _claim(life: Lifecycle, msg: TrackMessage) -> dict:  # type: ignore[type-arg]
     return life.store.get_json(claim_key(life.prefix, msg.import_id)) or {}
-
-
-def _detection_requested(life: Lifecycle, msg: TrackMessage) -> bool:
-    spec = _claim(life, msg).get("spec")
-    if not spec:
-        return True
-    return Manifest.model_validate(spec).wants_image_check
 
 
 def _finish_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> Result:
