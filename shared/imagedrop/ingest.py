@@ -13,7 +13,7 @@ from typing import Literal
 
 from . import logs
 from .disk.source import CountingSource
-from .errors import DiskError, ManifestError, PermanentCloudError
+from .errors import DiskError, ManifestError, PermanentCloudError, RetryableCloudError
 from .events import ObjectCreated, TrackMessage
 from .lifecycle import Lifecycle
 from .manifest import parse_manifest
@@ -213,6 +213,9 @@ def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, imag
     except PermanentCloudError as err:
         problem = Problem(where="ImportImage", rule=err.message, code=err.code, fix=error_advice(err.code))
         return _reject(life, rid, manifest_key, [problem], f"ECS refused the import: {err.code}")
+    except RetryableCloudError as err:
+        _note_retry(life, rid, manifest_key, err)
+        raise  # the platform retries the invocation; the ClientToken keeps that safe
     logs.step("import.submitted", id=rid, image_id=image_id, task_id=task_id)
     total = sum(d.size or 0 for d in plan.disks)
     started = services.clock()
@@ -237,6 +240,21 @@ def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, imag
     else:
         life.move(record.model_copy(update={"id": rid}), "importing", note, **fields)
     return Result(manifest_key, "submitted", f"{image_id} {task_id}")
+
+
+def _note_retry(life: Lifecycle, rid: str, manifest_key: str, err: RetryableCloudError) -> None:
+    """Say why nothing happened yet, where people look, before the invocation fails and is retried.
+    If every retry fails, this is what the status record keeps saying."""
+    problem = Problem(where="ImportImage", rule=err.message, code=err.code,
+                      fix=f"{error_advice(err.code)} The platform retries this on its own; if the "
+                          f"record still says so later, run: imagedrop replay {manifest_key}")
+    note = f"ImportImage not accepted yet ({err.code}); retrying"
+    record = life.load(manifest_key)
+    if record is None or record.terminal or record.quiet:
+        life.new(import_id=rid, manifest_key=manifest_key, state="waiting", note=note, progress=note,
+                 problems=[problem])
+    elif record.state == "waiting":
+        life.update(record, id=rid, progress=note, problems=[problem])
 
 
 def cancel(life: Lifecycle, manifest_key: str) -> Result:

@@ -333,3 +333,28 @@ def test_manifest_waiting_for_a_data_disk_is_announced_then_completed_by_it(stac
     stack.put("incoming/web-data.qcow2", stack.fixture("mbr-linux.qcow2"))
     stack.run()
     assert len([i for i in stack.images() if i.region == "cn-hangzhou"]) == 1
+
+
+def test_persistent_throttling_is_explained_and_a_later_delivery_completes_the_import(stack: Harness) -> None:
+    # Given ECS throttles every ImportImage for a while
+    stack.cloud.faults.add("ecs", "ImportImage", "throttle", times=40)
+    disk, manifest = stack.sample()
+    key = stack.drop(disk, manifest)
+    stack.run()
+    # Then the platform's retries ran out, and the record says why, with what to do
+    assert stack.cloud.pump.failures, "the ingest invocations should have given up"
+    record = stack.status(key)
+    assert record.state == "waiting"
+    assert record.problems[0].code == "Throttling.User"
+    assert "imagedrop replay" in record.problems[0].fix
+    assert stack.images() == []
+    # When the event is delivered again after the throttling ended (e.g. imagedrop replay)
+    stack.cloud.faults.clear()
+    manifest_event = next(p for f, p in stack.stack.invocations
+                          if f == "imagedrop-ingest" and '.qcow2.json"' in p)
+    stack.cloud.pump.deliver_later("replay", stack.stack.sink("imagedrop-ingest"), manifest_event.encode())
+    stack.run()
+    # Then the import completes, once
+    assert stack.status(key).state == "succeeded"
+    assert stack.status(key).problems == []
+    assert len(stack.images()) == 1
