@@ -335,8 +335,10 @@ def test_manifest_waiting_for_a_data_disk_is_announced_then_completed_by_it(stac
     assert len([i for i in stack.images() if i.region == "cn-hangzhou"]) == 1
 
 
-def test_persistent_throttling_is_explained_and_a_later_delivery_completes_the_import(stack: Harness) -> None:
-    # Given ECS throttles every ImportImage for a while
+def test_persistent_throttling_is_explained_and_a_later_delivery_completes_the_import(
+        stack: Harness, clean_env: pytest.MonkeyPatch) -> None:
+    # Given ECS throttles every ImportImage for a while (and each invocation tries twice)
+    clean_env.setenv("IMAGEDROP_API_ATTEMPTS", "2")
     stack.cloud.faults.add("ecs", "ImportImage", "throttle", times=40)
     disk, manifest = stack.sample()
     key = stack.drop(disk, manifest)
