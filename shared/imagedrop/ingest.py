@@ -19,7 +19,7 @@ from .lifecycle import Lifecycle
 from .manifest import parse_manifest
 from .plan import DiskFacts, ImportPlan, Rejection, disk_facts_for, import_id, plan_import
 from .services import Services
-from .status import Problem, StatusRecord
+from .status import Event, Problem, StatusRecord
 from .track import error_advice, next_poll
 
 CANCEL_SUFFIX = ".cancel"
@@ -112,7 +112,7 @@ def _wait(life: Lifecycle, manifest_key: str, *, missing: list[str], import_ref:
     record = life.load(manifest_key)
     if record and not record.terminal and record.state != "waiting":
         return Result(manifest_key, "busy", f"import {record.id} is {record.state}")
-    wait_id = "waiting-" + import_ref.replace("/", "_")[-48:]
+    wait_id = _wait_id(import_ref)
     # Only a manifest makes an import: a disk alone is recorded but not announced.
     announce = missing != [manifest_key]
     if record is None or record.terminal or (record.quiet and announce):
@@ -123,11 +123,19 @@ def _wait(life: Lifecycle, manifest_key: str, *, missing: list[str], import_ref:
     return Result(manifest_key, "waiting", note)
 
 
+def _wait_id(import_ref: str) -> str:
+    return "waiting-" + import_ref.replace("/", "_")[-48:]
+
+
 def consider(life: Lifecycle, manifest_key: str) -> Result:
     services, store = life.services, life.store
     info = store.head(manifest_key)
     if info is None:
         return Result(manifest_key, "ignored", "manifest vanished")
+    record = life.load(manifest_key)
+    if record and record.state == "cancelled" and record.id == _wait_id(f"{manifest_key}@{info.etag}"):
+        # Cancelled while it waited for its disks: a disk arriving later must not revive it.
+        return Result(manifest_key, "ignored", "this version of the manifest was cancelled; upload it again to import")
     raw = store.get_small(manifest_key) or b""
     try:
         manifest = parse_manifest(raw)
@@ -146,12 +154,12 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
             store.delete(f"{life.prefix}waiting/{key}")
             life.forget_quiet(key + ".json")
     rid = import_id(life.bucket, manifest_key, info.etag, [(k, h.etag) for k, h in heads.items() if h])
-    record = life.load(manifest_key)
     if record and record.id == rid and record.state != "waiting":
         return Result(manifest_key, "duplicate", f"import {rid} is already {record.state}")
     if record and record.id != rid and not record.terminal and record.state != "waiting":
-        # A new version of the manifest while the previous import runs: refuse it, loudly.
-        _announce_refusal(life, record, rid, manifest_key)
+        # A new version of the manifest or a disk while the previous import runs: refuse it, loudly.
+        changed = [d.key for d in record.disks if heads.get(d.key) and heads[d.key].etag != d.etag]
+        _announce_refusal(life, record, rid, manifest_key, changed or [manifest_key])
         return Result(manifest_key, "busy", f"import {record.id} is still {record.state}")
 
     disks = [_facts(life, key, role, fmt, gib, field, heads[key]) for key, role, fmt, gib, field in wanted]
@@ -197,12 +205,19 @@ def _reject(life: Lifecycle, rid: str, manifest_key: str, problems: list[Problem
     return Result(manifest_key, "rejected", "; ".join(p.line() for p in problems))
 
 
-def _announce_refusal(life: Lifecycle, running: StatusRecord, rid: str, manifest_key: str) -> None:
+def _announce_refusal(life: Lifecycle, running: StatusRecord, rid: str, manifest_key: str,
+                      changed: list[str]) -> None:
     logs.step("import.refused_while_running", id=rid, running=running.id, manifest=manifest_key)
-    refusal = running.model_copy(deep=True, update={"id": rid, "state": "rejected", "problems": [Problem(
-        where=manifest_key, rule=f"was uploaded again while import {running.id} is {running.state}",
+    # A record of its own, announced but not saved: the running import's image, task and notes
+    # must not appear in a notification that says "rejected".
+    at = life.now()
+    note = f"refused: import {running.id} of this manifest is still {running.state}"
+    refusal = StatusRecord(id=rid, state="rejected", bucket=running.bucket, manifest=manifest_key,
+                           region=running.region, created_at=at, updated_at=at,
+                           history=[Event(at=at, state="rejected", note=note)], problems=[Problem(
+        where=", ".join(changed), rule=f"was uploaded again while import {running.id} is {running.state}",
         fix=f"wait for it to end (imagedrop watch {manifest_key}) or cancel it (imagedrop cancel "
-            f"{manifest_key}), then upload the manifest again")]})
+            f"{manifest_key}), then upload the manifest again")])
     life.announce(refusal)
 
 
@@ -269,5 +284,12 @@ def cancel(life: Lifecycle, manifest_key: str) -> Result:
         except PermanentCloudError as err:
             logs.step("cancel.refused", id=record.id, code=err.code, message=err.message)
             return Result(manifest_key, "ignored", f"CancelTask refused: {err.code}")
-    life.move(record, "cancelled", "cancelled on request (cancel marker)")
+    advice = list(record.advice)
+    if record.state == "checking" and record.image_id:
+        # The task had ended: CancelTask cannot undo it, and deleting an image nobody asked to delete
+        # is not ours to do. Say it exists, or the owner believes nothing was made.
+        advice.append(f"image {record.image_id} was already imported when the cancel arrived; it is "
+                      f"kept, not checked or fixed: delete it (aliyun ecs DeleteImage --RegionId "
+                      f"{record.region} --ImageId {record.image_id}) if you do not want it")
+    life.move(record, "cancelled", "cancelled on request (cancel marker)", advice=advice)
     return Result(manifest_key, "cancelled")
