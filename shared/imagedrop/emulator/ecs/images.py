@@ -78,6 +78,11 @@ class ImageOperations:
         ids = p.comma_list(params, "ImageId")
         owner = params.get("ImageOwnerAlias", "")
         wanted_tags = [(e.get("Key", ""), e.get("Value")) for e in p.indexed(params, "Tag").values()]
+        if p.boolean(params, "DryRun"):
+            raise _dry_run()
+        # Every image here is a private custom image that no instance uses (there are no instances).
+        if p.boolean(params, "IsPublic") or params.get("Usage") == "instance":
+            return []
         with self.lock:
             self.settle()
             found = []
@@ -147,8 +152,7 @@ class ImageOperations:
                                    "InvalidStatus.ValueNotSupported", "Status")
                 changes["status"] = params["Status"]
             if p.boolean(params, "DryRun"):
-                raise ServiceError(400, "DryRunOperation",
-                                   "Request validation has been passed with DryRun flag set.")
+                raise _dry_run()
             for attr, value in changes.items():
                 setattr(image, attr, value)
 
@@ -176,8 +180,7 @@ class ImageOperations:
                 rules.check_description(description)
             tags = p.tags(params)
             if p.boolean(params, "DryRun"):
-                raise ServiceError(400, "DryRunOperation",
-                                   "Request validation has been passed with DryRun flag set.")
+                raise _dry_run()
             now = self.settle()
             disks = [_fresh_disk(d) for d in source.disks]
             total = sum(d.file_size or d.size_gib for d in source.disks)
@@ -230,7 +233,13 @@ class ImageOperations:
                 raise ServiceError(403, "ImageUseShared",
                                    "The specified image has been shared to others: remove every account "
                                    "with ModifyImageSharePermission first.")
+            if p.boolean(params, "DryRun"):
+                raise _dry_run()
             del self.images[image.image_id]
+
+
+def _dry_run() -> ServiceError:
+    return ServiceError(400, "DryRunOperation", "Request validation has been passed with DryRun flag set.")
 
 
 def _fresh_disk(disk: Any) -> Any:

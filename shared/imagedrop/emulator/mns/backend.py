@@ -80,12 +80,14 @@ class MnsBackend:
             del self.queues[name]
             self._cond.notify_all()
 
-    def list_queues(self, prefix: str = "", limit: int = 1000, marker: str = "") -> tuple[list[FakeQueue], str]:
-        """Queues by name from `marker`, and the next marker ("" when this is the last page)."""
+    def list_queues(self, prefix: str = "", limit: int = 1000, marker: str = "") -> tuple[list[str], str]:
+        """Queue names from `marker`, and the next marker ("" when this is the last page)."""
         with self._cond:
-            names = sorted(n for n in self.queues if n.startswith(prefix) and n >= marker)
-            page = [self.queues[n] for n in names[:limit]]
-            return page, names[limit] if len(names) > limit else ""
+            return _page(self.queues, prefix, limit, marker)
+
+    def list_topics(self, prefix: str = "", limit: int = 1000, marker: str = "") -> tuple[list[str], str]:
+        with self._cond:
+            return _page(self.topics, prefix, limit, marker)
 
     def send_message(self, queue: str, body: str | bytes, *, delay_seconds: int | None = None,
                      priority: int = 8) -> FakeMessage:
@@ -240,6 +242,11 @@ class MnsBackend:
         self.triggers.append(trigger)
         self.cloud.pump.add_source(trigger)
         return trigger
+
+
+def _page(items: dict[str, object], prefix: str, limit: int, marker: str) -> tuple[list[str], str]:
+    names = sorted(n for n in items if n.startswith(prefix) and n >= marker)
+    return names[:limit], names[limit] if len(names) > limit else ""
 
 
 def _http_sink(url: str, content_type: str, message: FakeTopicMessage) -> Callable[[bytes], object]:

@@ -142,11 +142,19 @@ class MnsWire:
         return self._ok(204)
 
     def op_ListQueue(self, req: WireRequest, names: list[str], body: bytes) -> WireResponse:
+        return self._list(req, "queues", self.backend.list_queues)
+
+    def op_ListTopic(self, req: WireRequest, names: list[str], body: bytes) -> WireResponse:
+        return self._list(req, "topics", self.backend.list_topics)
+
+    def _list(self, req: WireRequest, kind: str, lister: Callable[[str, int, str], tuple[list[str], str]]
+              ) -> WireResponse:
         limit = check_range("x-mns-ret-number", as_int("x-mns-ret-number", req.header("x-mns-ret-number"), 1000),
                             1, 1000, "")
-        page, marker = self.backend.list_queues(req.header("x-mns-prefix"), limit, req.header("x-mns-marker"))
-        items = [[("QueueURL", f"{self._host(req)}/queues/{q.name}")] for q in page]
-        return self._ok(200, xmlcodec.render_list("Queues", "Queue", items,
+        page, marker = lister(req.header("x-mns-prefix"), limit, req.header("x-mns-marker"))
+        element = kind[:-1].capitalize()
+        items = [[(f"{element}URL", f"{self._host(req)}/{kind}/{n}")] for n in page]
+        return self._ok(200, xmlcodec.render_list(kind.capitalize(), element, items,
                                                   [("NextMarker", marker)] if marker else []))
 
     def _send_args(self, f: dict[str, str]) -> dict[str, object]:

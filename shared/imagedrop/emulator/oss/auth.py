@@ -1,5 +1,6 @@
 """OSS request signatures, verified the way the service does: V1 (`OSS ak:sig`, HMAC-SHA1), V4
-(`OSS4-HMAC-SHA256`, scoped signing key), and V1 presigned URLs (`OSSAccessKeyId/Expires/Signature`).
+(`OSS4-HMAC-SHA256`, scoped signing key), and presigned URLs of both versions
+(`OSSAccessKeyId/Expires/Signature`, `x-oss-credential/x-oss-date/x-oss-expires/x-oss-signature`).
 
 Pure functions over the request's method, decoded resource, query pairs and headers: the wire
 layer feeds them and turns the `ServiceError`s they raise into XML.
@@ -8,6 +9,7 @@ layer feeds them and turns the `ServiceError`s they raise into XML.
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 import hmac
 import re
@@ -69,6 +71,8 @@ def verify(req: SignedRequest, secret_for: SecretLookup, token_ok: TokenCheck,
                            "or 'OSS4-HMAC-SHA256 Credential=...'.")
     if "OSSAccessKeyId" in query and "Signature" in query:
         return Signer(_verify_presigned_v1(req, query, secret_for, token_ok, now))
+    if query.get("x-oss-signature-version") == "OSS4-HMAC-SHA256" and "x-oss-signature" in query:
+        return _verify_presigned_v4(req, query, secret_for, token_ok, now)
     raise ServiceError(403, "AccessDenied",
                        "You have no right to access this object because of bucket acl.")
 
@@ -182,26 +186,60 @@ def v4_signing_key(secret: str, date: str, region: str, product: str) -> bytes:
     return key
 
 
-def _verify_v4(req: SignedRequest, auth: str, secret_for: SecretLookup, token_ok: TokenCheck) -> Signer:
-    fields = dict(_V4_FIELD.findall(auth))
-    scope = fields.get("Credential", "").split("/")
-    if len(scope) != 5 or scope[4] != "aliyun_v4_request" or "Signature" not in fields:
+def _scope(credential: str, where: str) -> list[str]:
+    scope = credential.split("/")
+    if len(scope) != 5 or scope[4] != "aliyun_v4_request":
         raise ServiceError(400, "InvalidArgument",
-                           "Authorization header is invalid: expected 'OSS4-HMAC-SHA256 "
-                           "Credential=<ak>/<yyyymmdd>/<region>/oss/aliyun_v4_request, Signature=<hex>'.")
+                           f"{where} is invalid: expected Credential "
+                           "'<ak>/<yyyymmdd>/<region>/oss/aliyun_v4_request'.")
+    return scope
+
+
+def _check_v4(req: SignedRequest, scope: list[str], stamp: str, provided: str,
+              additional: list[str], secret_for: SecretLookup, token_ok: TokenCheck,
+              token: str | None) -> Signer:
     ak, date, region, product, _ = scope
-    secret = _secret(ak, req.headers.get("x-oss-security-token"), secret_for, token_ok)
-    stamp = req.headers.get("x-oss-date", "")
+    secret = _secret(ak, token, secret_for, token_ok)
     if not stamp.startswith(date):
         raise ServiceError(400, "InvalidArgument",
                            "x-oss-date must be set and fall on the date of the Credential scope.",
                            ArgumentName="x-oss-date", ArgumentValue=stamp)
-    additional = [h.lower() for h in fields.get("AdditionalHeaders", "").split(";") if h]
     canonical = v4_canonical_request(req, additional)
     string_to_sign = "\n".join(["OSS4-HMAC-SHA256", stamp, "/".join(scope[1:]),
                                 hashlib.sha256(canonical.encode("utf-8")).hexdigest()])
     expected = hmac.new(v4_signing_key(secret, date, region, product), string_to_sign.encode(),
                         hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, fields["Signature"]):
-        raise _mismatch(ak, fields["Signature"], string_to_sign, CanonicalRequest=canonical)
+    if not hmac.compare_digest(expected, provided):
+        raise _mismatch(ak, provided, string_to_sign, CanonicalRequest=canonical)
     return Signer(ak, region)
+
+
+def _verify_v4(req: SignedRequest, auth: str, secret_for: SecretLookup, token_ok: TokenCheck) -> Signer:
+    fields = dict(_V4_FIELD.findall(auth))
+    if "Signature" not in fields:
+        raise ServiceError(400, "InvalidArgument",
+                           "Authorization header is invalid: expected 'OSS4-HMAC-SHA256 "
+                           "Credential=<ak>/<yyyymmdd>/<region>/oss/aliyun_v4_request, Signature=<hex>'.")
+    scope = _scope(fields.get("Credential", ""), "Authorization header")
+    additional = [h.lower() for h in fields.get("AdditionalHeaders", "").split(";") if h]
+    return _check_v4(req, scope, req.headers.get("x-oss-date", ""), fields["Signature"], additional,
+                     secret_for, token_ok, req.headers.get("x-oss-security-token"))
+
+
+def _verify_presigned_v4(req: SignedRequest, query: dict[str, str], secret_for: SecretLookup,
+                         token_ok: TokenCheck, now: float | None) -> Signer:
+    scope = _scope(query.get("x-oss-credential", ""), "x-oss-credential")
+    stamp, expires = query.get("x-oss-date", ""), query.get("x-oss-expires", "")
+    try:
+        signed_at = calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ"))
+    except ValueError:
+        raise ServiceError(400, "InvalidArgument", "x-oss-date must look like 20240101T000000Z.",
+                           ArgumentName="x-oss-date", ArgumentValue=stamp) from None
+    if not expires.isdigit() or signed_at + int(expires) < int(now if now is not None else time.time()):
+        raise ServiceError(403, "AccessDenied", "Request has expired.", Expires=expires)
+    # The signature covers every query parameter except itself.
+    unsigned = SignedRequest(req.method, req.bucket, req.key,
+                             [(k, v) for k, v in req.params if k != "x-oss-signature"], req.headers)
+    additional = [h.lower() for h in query.get("x-oss-additional-headers", "").split(";") if h]
+    return _check_v4(unsigned, scope, stamp, query["x-oss-signature"], additional, secret_for,
+                     token_ok, query.get("x-oss-security-token"))

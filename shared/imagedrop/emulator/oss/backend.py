@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, BinaryIO, Mapping
 
 from ..core import new_request_id
 from . import errors
+from .append import AppendMixin
 from .body import StoredBody
 from .listing import ListPage, list_keys
 from .multipart import FakeUpload, MultipartMixin
@@ -40,7 +41,7 @@ class FakeObject:
     last_modified: float
     user_meta: dict[str, str] = field(default_factory=dict)   # "x-oss-meta-name" -> value
     stored_headers: dict[str, str] = field(default_factory=dict)
-    object_type: str = "Normal"    # "Normal" | "Multipart"
+    object_type: str = "Normal"    # "Normal" | "Multipart" | "Appendable"
 
     @property
     def size(self) -> int:
@@ -108,7 +109,7 @@ def metadata_from(headers: Mapping[str, str] | None) -> tuple[str | None, dict[s
     return lowered.get("content-type") or None, meta, stored
 
 
-class OssBackend(MultipartMixin):
+class OssBackend(MultipartMixin, AppendMixin):
     def __init__(self, cloud: "FakeCloud"):
         self.cloud = cloud
         self.buckets: dict[str, FakeBucket] = {}
@@ -207,6 +208,13 @@ class OssBackend(MultipartMixin):
                 target.changed()
         if old is not None:
             old.body.discard()
+
+    def delete_objects(self, bucket: str, keys: list[str]) -> list[str]:
+        """DeleteMultipleObjects: every named key is reported deleted, present or not (as OSS)."""
+        self.bucket(bucket)
+        for key in keys:
+            self.delete_object(bucket, key)
+        return keys
 
     def open_source(self, bucket: str, key: str) -> ObjectSource:
         return ObjectSource(self.get_object(bucket, key))

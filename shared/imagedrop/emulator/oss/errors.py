@@ -109,3 +109,20 @@ def not_implemented(what: str) -> ServiceError:
 def bucket_exists_elsewhere(bucket: str) -> ServiceError:
     return ServiceError(409, "BucketAlreadyExists", "Bucket already exists can't modify location",
                         BucketName=bucket)
+
+
+def invalid_position(raw: str | None) -> ServiceError:
+    return ServiceError(400, "InvalidArgument",
+                        "AppendObject needs ?position=<current object length> as a non-negative "
+                        "integer (0 creates the object).", ArgumentName="position",
+                        ArgumentValue=raw or "")
+
+
+def position_not_equal_to_length(position: int, length: int) -> ServiceError:
+    return ServiceError(409, "PositionNotEqualToLength",
+                        "Position is not equal to file length: append at the object's current "
+                        f"length {length}, not {position}.", NextAppendPosition=str(length))
+
+
+def object_not_appendable(key: str) -> ServiceError:
+    return ServiceError(409, "ObjectNotAppendable", "The object is not appendable.", Key=key)

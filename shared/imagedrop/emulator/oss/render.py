@@ -140,6 +140,12 @@ def list_parts_xml(bucket: str, key: str, upload_id: str, parts: list[FakePart],
             + items + "</ListPartsResult>").encode("utf-8")
 
 
+def delete_result_xml(deleted: list[str], url: bool) -> bytes:
+    return (XML_HEAD + "<DeleteResult>" + (_el("EncodingType", "url") if url else "")
+            + "".join(f"<Deleted>{_el('Key', _enc(k, url))}</Deleted>" for k in deleted)
+            + "</DeleteResult>").encode("utf-8")
+
+
 def copy_xml(obj: FakeObject) -> bytes:
     return (XML_HEAD + "<CopyObjectResult>" + _el("LastModified", iso_millis(obj.last_modified))
             + _el("ETag", f'"{obj.etag}"') + "</CopyObjectResult>").encode()

@@ -13,7 +13,11 @@ from urllib.parse import unquote
 
 from ..core import WireRequest
 from . import errors
+from .auth import SUBRESOURCES
 
+# Query parameters of a bucket listing; any other sub-resource on a bucket is another API.
+_LIST_PARAMS = frozenset({"prefix", "marker", "delimiter", "max-keys", "encoding-type", "list-type",
+                          "continuation-token", "start-after", "fetch-owner"})
 _OSS_LABEL = re.compile(r"^oss-(?P<region>[a-z0-9-]+?)(?:-internal)?$")
 
 
@@ -61,6 +65,9 @@ def action_of(req: WireRequest, addr: Address) -> str:
         for (method, sub), action in table.items():
             if m == method and sub in q:
                 return action
+        other = sorted((q.keys() & SUBRESOURCES) - _LIST_PARAMS)
+        if other:  # e.g. ?stat, ?cors, ?lifecycle: never a listing, a create or a delete
+            raise errors.not_implemented(f"{m} on bucket {addr.bucket} with ?{','.join(other)}")
         if m == "GET":
             return "ListObjectsV2" if q.get("list-type") == "2" else "ListObjects"
         if m == "PUT":
@@ -80,12 +87,15 @@ def action_of(req: WireRequest, addr: Address) -> str:
     if m == "GET":
         if "uploadId" in q:
             return "ListParts"
-        return "GetObject" if not (q.keys() & {"acl", "tagging", "symlink"}) else _unsupported(m, q)
+        unsupported = {"acl", "tagging", "symlink", "x-oss-process"}
+        return "GetObject" if not (q.keys() & unsupported) else _unsupported(m, q)
     if m == "HEAD":
         return "GetObjectMeta" if "objectMeta" in q else "HeadObject"
     if m == "DELETE":
         return "AbortMultipartUpload" if "uploadId" in q else "DeleteObject"
     if m == "POST":
+        if "append" in q:
+            return "AppendObject"
         if "uploads" in q:
             return "InitiateMultipartUpload"
         if "uploadId" in q:

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import time
 from typing import TYPE_CHECKING, Callable
-from xml.etree import ElementTree
 
 from ..core import ServiceError, WireRequest, WireResponse, new_request_id
 from . import errors, render
+from .append import parse_position
 from .auth import SignedRequest, verify
+from .conditions import not_modified, overridden
 from .listing import check_max_keys
 from .multipart import parse_part_number
 from .ranges import resolve_range
+from .request_xml import parse_complete, parse_delete
 from .routing import Address, action_of, address_of
 
 if TYPE_CHECKING:
     from ..cloud import FakeCloud
-    from .backend import OssBackend
+    from .backend import FakeObject, OssBackend
 
 Handler = Callable[[WireRequest, Address, str], WireResponse]
 _NO_BUCKET_NEEDED = {"ListBuckets", "PutBucket"}
@@ -58,6 +61,8 @@ class OssWire:
         headers = {"x-oss-request-id": rid, "Server": "AliyunOSS", "Date": render.now_http_date()}
         if "EC" in err.extra:
             headers["x-oss-ec"] = err.extra["EC"]
+        if "NextAppendPosition" in err.extra:  # oss2 reads it from the header of a 409
+            headers["x-oss-next-append-position"] = err.extra["NextAppendPosition"]
         if req.method.upper() == "HEAD":  # HEAD errors carry no body
             headers["Content-Length"] = "0"
             return WireResponse(err.status, headers, b"")
@@ -107,8 +112,10 @@ class OssWire:
     # ------------------------------------------------------------------ service and buckets
 
     def _ListBuckets(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
-        return self._reply(rid, body=render.list_buckets_xml(self.backend.buckets.values(),
-                                                             self.cloud.account_id))
+        prefix = req.param_dict().get("prefix", "")
+        buckets = sorted((b for b in self.backend.buckets.values() if b.name.startswith(prefix)),
+                         key=lambda b: b.name)
+        return self._reply(rid, body=render.list_buckets_xml(buckets, self.cloud.account_id))
 
     def _PutBucket(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
         self.backend.create_bucket(addr.bucket, addr.host_region or self.cloud.region)
@@ -168,6 +175,25 @@ class OssWire:
             headers["Content-MD5"] = obj.content_md5
         return self._reply(rid, headers=headers)
 
+    def _AppendObject(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
+        position = parse_position(req.param_dict().get("position"))
+        req.body.seek(0)
+        obj = self.backend.append_object(addr.bucket, addr.key, position, req.body,
+                                         headers=req.headers, request_id=rid)
+        return self._reply(rid, headers={"ETag": f'"{obj.etag}"',
+                                         "x-oss-next-append-position": str(obj.size),
+                                         "x-oss-hash-crc64ecma": str(obj.crc64)})
+
+    def _DeleteMultipleObjects(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
+        body = req.body_bytes(limit=4 * 1024 * 1024)
+        given_md5 = req.header("content-md5")
+        if given_md5 and given_md5 != base64.b64encode(hashlib.md5(body).digest()).decode():
+            raise errors.invalid_digest(given_md5)
+        keys, quiet = parse_delete(body)
+        deleted = self.backend.delete_objects(addr.bucket, keys)
+        return self._reply(rid, body=render.delete_result_xml([] if quiet else deleted,
+                                                              self._url_encoded(req)))
+
     def _CopyObject(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
         from urllib.parse import unquote
 
@@ -185,9 +211,12 @@ class OssWire:
 
     def _GetObject(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
         obj = self.backend.get_object(addr.bucket, addr.key)
+        if not_modified(req.headers, obj.etag, obj.last_modified):
+            return self._not_modified(obj, rid)
         standard = req.header("x-oss-range-behavior").lower() == "standard"
         span = resolve_range(req.header("range"), obj.size, standard=standard)
         headers = render.object_headers(obj)
+        headers.update(overridden(req.param_dict()))
         start, end, status = 0, obj.size, 200
         if span is not None:
             (start, end), status = span, 206
@@ -198,10 +227,18 @@ class OssWire:
 
     def _HeadObject(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
         obj = self.backend.get_object(addr.bucket, addr.key)
+        if not_modified(req.headers, obj.etag, obj.last_modified):
+            return self._not_modified(obj, rid)
         headers = render.object_headers(obj)
         headers.update({"x-oss-request-id": rid, "Server": "AliyunOSS",
                         "Date": render.now_http_date(), "Content-Length": str(obj.size)})
         return WireResponse(200, headers, iter(()), obj.size)
+
+    def _not_modified(self, obj: FakeObject, rid: str) -> WireResponse:
+        return WireResponse(304, {"ETag": f'"{obj.etag}"', "x-oss-request-id": rid,
+                                  "Last-Modified": render.http_date(obj.last_modified),
+                                  "Server": "AliyunOSS", "Date": render.now_http_date(),
+                                  "Content-Length": "0"}, b"")
 
     def _GetObjectMeta(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
         obj = self.backend.get_object(addr.bucket, addr.key)
@@ -232,7 +269,7 @@ class OssWire:
     def _CompleteMultipartUpload(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
         upload_id = req.param_dict()["uploadId"]
         parts = None if req.header("x-oss-complete-all").lower() == "yes" else \
-            _parse_complete(req.body_bytes(limit=4 * 1024 * 1024))
+            parse_complete(req.body_bytes(limit=4 * 1024 * 1024))
         obj = self.backend.complete_multipart_upload(addr.bucket, addr.key, upload_id, parts,
                                                      headers=req.headers, request_id=rid)
         location = f"http://{addr.bucket}.oss-{self.backend.bucket_region(addr.bucket)}" \
@@ -260,16 +297,3 @@ class OssWire:
             addr.bucket, addr.key, q["uploadId"], parts, marker=marker, next_marker=next_marker,
             max_parts=max_parts, truncated=truncated))
 
-
-def _parse_complete(body: bytes) -> list[tuple[int, str]]:
-    try:
-        root = ElementTree.fromstring(body)
-    except ElementTree.ParseError:
-        raise errors.malformed_xml("CompleteMultipartUpload body is not XML") from None
-    parts: list[tuple[int, str]] = []
-    for node in root.findall("Part"):
-        number, etag = node.findtext("PartNumber"), node.findtext("ETag")
-        if number is None or etag is None or not number.strip().isdigit():
-            raise errors.malformed_xml("each Part needs a numeric PartNumber and an ETag")
-        parts.append((int(number), etag.strip()))
-    return parts

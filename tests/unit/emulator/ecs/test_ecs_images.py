@@ -115,3 +115,21 @@ def test_delete_refused_while_importing_then_allowed(ecs: Client, mocked: FakeCl
     assert describe(ecs, status="ALL")["TotalCount"] == 0
     # The name is free again
     assert ecs.import_image(import_request()).body.image_id != image_id
+
+
+def test_dry_run_deletes_and_lists_nothing(ecs: Client, mocked: FakeCloud) -> None:
+    image_id = imported(ecs, mocked)
+    dry = error_of(lambda: ecs.delete_image(m.DeleteImageRequest(region_id=REGION, image_id=image_id,
+                                                                 dry_run=True)))
+    assert dry.code == "DryRunOperation"
+    assert "Request validation has been passed with DryRun flag set." in dry.message
+    assert describe(ecs, image_id=image_id)["TotalCount"] == 1  # still there
+    assert error_of(lambda: describe(ecs, dry_run=True)).code == "DryRunOperation"
+
+
+def test_public_and_in_use_filters_never_list_custom_images(ecs: Client, mocked: FakeCloud) -> None:
+    imported(ecs, mocked)
+    assert describe(ecs, is_public=True)["TotalCount"] == 0
+    assert describe(ecs, usage="instance")["TotalCount"] == 0
+    assert describe(ecs, usage="none")["TotalCount"] == 1
+    assert describe(ecs, is_public=False)["TotalCount"] == 1

@@ -196,3 +196,15 @@ def test_throttle_fault_answers_too_many_requests(account: Account, mns_cloud: F
     assert throttled.value.type == "TooManyRequests"
     queue.send_message(Message("x"))  # the fault fired once
     assert mns_cloud.mns.queue_counts("imagedrop-track")["ActiveMessages"] == 1
+
+
+def test_list_topic_and_list_queue_page_with_prefix_and_marker(account: Account) -> None:
+    for name in ("evt-a", "evt-b", "evt-c", "other"):
+        account.get_topic(name).create(TopicMeta())
+        make_queue(account, f"q-{name}")
+    urls, marker = account.list_topic(prefix="evt-", ret_number=2)
+    assert [u.rsplit("/", 1)[1] for u in urls] == ["evt-a", "evt-b"] and marker == "evt-c"
+    rest, last = account.list_topic(prefix="evt-", ret_number=2, marker=marker)
+    assert [u.rsplit("/", 1)[1] for u in rest] == ["evt-c"] and last == ""
+    queues, _ = account.list_queue(prefix="q-evt")
+    assert [u.rsplit("/", 1)[1] for u in queues] == ["q-evt-a", "q-evt-b", "q-evt-c"]
