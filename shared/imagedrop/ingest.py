@@ -2,7 +2,9 @@
 
 Whichever of disk and manifest arrives last completes the pair; the earlier one records what is
 still missing. Safe to run any number of times for the same event: the import id is derived from
-the objects' ETags, ImportImage gets it as ClientToken, and the status record says what was done.
+the manifest's version (ETag and Last-Modified) and the disks' ETags, ImportImage gets it as
+ClientToken, and the status record says what was done. A redelivered event finds the same version;
+the same manifest uploaded again is a new request (the advice after a refusal is to do just that).
 """
 
 from __future__ import annotations
@@ -133,14 +135,14 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
     if info is None:
         return Result(manifest_key, "ignored", "manifest vanished")
     record = life.load(manifest_key)
-    if record and record.state == "cancelled" and record.id == _wait_id(f"{manifest_key}@{info.etag}"):
+    if record and record.state == "cancelled" and record.id == _wait_id(f"{manifest_key}@{info.version}"):
         # Cancelled while it waited for its disks: a disk arriving later must not revive it.
         return Result(manifest_key, "ignored", "this version of the manifest was cancelled; upload it again to import")
     raw = store.get_small(manifest_key) or b""
     try:
         manifest = parse_manifest(raw)
     except ManifestError as err:
-        rid = import_id(life.bucket, manifest_key, info.etag, [])
+        rid = import_id(life.bucket, manifest_key, info.version, [])
         problems = [Problem(where=manifest_key, rule=line) for line in err.problems]
         return _reject(life, rid, manifest_key, problems, "the manifest breaks the rules")
 
@@ -148,14 +150,20 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
     heads = {key: store.head(key) for key, *_ in wanted}
     missing = [key for key, head in heads.items() if head is None]
     if missing:
-        return _wait(life, manifest_key, missing=missing, import_ref=f"{manifest_key}@{info.etag}")
+        return _wait(life, manifest_key, missing=missing, import_ref=f"{manifest_key}@{info.version}")
     for key, role, *_ in wanted:
         if role == "data":  # the set is complete: a data disk's own waiting traces go
             store.delete(f"{life.prefix}waiting/{key}")
             life.forget_quiet(key + ".json")
-    rid = import_id(life.bucket, manifest_key, info.etag, [(k, h.etag) for k, h in heads.items() if h])
+    rid = import_id(life.bucket, manifest_key, info.version, [(k, h.etag) for k, h in heads.items() if h])
     if record and record.id == rid and record.state != "waiting":
         return Result(manifest_key, "duplicate", f"import {rid} is already {record.state}")
+    if record and record.state == "succeeded" and _same_content(record, info.etag, heads):
+        # The same bytes uploaded again after a success: a second image would only be refused as a
+        # duplicate name, and the record saying where the image is would be lost.
+        logs.step("import.already_imported", id=record.id, image_id=record.image_id, manifest=manifest_key)
+        return Result(manifest_key, "duplicate", f"already imported as image {record.image_id}; change "
+                                                 f"the manifest (image_name) to import these disks again")
     if record and record.id != rid and not record.terminal and record.state != "waiting":
         # A new version of the manifest or a disk while the previous import runs: refuse it, loudly.
         changed = [d.key for d in record.disks if heads.get(d.key) and heads[d.key].etag != d.etag]
@@ -173,7 +181,13 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
     store.put_if_absent(claim_key(life.prefix, rid), json.dumps(
         {"manifest": manifest_key, "spec": manifest.to_json_dict(), "disks": [d.key for d in disks],
          "detected_boot_mode": outcome.detected_boot_mode, "at": life.now()}, ensure_ascii=False))
-    return _submit(life, rid, manifest_key, outcome, manifest.image_name)
+    return _submit(life, rid, manifest_key, outcome, manifest.image_name, info.etag)
+
+
+def _same_content(record: StatusRecord, manifest_etag: str, heads: dict) -> bool:  # type: ignore[type-arg]
+    return (record.manifest_etag == manifest_etag and bool(record.disks)
+            and all(heads.get(d.key) is not None and heads[d.key].etag == d.etag for d in record.disks)
+            and set(heads) == {d.key for d in record.disks})
 
 
 def _facts(life: Lifecycle, key: str, role: str, fmt: str | None, gib: int | None, field: str,
@@ -221,7 +235,8 @@ def _announce_refusal(life: Lifecycle, running: StatusRecord, rid: str, manifest
     life.announce(refusal)
 
 
-def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, image_name: str) -> Result:
+def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, image_name: str,
+            manifest_etag: str) -> Result:
     services = life.services
     try:
         image_id, task_id = services.ecs.import_image(plan.request)
@@ -246,7 +261,7 @@ def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, imag
     services.mns.send(services.settings.queue, message.to_body(), delay)
     record = life.load(manifest_key)
     fields = dict(image_id=image_id, task_id=task_id, image_name=image_name, disks=plan.disks,
-                  progress="0%", advice=list(plan.notes), problems=[])
+                  manifest_etag=manifest_etag, progress="0%", advice=list(plan.notes), problems=[])
     note = f"ImportImage accepted: image {image_id}, task {task_id}"
     if record is None or record.terminal:
         life.new(import_id=rid, manifest_key=manifest_key, state="importing", note=note, **fields)

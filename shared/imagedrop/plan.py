@@ -47,10 +47,11 @@ class Rejection:
     problems: list[Problem]
 
 
-def import_id(bucket: str, manifest_key: str, manifest_etag: str,
+def import_id(bucket: str, manifest_key: str, manifest_version: str,
               disks: list[tuple[str, str]]) -> str:
-    """Stable id of one import: the same objects always give the same id (ClientToken ≤ 64)."""
-    material = json.dumps([bucket, manifest_key, manifest_etag, sorted(disks)], separators=(",", ":"))
+    """Stable id of one import: the same upload of the manifest (ETag and Last-Modified) over the
+    same disks (key, ETag) always gives the same id (ClientToken ≤ 64)."""
+    material = json.dumps([bucket, manifest_key, manifest_version, sorted(disks)], separators=(",", ":"))
     return "idp-" + hashlib.sha256(material.encode()).hexdigest()[:40]
 
 

@@ -61,6 +61,7 @@ class StatusRecord(BaseModel):
     state: State
     bucket: str
     manifest: str
+    manifest_etag: str | None = None
     disks: list[DiskRecord] = Field(default_factory=list)
     region: str
     image_id: str | None = None

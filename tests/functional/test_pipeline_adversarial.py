@@ -392,10 +392,12 @@ def test_cancel_while_waiting_is_not_undone_by_the_disk_arriving(stack: Harness)
     # Then the cancelled import stays cancelled: nothing is imported until the manifest comes again
     assert stack.status(key).state == "cancelled"
     assert stack.images() == []
-    # and uploading the manifest again (a new version) starts it
-    stack.put(key, json.dumps({**manifest, "description": "after the cancel"}))
+    # and uploading the same manifest again, as the record advises, starts it
+    stack.cloud.clock.advance(5)
+    stack.put(key, json.dumps(manifest))
     stack.run()
     assert _one_terminal(stack, key) == "succeeded"
+    assert len(stack.images()) == 1
 
 
 def test_disk_replaced_while_importing_is_refused_naming_the_disk(stack: Harness) -> None:
@@ -438,9 +440,6 @@ def test_cancel_after_the_task_ended_says_the_image_exists(stack: Harness) -> No
 
 # ---------------------------------------------------------------- known gap (see the marker)
 
-@pytest.mark.xfail(strict=True, reason="a re-upload of the same manifest bytes after a rejection has the "
-                   "same ETag, so the same import id, and is taken for a redelivered event: following "
-                   "the advice 'upload the manifest again' does nothing and says nothing")
 def test_following_the_advice_after_a_refusal_imports(stack: Harness) -> None:
     # Given ECS refused the import because the import role was missing
     stack.cloud.ecs.import_role_exists = False
@@ -449,9 +448,36 @@ def test_following_the_advice_after_a_refusal_imports(stack: Harness) -> None:
     stack.run()
     assert stack.status(key).state == "rejected"
     assert "upload the manifest again" in stack.status(key).problems[0].fix
-    # When the owner creates the role and uploads the same manifest again, as advised
+    refused = stack.status(key)
+    # When the owner creates the role and, a minute later, uploads the same bytes again, as advised
     stack.cloud.ecs.import_role_exists = True
+    stack.cloud.clock.advance(60)
     stack.put(key, json.dumps(manifest))
     stack.run()
-    # Then the import happens
-    assert stack.status(key).state == "succeeded"
+    # Then the import happens, as an import of its own, and a redelivered event changes nothing
+    record = stack.status(key)
+    assert record.state == "succeeded" and record.id != refused.id
+    assert _ends_by_import(stack, key) == {refused.id: ["rejected"], record.id: ["succeeded"]}
+    last = [p for f, p in stack.stack.invocations if f == "imagedrop-ingest" and '.qcow2.json"' in p][-1]
+    stack.cloud.pump.deliver_later("redelivery", stack.stack.sink("imagedrop-ingest"), last.encode())
+    stack.run()
+    assert stack.status(key).id == record.id
+    assert len(stack.images()) == 1
+
+
+def test_the_same_manifest_rejected_again_says_so_again(stack: Harness) -> None:
+    # Given a manifest rejected for a misspelt field
+    disk, manifest = stack.sample()
+    key = stack.drop(disk, {**manifest, "boot_mod": "UEFI"})
+    stack.run()
+    first = stack.status(key)
+    assert first.state == "rejected"
+    # When the same bytes are uploaded again later
+    stack.cloud.clock.advance(60)
+    stack.put(key, json.dumps({**manifest, "boot_mod": "UEFI"}))
+    stack.run()
+    # Then the answer is given again, not swallowed as a duplicate
+    again = stack.status(key)
+    assert again.state == "rejected" and again.id != first.id
+    assert [e["type"] for e in stack.events(key)].count("imagedrop.import.rejected") == 2
+    assert stack.images() == []

@@ -22,6 +22,17 @@ class ObjectInfo:
     etag: str
     content_type: str = ""
     storage_class: str = ""
+    last_modified: int = 0  # epoch seconds; 0 when unknown
+
+    @property
+    def version(self) -> str:
+        return object_version(self.etag, self.last_modified)
+
+
+def object_version(etag: str, last_modified: int) -> str:
+    """One upload of an object: the same bytes uploaded again are another version, a redelivered
+    event of the same upload is not."""
+    return f"{etag}@{last_modified}" if last_modified else etag
 
 
 def default_oss_endpoint(region: str) -> str:
@@ -69,7 +80,8 @@ class ObjectStore:
             except self._oss2.exceptions.NotFound:
                 return None
             return ObjectInfo(key, r.content_length, (r.etag or "").strip('"'),
-                              r.content_type or "", r.headers.get("x-oss-storage-class", ""))
+                              r.content_type or "", r.headers.get("x-oss-storage-class", ""),
+                              int(r.last_modified or 0))
         return self._call(f"HEAD oss://{self.name}/{key}", go)
 
     def read(self, key: str, offset: int, length: int) -> bytes:
@@ -115,7 +127,7 @@ class ObjectStore:
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         for obj in self._oss2.ObjectIterator(self._bucket, prefix=prefix):
             yield ObjectInfo(obj.key, obj.size, (obj.etag or "").strip('"'), obj.type or "",
-                             obj.storage_class or "")
+                             obj.storage_class or "", int(obj.last_modified or 0))
 
     def region(self) -> str:
         """The bucket's region id, e.g. `cn-hangzhou` (GetBucketLocation says `oss-cn-hangzhou`)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..cloud.oss_store import object_version
 from ..plan import import_id
 from .push_preflight import PushPlan
 from .uploader import Progress, UploadSettings, put_small, upload_file
@@ -28,7 +29,9 @@ def push(bucket: Any, plan: PushPlan, settings: UploadSettings,
                                           progress_for(upload.key, size))
     manifest_etag = put_small(bucket, plan.manifest_key, plan.manifest_bytes)
     objects[plan.manifest_key] = manifest_etag
+    # The ingest function names the import after this upload of the manifest, as HEAD shows it.
+    version = object_version(manifest_etag, int(bucket.head_object(plan.manifest_key).last_modified or 0))
     disks = [(u.key, objects[u.key]) for u in plan.uploads]
     return Pushed(plan.manifest_key, objects,
-                  import_id(bucket.bucket_name, plan.manifest_key, manifest_etag, disks),
-                  import_id(bucket.bucket_name, plan.manifest_key, manifest_etag, []))
+                  import_id(bucket.bucket_name, plan.manifest_key, version, disks),
+                  import_id(bucket.bucket_name, plan.manifest_key, version, []))

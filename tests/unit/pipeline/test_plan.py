@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from imagedrop.cloud.oss_store import ObjectInfo
 from imagedrop.disk.model import Inspection
 from imagedrop.manifest import parse_manifest
 from imagedrop.plan import DiskFacts, ImportPlan, Rejection, disk_facts_for, import_id, plan_import
@@ -158,3 +159,12 @@ def test_import_id_depends_on_every_object_version_and_fits_a_client_token() -> 
               import_id("b", KEY, "E2", [("incoming/web.qcow2", "D1")]),
               import_id("b", KEY, "E1", [("incoming/web.qcow2", "D2")])}
     assert a not in others and len(others) == 3
+
+
+def test_the_same_manifest_bytes_uploaded_again_are_another_version() -> None:
+    first = ObjectInfo(KEY, 10, "E1", last_modified=1_790_000_000)
+    redelivered = ObjectInfo(KEY, 10, "E1", last_modified=1_790_000_000)
+    again = ObjectInfo(KEY, 10, "E1", last_modified=1_790_000_060)
+    ids = [import_id("b", KEY, o.version, []) for o in (first, redelivered, again)]
+    assert ids[0] == ids[1] != ids[2]
+    assert ObjectInfo(KEY, 10, "E1").version == "E1"  # no Last-Modified known: the ETag alone
