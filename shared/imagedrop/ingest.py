@@ -143,7 +143,7 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
         manifest = parse_manifest(raw)
     except ManifestError as err:
         rid = import_id(life.bucket, manifest_key, info.version, [])
-        problems = [Problem(where=manifest_key, rule=line) for line in err.problems]
+        problems = [_manifest_problem(manifest_key, line) for line in err.problems]
         return _reject(life, rid, manifest_key, problems, "the manifest breaks the rules")
 
     wanted = disk_facts_for(manifest, manifest_key)
@@ -188,6 +188,15 @@ def _same_content(record: StatusRecord, manifest_etag: str, heads: dict) -> bool
     return (record.manifest_etag == manifest_etag and bool(record.disks)
             and all(heads.get(d.key) is not None and heads[d.key].etag == d.etag for d in record.disks)
             and set(heads) == {d.key for d in record.disks})
+
+
+def _manifest_problem(manifest_key: str, line: str) -> Problem:
+    """`field: rule; fix` as the manifest checks word it → a structured problem naming the field."""
+    field, sep, text = line.partition(": ")
+    if not sep or " " in field:  # the file as a whole (not JSON, not an object, …)
+        field, text = manifest_key, line
+    return Problem.from_text(field, text, f"correct {manifest_key} (imagedrop validate shows every "
+                                          f"problem at once) and upload it again")
 
 
 def _facts(life: Lifecycle, key: str, role: str, fmt: str | None, gib: int | None, field: str,

@@ -73,7 +73,8 @@ def _disk_problems(disk: DiskFacts, manifest: Manifest) -> list[Problem]:
         return [Problem(where=where, rule=disk.inspect_error or "could not be read as a disk image",
                         fix="check that this is the disk image you meant to upload (qemu-img info)")]
     ins = disk.inspection
-    problems = [Problem(where=where, rule=p, fix="") for p in ins.problems] if not ins.importable else []
+    problems = [Problem.from_text(where, p, "check it with qemu-img info, convert or rebuild it, then upload "
+                                            "it and the manifest again") for p in ins.problems] if not ins.importable else []
     if not ins.importable and not problems:
         problems.append(Problem(where=where, rule=f"a {ins.format} image cannot be imported",
                                 fix="convert it with qemu-img convert -O qcow2"))

@@ -39,6 +39,13 @@ class Problem(BaseModel):
     fix: str = ""              # what to do about it
     code: str | None = None    # the Alibaba error code, when there was one
 
+    @classmethod
+    def from_text(cls, where: str, text: str, fallback_fix: str) -> "Problem":
+        """A problem from one of our own lines, `rule; what to do`; where it names no remedy,
+        the fallback says what to do."""
+        rule, _, fix = text.partition("; ")
+        return cls(where=where, rule=rule, fix=fix or fallback_fix)
+
     def line(self) -> str:
         head = f"{self.where}: {self.rule}"
         if self.code and self.code not in head:

@@ -223,6 +223,8 @@ def test_bad_input_is_rejected_clearly_and_sources_stay(stack: Harness, case: st
     assert record.state == "rejected"
     text = " ".join(p.line() for p in record.problems)
     assert expect.lower() in text.lower(), text
+    # each problem apart: where (a field or an object), the rule broken, and what to do
+    assert all(p.where and p.rule and p.fix for p in record.problems), record.problems
     assert _one_terminal(stack, key) == "rejected"
     assert stack.images() == []
     assert {"incoming/web.qcow2", "incoming/web.qcow2.json"} <= set(stack.keys("incoming/"))
