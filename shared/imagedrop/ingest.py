@@ -95,6 +95,8 @@ def _ingest_object(created: ObjectCreated, services: Services) -> Result:
     life = Lifecycle(services, created.bucket)
     if key.endswith(".json" + CANCEL_SUFFIX):
         return cancel(life, key[: -len(CANCEL_SUFFIX)])
+    if key.endswith(CANCEL_SUFFIX) and life.load(key[: -len(CANCEL_SUFFIX)] + ".json"):
+        return cancel(life, key[: -len(CANCEL_SUFFIX)] + ".json")  # `K.cancel`, as people also write it
     if key.endswith(".json"):
         return consider(life, key)
     manifest_key = key + ".json"

@@ -140,12 +140,13 @@ def test_deadline_cancels_the_task_and_fails_with_timeout(stack: Harness) -> Non
     assert task.status == "Cancelled"
 
 
-def test_cancel_marker_cancels_a_running_import(stack: Harness) -> None:
+@pytest.mark.parametrize("marker", ["incoming/web.qcow2.json.cancel", "incoming/web.qcow2.cancel"])
+def test_cancel_marker_cancels_a_running_import(stack: Harness, marker: str) -> None:
     disk, manifest = stack.sample()
     key = stack.drop(disk, manifest)
     stack.cloud.pump.pump()  # ingest runs; the import is now in progress
     assert stack.status(key).state == "importing"
-    stack.put(key + ".cancel", b"")
+    stack.put(marker, b"")
     stack.run()
     record = stack.status(key)
     assert record.state == "cancelled"
