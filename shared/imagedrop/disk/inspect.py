@@ -11,7 +11,7 @@ from . import qcow2, vhd, vmdk
 from .guest import BudgetedSource, CorruptImage, GuestUnreadable, GuestView, RawGuest
 from .model import IMPORTABLE_FORMATS, MAX_VIRTUAL_SIZE, Inspection
 from .partitions import Layout, read_layout
-from .recognise import HEAD_BYTES, is_vhd_footer, refuse, sniff
+from .recognise import HEAD_BYTES, foreign, is_vhd_footer, refuse, sniff
 from .source import ByteSource, CountingSource, FileSource
 
 TAIL_BYTES = 512
@@ -41,6 +41,9 @@ def _inspect(src: BudgetedSource) -> Inspection:
         return Inspection(format="raw", virtual_size=0, file_size=0, importable=False,
                           problems=["the file is empty (0 bytes): upload the disk image itself"])
     head = src.read(0, HEAD_BYTES)
+    refusal = foreign(head)
+    if refusal:
+        raise DiskError(refusal)
     fmt, tail = sniff(head), b""
     if fmt is None and size >= 1024 and size % 512 == 0:
         tail = src.read(size - TAIL_BYTES, TAIL_BYTES)  # a fixed VHD's only footer
@@ -61,7 +64,7 @@ def _inspect(src: BudgetedSource) -> Inspection:
     if fmt == "vmdk":
         vh = vmdk.parse_sparse(head, src)
         return _through(src, "vmdk", vh.capacity_sectors * 512, lambda: vmdk.VmdkGuest(src, vh),
-                        [], vmdk.details(vh))
+                        vmdk.blockers(vh), vmdk.details(vh))
     if fmt == "vhd":
         return _vhd(src, head, tail)
     if size % 512:
@@ -75,6 +78,8 @@ def _inspect(src: BudgetedSource) -> Inspection:
 def _vhd(src: BudgetedSource, head: bytes, tail: bytes) -> Inspection:
     dynamic = head[:8] == vhd.COOKIE
     footer = vhd.parse_footer(head[:512] if dynamic else tail)
+    if dynamic and footer.disk_type != vhd.TYPE_FIXED:
+        footer.ended = src.read(max(0, src.size - TAIL_BYTES), TAIL_BYTES)[:8] == vhd.COOKIE
     blockers = vhd.blockers(footer)
     if footer.disk_type == vhd.TYPE_FIXED:
         data_size = src.size - 512

@@ -39,6 +39,8 @@ LINUX_GUIDS = {
 }
 MBR_ESP = 0xEF
 MBR_PROTECTIVE = 0xEE
+MBR_EXTENDED = (0x05, 0x0F, 0x85)
+MAX_LOGICAL = 4  # EBRs followed when the primary partitions leave the OS family open
 MBR_WINDOWS = {0x07: "NTFS/exFAT", 0x27: "Windows recovery", 0x42: "Windows LDM"}
 MBR_LINUX = {0x83: "Linux", 0x8E: "Linux LVM", 0x82: "Linux swap", 0xFD: "Linux RAID"}
 
@@ -56,49 +58,125 @@ class Layout:
 def read_layout(read: Callable[[int, int], bytes], virtual_size: int) -> Layout:
     first = read(0, FIRST_READ)
     first += bytes(FIRST_READ - len(first))
-    bare = _bare_filesystem(first)
+    bare = _bare_filesystem(first, virtual_size)
     if bare is not None:
         return bare
     for sector in (SECTOR, 4096):
         if first[sector:sector + 8] == b"EFI PART":
-            return _gpt(read, first, sector, virtual_size)
-    return _mbr(first)
+            return _gpt(read, first[sector:sector + SECTOR], (0, first), sector, virtual_size)
+    layout = _mbr(read, first, virtual_size)
+    if layout.partition_table == "gpt" and layout.boot_mode is None:
+        return _backup_gpt(read, virtual_size) or layout
+    return layout
 
 
-def _bare_filesystem(first: bytes) -> Layout | None:
+def _bare_filesystem(first: bytes, virtual_size: int) -> Layout | None:
     if first[1080:1082] == b"\x53\xef":
-        return Layout(os_type="linux", partitions=["ext2/3/4 filesystem (no partition table)"])
+        log_block, = struct.unpack_from("<I", first, 1024 + 24)
+        blocks = struct.unpack_from("<I", first, 1024 + 4)[0]
+        if struct.unpack_from("<I", first, 1024 + 0x60)[0] & 0x80:  # INCOMPAT_64BIT
+            blocks |= struct.unpack_from("<I", first, 1024 + 0x150)[0] << 32
+        size = blocks << (10 + log_block) if log_block < 22 else 0
+        return _bare("linux", "ext2/3/4", size, virtual_size)
     if first[:4] == b"XFSB":
-        return Layout(os_type="linux", partitions=["XFS filesystem (no partition table)"])
+        block_size, blocks = struct.unpack_from(">IQ", first, 4)
+        return _bare("linux", "XFS", block_size * blocks, virtual_size)
     if first[3:11] == b"NTFS    ":
-        return Layout(os_type="windows", partitions=["NTFS filesystem (no partition table)"])
+        bps, = struct.unpack_from("<H", first, 0x0B)
+        sectors, = struct.unpack_from("<Q", first, 0x28)
+        # The NTFS backup boot sector follows the counted sectors: the volume is one more.
+        return _bare("windows", "NTFS", bps * (sectors + 1), virtual_size)
     return None
 
 
-def _mbr(first: bytes) -> Layout:
-    if first[510:512] != b"\x55\xaa":
+def _bare(os_type: str, fs: str, fs_size: int, virtual_size: int) -> Layout:
+    layout = Layout(os_type=os_type, partitions=[f"{fs} filesystem (no partition table)"])
+    if fs_size > virtual_size:
+        layout.problems.append(f"the {fs} filesystem says it has {fs_size} bytes but the image "
+                               f"holds {virtual_size}: the image is truncated; re-create or "
+                               f"re-upload it")
+    return layout
+
+
+def _mbr_entries(sector: bytes) -> list[tuple[int, int, int]] | None:
+    """(type, first LBA, sectors) of the used entries; None when this is no partition table."""
+    if sector[510:512] != b"\x55\xaa":
+        return None
+    raw = [sector[446 + i * 16:462 + i * 16] for i in range(4)]
+    if any(e[0] not in (0, 0x80) for e in raw):
+        return None  # boot code of a bare filesystem, not a partition table
+    return [(e[4], *struct.unpack_from("<II", e, 8)) for e in raw if e[4]]
+
+
+def _mbr(read: Callable[[int, int], bytes], first: bytes, virtual_size: int) -> Layout:
+    entries = _mbr_entries(first)
+    if not entries:
         return Layout()
-    entries = [first[446 + i * 16:462 + i * 16] for i in range(4)]
-    if any(e[0] not in (0, 0x80) for e in entries):
-        return Layout()  # boot code of a bare filesystem, not a partition table
-    types = [e[4] for e in entries if e[4]]
-    if not types:
-        return Layout()
+    types = [t for t, _, _ in entries]
+    problems = [f"MBR partition {i + 1} (type 0x{t:02x}) ends at byte {(lba + n) * SECTOR} but "
+                f"the image holds {virtual_size}: the image is truncated; re-create or re-upload "
+                f"it" for i, (t, lba, n) in enumerate(entries)
+                if (lba + n) * SECTOR > virtual_size and not (t == MBR_PROTECTIVE and
+                                                              n == 0xFFFFFFFF)][:1]
     if MBR_PROTECTIVE in types:
-        return Layout(partition_table="gpt", notes=[
+        return Layout(partition_table="gpt", problems=problems, notes=[
             "protective MBR (0xEE) but no GPT header at LBA 1: the GPT is damaged"])
+    extended = [lba for t, lba, _ in entries if t in MBR_EXTENDED]
+    if extended and not problems and not _os_of(types):
+        types += _logical_types(read, extended[0], virtual_size)
     has_esp = MBR_ESP in types
     windows = [MBR_WINDOWS[t] for t in types if t in MBR_WINDOWS]
     linux = [MBR_LINUX[t] for t in types if t in MBR_LINUX]
     names = [f"0x{t:02x}" + (" (EFI system)" if t == MBR_ESP else "") for t in types]
     layout = Layout(partition_table="mbr", boot_mode="UEFI" if has_esp else "BIOS",
-                    partitions=names)
+                    partitions=names, problems=problems)
     _decide_os(layout, windows, linux)
     return layout
 
 
-def _gpt(read: Callable[[int, int], bytes], first: bytes, ss: int, virtual_size: int) -> Layout:
-    hdr_raw = first[ss:ss + SECTOR]
+def _os_of(types: list[int]) -> bool:
+    return any(t in MBR_WINDOWS or t in MBR_LINUX for t in types)
+
+
+def _logical_types(read: Callable[[int, int], bytes], ext_lba: int, virtual_size: int) -> list[int]:
+    """Types of the first logical partitions, up to the first that tells the OS family: each
+    EBR is one more read (two through a container), so only a few."""
+    out: list[int] = []
+    ebr = ext_lba
+    for _ in range(MAX_LOGICAL):
+        if ebr == 0 or (ebr + 1) * SECTOR > virtual_size:
+            break
+        entries = _mbr_entries(read(ebr * SECTOR, SECTOR))
+        if not entries:
+            break
+        out += [t for t, _, _ in entries if t not in MBR_EXTENDED]
+        if _os_of(out):
+            break
+        nxt = [lba for t, lba, _ in entries if t in MBR_EXTENDED]
+        ebr = ext_lba + nxt[0] if nxt else 0  # next EBR: relative to the extended partition
+    return out
+
+
+def _backup_gpt(read: Callable[[int, int], bytes], virtual_size: int) -> Layout | None:
+    """The backup GPT at the end of the disk, when the primary header is gone."""
+    for ss in (SECTOR, 4096):
+        tail_bytes = 33 * ss if ss == SECTOR else 6 * ss  # header + the usual 128 entries
+        start = virtual_size - tail_bytes
+        if start < ss or virtual_size % ss:
+            continue
+        tail = read(start, tail_bytes)
+        hdr_raw = tail[len(tail) - ss:len(tail) - ss + SECTOR]
+        if hdr_raw[:8] == b"EFI PART":
+            layout = _gpt(read, hdr_raw, (start, tail), ss, virtual_size)
+            layout.notes.insert(0, "the primary GPT header is damaged; read the backup GPT at "
+                                   "the end of the disk (repair it with sgdisk -e or gdisk)")
+            return layout
+    return None
+
+
+def _gpt(read: Callable[[int, int], bytes], hdr_raw: bytes, cache: tuple[int, bytes], ss: int,
+         virtual_size: int) -> Layout:
+    """A GPT from its header; `cache` is (offset, bytes) already read that may hold the entries."""
     hsize, hcrc = struct.unpack_from("<II", hdr_raw, 12)
     alt_lba, = struct.unpack_from("<Q", hdr_raw, 32)
     entries_lba, count, esize, ecrc = struct.unpack_from("<QIII", hdr_raw, 72)
@@ -119,8 +197,9 @@ def _gpt(read: Callable[[int, int], bytes], first: bytes, ss: int, virtual_size:
     total = count * esize
     want = min(total, MAX_ENTRY_BYTES)
     start = entries_lba * ss
-    if start + want <= len(first):
-        raw = first[start:start + want]
+    cached_at, cached = cache
+    if cached_at <= start and start + want <= cached_at + len(cached):
+        raw = cached[start - cached_at:start - cached_at + want]
     else:
         raw = read(start, want)
     if want < total:

@@ -23,6 +23,18 @@ ISO_OFFSET = 0x8001
 VHDX_REGION_TABLE = 192 * 1024
 VHDX_METADATA_REGION = uuid.UUID("8B7CA206-4790-4B9A-B8FE-575F050F886E")
 VHDX_VIRTUAL_DISK_SIZE = uuid.UUID("2FA54224-CD1B-4876-B211-5DBED83BF4B8")
+LUKS_MAGIC = b"LUKS\xba\xbe"
+# Containers qemu reads but ECS does not import, and that the inspection has no format name
+# for: (magic at offset 0, what it is, the file extension to show in the hint).
+FOREIGN = (
+    (b"QED\0", "a QED image", "qed"),
+    (b"WithoutFreeSpace", "a Parallels image", "hdd"),
+    (b"WithouFreSpacExt", "a Parallels image", "hdd"),
+    (b"Bochs Virtual HD Image\0", "a Bochs image", "img"),
+    (b"#!/bin/sh\n#V2.0 Format\nmodprobe cloop", "a cloop image", "cloop"),
+    (b"COWD", "a VMware ESX sparse (COWD, vmfsSparse) extent: a snapshot delta, not a whole disk",
+     "vmdk"),
+)
 
 
 def sniff(head: bytes) -> str | None:
@@ -42,6 +54,22 @@ def sniff(head: bytes) -> str | None:
         return "vhd"
     if head[ISO_OFFSET:ISO_OFFSET + 5] == b"CD001":
         return "iso"
+    return None
+
+
+def foreign(head: bytes) -> str | None:
+    """One line refusing a container that is none of ours (LUKS, QED, Parallels, …), or None."""
+    if head[:6] == LUKS_MAGIC:
+        return ("the file is a LUKS-encrypted volume: ECS cannot read it; decrypt it first: "
+                "qemu-img convert --object secret,id=s,file=KEY --image-opts "
+                "driver=luks,file.filename=in.img,key-secret=s -O qcow2 out.qcow2")
+    if head[:4] == QCOW2_MAGIC and head[4:8] == b"\0\0\0\1":
+        return ("the file is a qcow (version 1) image, the predecessor of qcow2, which ECS does "
+                "not import: convert it first: qemu-img convert -O qcow2 in.qcow out.qcow2")
+    for magic, what, ext in FOREIGN:
+        if head[:len(magic)] == magic:
+            return (f"the file is {what}, not a format ECS imports (qcow2, vmdk, vhd, raw): "
+                    f"convert it first: qemu-img convert -O qcow2 in.{ext} out.qcow2")
     return None
 
 

@@ -28,6 +28,8 @@ class VhdFooter:
     current_size: int
     chs_sectors: int
     creator: bytes
+    checksum_ok: bool = True
+    ended: bool = True  # a dynamic VHD's last 512 bytes are its footer
 
     @property
     def virtual_size(self) -> int:
@@ -38,17 +40,29 @@ class VhdFooter:
 
 
 def parse_footer(raw: bytes) -> VhdFooter:
-    if len(raw) < 512 or raw[:8] != COOKIE:
+    if len(raw) < 512:
+        raise DiskError(f"vhd footer: only {len(raw)} of its 512 bytes are in the file; the "
+                        f"upload is truncated")
+    if raw[:8] != COOKIE:
         raise DiskError("vhd footer: no 'conectix' cookie; the file is corrupt")
     data_offset, = struct.unpack_from(">Q", raw, 16)
     creator = raw[28:32]
     current, = struct.unpack_from(">Q", raw, 48)
     cyl, heads, spt = struct.unpack_from(">HBB", raw, 56)
-    disk_type, = struct.unpack_from(">I", raw, 60)
-    return VhdFooter(disk_type, data_offset, current, cyl * heads * spt, creator)
+    disk_type, stored = struct.unpack_from(">II", raw, 60)
+    # One's complement of the byte sum with the checksum field zeroed; qemu refuses a mismatch.
+    computed = ~(sum(raw[:64]) + sum(raw[68:512])) & 0xFFFFFFFF
+    return VhdFooter(disk_type, data_offset, current, cyl * heads * spt, creator,
+                     checksum_ok=computed == stored)
 
 
 def blockers(footer: VhdFooter) -> list[str]:
+    if not footer.checksum_ok:
+        return ["vhd footer checksum does not match: the footer is corrupt (qemu and ECS refuse "
+                "it); re-create the image: qemu-img convert -O vpc in.img out.vhd"]
+    if not footer.ended:
+        return ["vhd: a dynamic VHD ends with a copy of its footer and this file does not: it "
+                "is truncated; re-upload it"]
     if footer.disk_type == TYPE_DIFFERENCING:
         return ["vhd is a differencing disk whose data partly lives in its parent: merge it "
                 "first: qemu-img convert -O vpc child.vhd merged.vhd"]

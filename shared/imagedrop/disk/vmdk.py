@@ -22,6 +22,9 @@ MAX_GTES = 1 << 16
 CONVERT_HINT = "qemu-img convert -O qcow2 in.vmdk out.qcow2"
 _EXTENT = re.compile(r'^\s*(RW|RDONLY|NOACCESS)\s+(\d+)\s+(\w+)(?:\s+"([^"]*)")?', re.M)
 _CREATE_TYPE = re.compile(r'^\s*createType\s*=\s*"?([A-Za-z0-9_]+)"?', re.M)
+_PARENT_CID = re.compile(r'^\s*parentCID\s*=\s*([0-9a-fA-F]+)', re.M)
+_PARENT_HINT = re.compile(r'^\s*parentFileNameHint\s*=\s*"([^"]*)"', re.M)
+NO_PARENT_CID = "ffffffff"
 
 
 @dataclass
@@ -34,6 +37,18 @@ class SparseHeader:
     gd_offset_sectors: int
     descriptor: str
     create_type: str | None
+    stream_ended: bool = True  # a stream's last sector is its end-of-stream marker
+
+    @property
+    def parent(self) -> str | None:
+        """The parent disk's name hint (or CID) of a delta disk; None for a whole disk."""
+        hint = _PARENT_HINT.search(self.descriptor)
+        if hint:
+            return hint.group(1)
+        cid = _PARENT_CID.search(self.descriptor)
+        if cid and cid.group(1).lower() != NO_PARENT_CID:
+            return f"CID {cid.group(1)}"
+        return None
 
     @property
     def compressed(self) -> bool:
@@ -61,8 +76,32 @@ def parse_sparse(head: bytes, source: BudgetedSource) -> SparseHeader:
         if len(footer) == FOOTER_BYTES and footer[512:516] == MAGIC:
             (_, _, flags, capacity, grain, _, _, gtes, _, gd_off, _) = _unpack(footer[512:1024])
     m = _CREATE_TYPE.search(descriptor)
-    return SparseHeader(version, flags, capacity, grain, gtes, gd_off, descriptor,
-                        m.group(1) if m else None)
+    hdr = SparseHeader(version, flags, capacity, grain, gtes, gd_off, descriptor,
+                       m.group(1) if m else None)
+    if flags & FLAG_MARKERS:
+        # A stream ends with an end-of-stream marker (a zero sector); a cut upload ends with
+        # grain data. The footer read above already holds this sector when there was one.
+        tail = source.read(max(0, source.size - 512), 512)
+        hdr.stream_ended = source.size % 512 == 0 and tail[:16] == bytes(16)
+    return hdr
+
+
+def blockers(hdr: SparseHeader) -> list[str]:
+    """Reasons ECS cannot import this sparse extent, each with what to do."""
+    out: list[str] = []
+    if not hdr.descriptor:
+        out.append("vmdk sparse extent has no embedded descriptor: it is one piece of a "
+                   "multi-file disk (e.g. twoGbMaxExtentSparse, whose descriptor is another "
+                   "small .vmdk file): upload one self-contained image instead: qemu-img convert "
+                   "-O qcow2 DESCRIPTOR.vmdk out.qcow2")
+    parent = hdr.parent
+    if parent:
+        out.append(f"vmdk is a delta disk of a parent ({parent!r}) that holds part of its data: "
+                   f"merge it first: qemu-img convert -O qcow2 child.vmdk out.qcow2")
+    if not hdr.stream_ended:
+        out.append("vmdk streamOptimized does not end with its end-of-stream marker: the file "
+                   "is truncated; re-upload it")
+    return out
 
 
 class VmdkGuest(ClusteredGuest):
