@@ -44,11 +44,34 @@ NVME_SUPPORT: tuple[str, ...] = ("auto", "supported", "unsupported")
 IMDS_SUPPORT: tuple[str, ...] = ("v1", "v2")
 
 DISK_FORMATS: tuple[str, ...] = ("qcow2", "vhd", "raw", "vmdk")
-DISK_FORMAT_ALIASES: dict[str, str] = {"img": "raw", "qcow2": "qcow2"}
+# "vpc" is qemu-img's name for VHD.
+DISK_FORMAT_ALIASES: dict[str, str] = {"img": "raw", "qcow2": "qcow2", "vpc": "vhd"}
 # Formats that are recognised but never importable, with what to do instead.
 CONVERT_FIRST: dict[str, str] = {
     "vhdx": "qemu-img convert -O qcow2 in.vhdx out.qcow2",
     "vdi": "qemu-img convert -O qcow2 in.vdi out.qcow2",
+}
+
+# Unknown manifest fields people write for a known one: API wire names and short forms. Keys are
+# lower case; exact and near spellings are found without them.
+MANIFEST_FIELD_ALIASES: dict[str, str] = {
+    "name": "image_name", "imagename": "image_name", "os": "os_type", "arch": "architecture",
+    "license": "license_type", "boot": "boot_mode", "disk_format": "format",
+    "image_format": "format", "system_disk_size": "system_disk_gib",
+    "disk_size": "system_disk_gib", "size_gib": "system_disk_gib", "size": "system_disk_gib",
+    "diskimagesize": "system_disk_gib", "diskdevicemapping": "data_disks",
+    "disks": "data_disks", "tag": "tags", "regionid": "region",
+    "detectionstrategy": "image_check", "family": "image_family",
+    "resource_group": "resource_group_id", "nvme": "nvme_support", "imds": "imds_support",
+    "regions": "copy_to_regions", "copy_regions": "copy_to_regions",
+    "destinationregionid": "copy_to_regions", "accounts": "share_with_accounts",
+    "share_accounts": "share_with_accounts", "addaccount": "share_with_accounts",
+    "delete_source": "delete_source_on_success", "schema": "$schema",
+}
+DATA_DISK_FIELD_ALIASES: dict[str, str] = {
+    "key": "object", "ossobject": "object", "oss_object": "object", "path": "object",
+    "size": "size_gib", "disk_size": "size_gib", "diskimagesize": "size_gib",
+    "disk_image_size": "size_gib", "disk_format": "format",
 }
 
 MAX_DATA_DISKS = 16

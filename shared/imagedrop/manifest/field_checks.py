@@ -3,6 +3,7 @@ between fields. Pure functions over raw JSON values; they raise `RuleBroken`."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Mapping, Optional
 
 from . import choices as c
@@ -15,7 +16,7 @@ def check_disk_format(value: Any) -> str:
     if folded in c.DISK_FORMATS:
         return folded
     if folded in c.CONVERT_FIRST:
-        raise r.RuleBroken(f"{text!r} cannot be imported; convert it first: "
+        raise r.RuleBroken(f"{r.shown(text)} cannot be imported; convert it first: "
                            f"{c.CONVERT_FIRST[folded]}, then set format to qcow2")
     if folded == "iso":
         raise r.RuleBroken("'iso' is an installer, not a disk; install it onto a disk first "
@@ -25,41 +26,62 @@ def check_disk_format(value: Any) -> str:
 
 
 def check_schema_version(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value not in c.SCHEMA_VERSIONS:
+    number = r.whole_number(value)  # 1.0 too: JSON Schema's `const: 1` accepts it
+    if number not in c.SCHEMA_VERSIONS:
         raise r.RuleBroken(f"{r.json_type_name(value)} is not a manifest version this imagedrop "
                            "reads (1); write 1, or upgrade imagedrop")
-    return int(value)
+    return int(number)
 
 
 def check_platform(value: Any) -> str:
     if isinstance(value, str) and value not in c.PLATFORMS:
-        hint = r.suggest(value, c.PLATFORMS, c.PLATFORM_ALIASES) or _platform_prefix(value)
+        hint = _platform_hint(value)
         if hint:
-            raise r.RuleBroken(f"{value!r} is not an ECS platform name; did you mean {hint}? "
-                               "(the version number belongs in image_name or description)")
+            raise r.RuleBroken(f"{r.shown(value)} is not an ECS platform name; did you mean "
+                               f"{hint}? (the version number belongs in image_name or "
+                               "description)")
     return r.check_choice(value, c.PLATFORMS, fix="use 'Others Linux' for another Linux")
 
 
-def _platform_prefix(value: str) -> Optional[str]:
-    folded = value.lower()
-    matches = [p for p in c.PLATFORMS if folded.startswith(p.lower())]
-    return max(matches, key=len) if matches else None
+def _platform_hint(value: str) -> Optional[str]:
+    """The platform meant by a name people write: exact in another case or spelling, then the
+    longest platform or alias the value starts with ("Ubuntu 22.04", "RHEL 9"), then any Windows
+    that names no listed Windows Server ("Windows 10", "Windows Server 2025": Other Windows),
+    then the closest spelling."""
+    folded = " ".join(value.lower().split())
+    if folded in c.PLATFORM_ALIASES:
+        return c.PLATFORM_ALIASES[folded]
+    squashed = {re.sub(r"[\s_\-]", "", p.lower()): p for p in c.PLATFORMS}
+    if re.sub(r"[\s_\-]", "", folded) in squashed:
+        return squashed[re.sub(r"[\s_\-]", "", folded)]
+    names = {p.lower(): p for p in c.PLATFORMS} | dict(c.PLATFORM_ALIASES)
+    starts = [name for name in names if folded.startswith(name)]
+    if starts:
+        return names[max(starts, key=len)]
+    if "windows" in folded:
+        return "Other Windows"
+    return r.suggest(value, c.PLATFORMS)
 
 
 def check_account_id(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        value = str(value)
+    number = r.whole_number(value)
+    # A float above 2**53 may already have lost digits of the id; such an id must be quoted.
+    if number is not None and number >= 0 and (isinstance(value, int) or number <= 2**53):
+        value = str(number)
     if not isinstance(value, str):
-        raise r.RuleBroken(f"expected an account id (digits), got {r.json_type_name(value)}")
+        raise r.RuleBroken(f"expected an account id (digits), got {r.json_type_name(value)}; "
+                           "write it in quotes, e.g. '1234567890123456'")
     return r.check_pattern(value, r.ACCOUNT_ID_PATTERN, what="an account id (up to 20 digits)",
                            example="1234567890123456")
 
 
-def unique_list(value: Any, check: Callable[[Any], Any], *, limit: int, what: str) -> list[Any]:
+def unique_list(value: Any, check: Callable[[Any], Any], *, limit: int, what: str,
+                example: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise r.RuleBroken(f"expected a list of {what}, got {r.json_type_name(value)}")
+        raise r.RuleBroken(f"expected a list of {what}, got {r.json_type_name(value)}; write "
+                           f"a list, e.g. {example}")
     if len(value) > limit:
         raise r.RuleBroken(f"{len(value)} {what}; at most {limit}")
     items: list[tuple[str, str]] = []
@@ -71,7 +93,7 @@ def unique_list(value: Any, check: Callable[[Any], Any], *, limit: int, what: st
             items.append((f"[{index}]", broken.message))
             continue
         if item in result:
-            items.append((f"[{index}]", f"{item!r} is listed twice; list it once"))
+            items.append((f"[{index}]", f"{r.shown(item)} is listed twice; list it once"))
         result.append(item)
     if items:
         raise r.RuleBroken("", items)
@@ -102,6 +124,6 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     region = values.get("region")
     for index, target in enumerate(values.get("copy_to_regions") or []):
         if region and target == region:
-            problems.append((f"copy_to_regions[{index}]", f"{target!r} is the import region "
+            problems.append((f"copy_to_regions[{index}]", f"{r.shown(target)} is the import region "
                              "itself; remove it"))
     return problems

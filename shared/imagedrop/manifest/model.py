@@ -113,16 +113,18 @@ class Manifest(BaseModel):
                                        "http:// or https://.", json_schema_extra=DESCRIPTION_SCHEMA)
     tags: dict[str, str] = Field(default_factory=dict, description="Up to 20 tags as an object "
                                  "{\"key\": \"value\"}: key 1–128, value 0–128 characters; "
-                                 "neither "
-                                 "starting with 'aliyun' or 'acs:' nor containing a URL.",
+                                 "a key must not start with 'aliyun' or 'acs:', a value not with "
+                                 "'acs:'; neither may contain http:// or https://.",
                                  json_schema_extra=TAGS_SCHEMA)
     resource_group_id: Optional[str] = Field(None, description="Resource group of the image, "
                                              "e.g. rg-acfmzw2jz2z****.",
                                              json_schema_extra={
                                                  "pattern": r.RESOURCE_GROUP_PATTERN})
     image_family: Optional[str] = Field(None, description="Image family to put the image in: "
-                                        "2–128 characters, first a letter or CJK ideograph, not "
-                                        "'aliyun'/'acs:', no URL.",
+                                        "the image_name rules (2–128 characters; first an ASCII "
+                                        "letter or a CJK ideograph, then letters, CJK "
+                                        "ideographs, digits, '.', '_', ':', '-'; not 'aliyun…' or "
+                                        "'acs:…').",
                                         json_schema_extra=IMAGE_FAMILY_SCHEMA)
     nvme_support: Literal["auto", "supported", "unsupported"] = Field(
         "auto", description="NVMe driver in the image: auto (let the image check decide), "
@@ -171,7 +173,7 @@ class Manifest(BaseModel):
         lambda v: r.check_pattern(v, r.RESOURCE_GROUP_PATTERN, what="a resource group id",
                                   example="rg-acfmzw2jz2z")))
     _image_family = field_validator("image_family", mode="before")(_optional(
-        lambda v: r.check_ecs_name(v, kind="image family", example="web", strict_chars=False)))
+        lambda v: r.check_ecs_name(v, kind="image family", example="web", strict_chars=True)))
     _nvme = field_validator("nvme_support", mode="before")(_optional(
         lambda v: r.check_choice(v, c.NVME_SUPPORT), default="auto"))
     _imds = field_validator("imds_support", mode="before")(_optional(
@@ -184,7 +186,8 @@ class Manifest(BaseModel):
             return []
         if not isinstance(value, list):
             raise r.RuleBroken("expected a list of {\"object\": …}, got "
-                               f"{r.json_type_name(value)}")
+                               f"{r.json_type_name(value)}; write a list, e.g. "
+                               "[{\"object\": \"data.raw\"}]")
         if len(value) > c.MAX_DATA_DISKS:
             raise r.RuleBroken(f"{len(value)} data disks; ECS imports at most {c.MAX_DATA_DISKS} "
                                "with one system disk: split the image or drop some disks")
@@ -196,8 +199,8 @@ class Manifest(BaseModel):
         seen: set[str] = set()
         for index, disk in enumerate(disks):
             if disk.object in seen:
-                raise r.RuleBroken("", [(f"[{index}].object", f"{disk.object!r} is listed twice; "
-                                         "list each data disk once")])
+                raise r.RuleBroken("", [(f"[{index}].object", f"{r.shown(disk.object)} is "
+                                         "listed twice; list each data disk once")])
             seen.add(disk.object)
         return disks
 
@@ -208,7 +211,7 @@ class Manifest(BaseModel):
             return {}
         if not isinstance(value, dict):
             raise r.RuleBroken("expected an object {\"key\": \"value\"}, got "
-                               f"{r.json_type_name(value)}")
+                               f"{r.json_type_name(value)}; write e.g. {{\"team\": \"web\"}}")
         if len(value) > c.MAX_TAGS:
             raise r.RuleBroken(f"{len(value)} tags; an image takes at most {c.MAX_TAGS}: drop "
                                f"{len(value) - c.MAX_TAGS}")
@@ -222,13 +225,13 @@ class Manifest(BaseModel):
     @classmethod
     def _copy_regions(cls, value: Any) -> Any:
         return checks.unique_list(value, r.check_region, limit=c.MAX_COPY_REGIONS,
-                                  what="region ids")
+                                  what="region ids", example='["ap-northeast-1"]')
 
     @field_validator("share_with_accounts", mode="before")
     @classmethod
     def _accounts(cls, value: Any) -> Any:
         return checks.unique_list(value, checks.check_account_id, limit=c.MAX_SHARE_ACCOUNTS,
-                                  what="account ids")
+                                  what="account ids", example='["1234567890123456"]')
 
     @model_validator(mode="after")
     def _cross_fields(self) -> "Manifest":
@@ -299,7 +302,11 @@ def system_disk_key(manifest_key: str) -> str:
 
 
 def tag_path(key: str) -> str:
-    """Where a key sits in a problem's path: `.team`, or `["a b"]` when it is not a plain word."""
+    """Where a key sits in a problem's path: `.team`, or `["a\\u0020b"]` when it is not a plain
+    word. The quoted form holds no whitespace and no control character, so a problem line stays
+    one line and its field ends at the first ': ' (readers split lines there, and take a field
+    with a space in it for a whole-file problem)."""
     if re.fullmatch(r"[A-Za-z0-9_\-]+", key):
         return f".{key}"
-    return f"[{json.dumps(key, ensure_ascii=False)}]"
+    quoted = json.dumps(key, ensure_ascii=not key.isprintable())
+    return "[" + re.sub(r"\s", lambda m: f"\\u{ord(m.group()):04x}", quoted) + "]"

@@ -7,12 +7,15 @@ each error is turned into `path: what is wrong; what to do`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional, Union
 
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ManifestError
+from . import rules as r
+from .choices import DATA_DISK_FIELD_ALIASES, MANIFEST_FIELD_ALIASES
 from .field_checks import cross_field_problems
 from .model import DataDisk, Manifest, tag_path
 from .rules import RuleBroken, json_type_name, suggest
@@ -89,7 +92,7 @@ def _load_json(raw: Union[bytes, str]) -> tuple[Optional[dict[str, Any]], list[M
     def one(message: str) -> tuple[None, list[ManifestProblem]]:
         return None, [ManifestProblem("", message)]
 
-    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
+    size = len(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
     if size > MAX_MANIFEST_BYTES:
         return one(f"the manifest is larger than {MAX_MANIFEST_BYTES} bytes, the limit; a "
                    "manifest describes an image in a few lines, check that this is the right file")
@@ -105,10 +108,13 @@ def _load_json(raw: Union[bytes, str]) -> tuple[Optional[dict[str, Any]], list[M
                    '"web-2026.11", "os_type": "linux", "platform": "Ubuntu", '
                    '"architecture": "x86_64"}')
     try:
-        data = json.loads(text, object_pairs_hook=_object_hook, parse_constant=_refuse_constant)
+        data = json.loads(text, object_pairs_hook=_object_hook, parse_constant=_refuse_constant,
+                          parse_int=_parse_int)
     except json.JSONDecodeError as error:
         return one(f"the manifest is not valid JSON: {error.msg} at line {error.lineno}, "
                    f"column {error.colno}; fix the JSON syntax there")
+    except _TooLong as error:
+        return one(f"the manifest holds {error}, longer than any field takes; check the file")
     except ValueError as error:
         return one(f"the manifest is not valid JSON: {error}; use a number or a string")
     except RecursionError:
@@ -116,9 +122,47 @@ def _load_json(raw: Union[bytes, str]) -> tuple[Optional[dict[str, Any]], list[M
     if not isinstance(data, dict):
         return one(f"the manifest must be a JSON object {{…}}, not {json_type_name(data)}; "
                    'wrap the fields in { }, e.g. {"image_name": "web-2026.11", …}')
+    halves = [ManifestProblem(path, f"holds {r.shown(half)}, half of a UTF-16 surrogate pair and "
+                              "not a character; fix that \\u escape or save the file as UTF-8")
+              for path, half in _lone_surrogates(data, "")]
+    if halves:  # text that cannot become UTF-8 must not reach the checks, the API or a log
+        return None, halves
     twice = "appears more than once; keep one (JSON keeps only the last, which hides the other)"
     duplicates = [ManifestProblem(path, twice) for path in _duplicate_paths(data, "")]
     return data, duplicates
+
+
+class _TooLong(ValueError):
+    pass
+
+
+def _parse_int(digits: str) -> int:
+    # Python refuses to convert more than 4300 digits, with a message about its own settings.
+    if len(digits) > 1000:
+        raise _TooLong(f"a number of {len(digits.lstrip('-'))} digits")
+    return int(digits)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogates(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """(path, the surrogate) for every key or text holding a lone UTF-16 surrogate, which a JSON
+    `\\ud800` escape can produce."""
+    if isinstance(value, str):
+        found = _SURROGATE.search(value)
+        if found:
+            yield path, found.group()
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _SURROGATE.search(key)
+            if found:
+                yield _join(path, key), found.group()
+            else:
+                yield from _lone_surrogates(item, _join(path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _lone_surrogates(item, f"{path}[{index}]")
 
 
 def _duplicate_paths(value: Any, path: str) -> Iterator[str]:
@@ -163,14 +207,16 @@ def _describe(detail: Any, loc: tuple[Any, ...]) -> list[ManifestProblem]:
         return [ManifestProblem(path, _unknown_field(str(loc[-1]), _model_at(loc)))]
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return [ManifestProblem(path, f"expected an object {{…}}, got "
-                                f"{json_type_name(detail.get('input'))}")]
+                                f"{json_type_name(detail.get('input'))}; write e.g. "
+                                '{"object": "data.raw"}')]
     message = str(detail["msg"]).removeprefix("Value error, ")
     return [ManifestProblem(path, f"{message}; see `imagedrop schema` for what is allowed")]
 
 
 def _unknown_field(name: str, model: type[BaseModel]) -> str:
     fields = [f.alias or n for n, f in model.model_fields.items()]
-    hint = suggest(name, fields)
+    aliases = DATA_DISK_FIELD_ALIASES if model is DataDisk else MANIFEST_FIELD_ALIASES
+    hint = suggest(name, fields, aliases)
     if hint:
         return f"unknown field; did you mean {hint}?"
     return f"unknown field; remove it (the fields are: {', '.join(fields)})"
@@ -190,8 +236,14 @@ def _path(loc: tuple[Any, ...]) -> str:
 def _join(path: str, key: str) -> str:
     part = tag_path(key)
     if not path:
-        return part.lstrip(".") if part.startswith(".") else key
+        return part.lstrip(".") if part.startswith(".") or _plain_top_level(key) else part
     return path + part
+
+
+def _plain_top_level(key: str) -> bool:
+    """A top-level key shown as is (`$schema`, `ImageFamily`): one printable word."""
+    return bool(key) and key.isprintable() and not any(ch.isspace() for ch in key) \
+        and not key.startswith("[")
 
 
 def _join_sub(path: str, sub: str) -> str:

@@ -97,7 +97,11 @@ def render_manifest_reference() -> str:
         "- **`$schema`** is accepted and ignored, so editors can find the schema from the file.",
         f"- **Image check** is skipped for platforms it does not support: "
         f"{', '.join(sorted(c.IMAGE_CHECK_UNSUPPORTED))}.",
-        "- Names starting with `aliyun` or `acs:` are refused in any letter case.",
+        "- Image names, image families and tag keys starting with `aliyun` or `acs:` are "
+        "refused in any letter case; tag values only when they start with `acs:`.",
+        "- Sizes in GiB are whole numbers: `20` or `20.0`, not `20.5` or `\"20\"`.",
+        "- Text is Unicode: a `\\uD800`-style escape that is half of a surrogate pair, not a "
+        "character, is refused wherever it appears.",
         "",
         "## Platforms",
         "",

@@ -8,6 +8,7 @@ character classes feed the JSON Schema, so editors and imagedrop agree.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -25,12 +26,13 @@ class RuleBroken(ValueError):
         self.items = list(items)
 
 
-# CJK Unified Ideographs, extensions A to H, and the compatibility ideographs. Han-script
+# CJK Unified Ideographs, extensions A to I, and the compatibility ideographs. Han-script
 # punctuation such as 々 and 〇 is deliberately not included: the API speaks of "Chinese
 # characters".
 CJK_RANGES: tuple[tuple[int, int], ...] = (
     (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
-    (0x20000, 0x2A6DF), (0x2A700, 0x2EBEF), (0x2F800, 0x2FA1F), (0x30000, 0x323AF),
+    (0x20000, 0x2A6DF), (0x2A700, 0x2EBEF), (0x2EBF0, 0x2EE5F), (0x2F800, 0x2FA1F),
+    (0x30000, 0x323AF),
 )
 # The JSON Schema gets the ranges of the Basic Multilingual Plane only: editors may compile the
 # pattern without ECMAScript's `u` flag, where an astral range is an invalid surrogate range.
@@ -38,11 +40,16 @@ CJK_CLASS_BMP = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES if hi <=
 NAME_FIRST_CLASS = "A-Za-z" + CJK_CLASS_BMP
 IMAGE_NAME_PATTERN = f"^[{NAME_FIRST_CLASS}][A-Za-z0-9._:\\-{CJK_CLASS_BMP}]{{1,127}}$"
 RESERVED_PREFIXES = ("aliyun", "acs:")
+# ECS refuses `acs:` at the start of a tag value but, unlike a tag key, not `aliyun` (ImportImage
+# API reference, Tag.N.Value).
+TAG_VALUE_RESERVED_PREFIXES = ("acs:",)
 URL_PREFIXES = ("http://", "https://")
 REGION_PATTERN = r"^[a-z]{2,}(-[a-z0-9]+)+$"
 RESOURCE_GROUP_PATTERN = r"^rg-[a-z0-9]+$"
 ACCOUNT_ID_PATTERN = r"^[0-9]{1,20}$"
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+SHOWN_TEXT_MAX = 60
+SHOWN_DIGITS_MAX = 24
 
 
 def case_insensitive_prefix_pattern(prefixes: Iterable[str]) -> str:
@@ -61,15 +68,30 @@ def characters(count: int) -> str:
     return f"{count} character" if count == 1 else f"{count} characters"
 
 
+def shown(value: Any) -> str:
+    """A value quoted for a problem line: Python repr (so control characters and surrogates are
+    escaped), cut short when long, and with no '; ' left in it, since '; ' separates the rule from
+    the fix in every line."""
+    if isinstance(value, str) and len(value) > SHOWN_TEXT_MAX:
+        value = value[:SHOWN_TEXT_MAX - 1] + "…"
+    if isinstance(value, int) and not isinstance(value, bool):
+        digits = len(str(abs(value)))
+        if digits > SHOWN_DIGITS_MAX:
+            return f"a number of {digits} digits"
+    return repr(value).replace("; ", ";\\x20")
+
+
 def json_type_name(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and len(str(abs(value))) > SHOWN_DIGITS_MAX:
+        return shown(value)
     if isinstance(value, (int, float)):
         return f"the number {value!r}"
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {shown(value)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -96,38 +118,59 @@ def suggest(value: str, choices: Sequence[str],
 def check_choice(value: Any, choices: Sequence[str], *, aliases: Mapping[str, str] | None = None,
                  fix: str = "") -> str:
     if not isinstance(value, str):
-        raise RuleBroken(f"expected one of {', '.join(choices)}, got {json_type_name(value)}")
+        raise RuleBroken(f"expected one of {', '.join(choices)}, got {json_type_name(value)}; "
+                         "write one of them in quotes")
     if value in choices:
         return value
-    message = f"{value!r} is not one of {', '.join(choices)}"
+    message = f"{shown(value)} is not one of {', '.join(choices)}"
     hint = suggest(value, choices, aliases)
     if hint:
         message += f"; did you mean {hint}?"
-    elif fix:
-        message += f"; {fix}"
+    else:
+        message += f"; {fix or 'use one of them'}"
     raise RuleBroken(message)
 
 
 def check_text(value: Any, what: str = "text") -> str:
     if not isinstance(value, str):
-        raise RuleBroken(f"expected {what} (a JSON string), got {json_type_name(value)}")
+        raise RuleBroken(f"expected {what} (a JSON string), got {json_type_name(value)}; "
+                         "write it in quotes")
     return value
 
 
 def check_bool(value: Any) -> bool:
     if not isinstance(value, bool):
-        quoted = "; write it without quotes" if isinstance(value, str) else ""
-        raise RuleBroken(f"expected true or false, got {json_type_name(value)}{quoted}")
+        fix = "write it without quotes" if isinstance(value, str) else "write true or false"
+        raise RuleBroken(f"expected true or false, got {json_type_name(value)}; {fix}")
     return value
+
+
+def whole_number(value: Any) -> int | None:
+    """`value` as an int when JSON Schema would call it an integer (20 and 20.0, not 20.5 or
+    true), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return None
 
 
 def check_gib(value: Any, *, absent_fix: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    number = whole_number(value)
+    if number is None:
+        fix = "write a whole number"
+        if isinstance(value, float) and math.isfinite(value) and 1 <= value <= 2048:
+            fix = f"write a whole number, e.g. {math.ceil(value)}"
+        elif isinstance(value, str) and value.strip().isdigit():
+            fix = "write the number without quotes"
         raise RuleBroken("expected a whole number of GiB from 1 to 2048, got "
-                         f"{json_type_name(value)}")
-    if not 1 <= value <= 2048:
-        raise RuleBroken(f"{value} GiB is out of range; use 1 to 2048 GiB, {absent_fix}")
-    return value
+                         f"{json_type_name(value)}; {fix}")
+    if not 1 <= number <= 2048:
+        size = shown(number) if isinstance(value, int) else repr(value)
+        raise RuleBroken(f"{size} GiB is out of range; use 1 to 2048 GiB, {absent_fix}")
+    return number
 
 
 def _reserved_or_url_prefix(text: str) -> str | None:
@@ -171,7 +214,8 @@ def _image_name_char(ch: str) -> bool:
 def check_description(value: Any) -> str:
     text = check_text(value, "a description")
     if not 2 <= len(text) <= 256:
-        raise RuleBroken(f"is {characters(len(text))} long; use 2 to 256 characters")
+        raise RuleBroken(f"is {characters(len(text))} long; use 2 to 256 characters, or remove "
+                         "description")
     if text.lower().startswith(URL_PREFIXES):
         raise RuleBroken("must not start with http:// or https://; put words first, e.g. "
                          "'Web tier, see https://…'")
@@ -181,7 +225,7 @@ def check_description(value: Any) -> str:
 def check_pattern(value: Any, pattern: str, *, what: str, example: str) -> str:
     text = check_text(value, what)
     if not re.fullmatch(pattern.strip("^$"), text):
-        raise RuleBroken(f"{text!r} is not {what}; write it like {example!r}")
+        raise RuleBroken(f"{shown(text)} is not {what}; write it like {example!r}")
     return text
 
 
@@ -193,24 +237,24 @@ def tag_problems(key: str, value: Any) -> list[str]:
     problems: list[str] = []
     if not 1 <= len(key) <= 128:
         problems.append(f"tag key is {characters(len(key))} long; use 1 to 128 characters")
-    problems.extend(_tag_text_problems("tag key", key))
+    problems.extend(_tag_text_problems("tag key", key, RESERVED_PREFIXES))
     if not isinstance(value, str):
         problems.append(f"tag value must be text, got {json_type_name(value)}; quote it, "
                         "e.g. \"1\"")
         return problems
     if len(value) > 128:
         problems.append(f"tag value is {characters(len(value))} long; use at most 128 characters")
-    problems.extend(_tag_text_problems("tag value", value))
+    problems.extend(_tag_text_problems("tag value", value, TAG_VALUE_RESERVED_PREFIXES))
     return problems
 
 
-def _tag_text_problems(what: str, text: str) -> list[str]:
+def _tag_text_problems(what: str, text: str, reserved: Sequence[str]) -> list[str]:
     folded = text.lower()
     found: list[str] = []
-    for prefix in RESERVED_PREFIXES:
+    for prefix in reserved:
         if folded.startswith(prefix):
             found.append(f"{what} must not start with {text[:len(prefix)]!r} (reserved by "
-                         "Alibaba Cloud); rename it")
+                         f"Alibaba Cloud); {'rename' if what == 'tag key' else 'change'} it")
     if any(url in folded for url in URL_PREFIXES):
         found.append(f"{what} must not contain http:// or https://; remove the URL")
     return found
@@ -219,24 +263,27 @@ def _tag_text_problems(what: str, text: str) -> list[str]:
 def object_key_problem(key: Any) -> str | None:
     """Why `key` is not a safe OSS key relative to the manifest's folder, or None."""
     if not isinstance(key, str):
-        return f"expected an object key (a JSON string), got {json_type_name(key)}"
+        return (f"expected an object key (a JSON string), got {json_type_name(key)}; write it "
+                "in quotes, e.g. 'data.raw'")
     if key == "":
         return ("is empty; give the data disk's key relative to the manifest's folder, "
                 "e.g. 'data.raw'")
     if "://" in key:
-        return (f"{key!r} is a URL; give a key relative to the manifest's folder (the same "
+        return (f"{shown(key)} is a URL; give a key relative to the manifest's folder (the same "
                 "bucket), e.g. 'data.raw'")
     if CONTROL_CHARS.search(key):
         return "contains a control character; remove it"
     if "\\" in key:
-        return f"{key!r} contains '\\'; OSS keys use '/', e.g. 'disks/data.raw'"
+        return f"{shown(key)} contains '\\'; OSS keys use '/', e.g. 'disks/data.raw'"
     if key.startswith("/"):
-        return f"{key!r} starts with '/'; keys are relative to the manifest's folder, drop the '/'"
+        return (f"{shown(key)} starts with '/'; keys are relative to the manifest's folder, "
+                "drop the '/'")
     segments = key.split("/")
     if ".." in segments:
-        return f"{key!r} has a '..' segment; a data disk must lie in or below the manifest's folder"
+        return (f"{shown(key)} has a '..' segment; a data disk must lie in or below the "
+                "manifest's folder")
     if "." in segments or "" in segments:
-        return (f"{key!r} has an empty or '.' segment; write the plain relative key, "
+        return (f"{shown(key)} has an empty or '.' segment; write the plain relative key, "
                 f"e.g. {'/'.join(s for s in segments if s not in ('', '.')) or 'data.raw'!r}")
     if len(key.encode("utf-8")) > 1000:
         return "is longer than OSS allows for a key once joined to the folder; shorten it"

@@ -14,6 +14,8 @@ from . import rules as r
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 RESERVED = {"type": "string", "pattern": r.case_insensitive_prefix_pattern(r.RESERVED_PREFIXES)}
+TAG_VALUE_RESERVED = {"type": "string",
+                      "pattern": r.case_insensitive_prefix_pattern(r.TAG_VALUE_RESERVED_PREFIXES)}
 URL_ANYWHERE = {"type": "string", "pattern": "[hH][tT][tT][pP][sS]?://"}
 URL_FIRST = {"type": "string", "pattern": "^[hH][tT][tT][pP][sS]?://"}
 CONTROL = "[\u0000-\u001f\u007f]"
@@ -24,8 +26,9 @@ IMAGE_NAME_SCHEMA: dict[str, Any] = {
     "examples": ["web-2026.11", "画像-2026.11"],
 }
 IMAGE_FAMILY_SCHEMA: dict[str, Any] = {
-    "minLength": 2, "maxLength": 128, "pattern": f"^[{r.NAME_FIRST_CLASS}][^{CONTROL[1:-1]}]*$",
-    "not": {"anyOf": [RESERVED, URL_ANYWHERE]},
+    "minLength": 2, "maxLength": 128, "pattern": r.IMAGE_NAME_PATTERN,
+    "not": {"anyOf": [RESERVED, URL_FIRST]},
+    "examples": ["web", "家族-web"],
 }
 DESCRIPTION_SCHEMA: dict[str, Any] = {"minLength": 2, "maxLength": 256, "not": URL_FIRST}
 REGION_SCHEMA: dict[str, Any] = {"pattern": r.REGION_PATTERN, "examples": ["cn-hangzhou"]}
@@ -51,7 +54,7 @@ TAGS_SCHEMA: dict[str, Any] = {
     "maxProperties": c.MAX_TAGS,
     "propertyNames": {"minLength": 1, "maxLength": 128, "not": {"anyOf": [RESERVED, URL_ANYWHERE]}},
     "additionalProperties": {"type": "string", "maxLength": 128,
-                             "not": {"anyOf": [RESERVED, URL_ANYWHERE]}},
+                             "not": {"anyOf": [TAG_VALUE_RESERVED, URL_ANYWHERE]}},
     "examples": [{"team": "web", "env": "prod"}],
 }
 
