@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 import typer
 from rich.console import Console
@@ -25,12 +28,14 @@ class _Unopenable(Exception):
 def inspect_cmd(
     path: str = typer.Argument(..., metavar="PATH", help="Disk image file, or oss://bucket/key."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    local: bool = typer.Option(False, "--local", help="For oss://: the `imagedrop local up` stack "
+                               "(IMAGEDROP_LOCAL or .imagedrop-local/stack.json)."),
 ) -> None:
     """Tell a disk image's format, size, partition table, boot mode and OS family, and whether
     ECS can import it, from a few small reads. Exit 0 when understood (importable or not), 2 when
     not."""
     try:
-        result = inspect(_open(path))
+        result = inspect(_open(path, local))
     except (_Unopenable, ImagedropError) as exc:
         typer.echo(f"{path}: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -40,9 +45,9 @@ def inspect_cmd(
         Console().print(_table(path, result))
 
 
-def _open(path: str) -> ByteSource:
+def _open(path: str, local: bool = False) -> ByteSource:
     if path.startswith("oss://"):
-        return _open_oss(path)
+        return _open_oss(path, local)
     if not os.path.exists(path):
         raise _Unopenable("no such file: check the path")
     if not os.path.isfile(path):
@@ -53,18 +58,71 @@ def _open(path: str) -> ByteSource:
         raise _Unopenable(f"cannot open the image ({exc.strerror or exc})") from None
 
 
-def _open_oss(url: str) -> ByteSource:
+def _open_oss(url: str, local: bool = False) -> ByteSource:
     bucket, _, key = url[len("oss://"):].partition("/")
     if not bucket or not key:
         raise _Unopenable("an OSS source is oss://BUCKET/KEY")
-    from ..cloud.oss_source import open_oss_source
+    import oss2
 
+    from ..cloud.oss_source import open_oss_source
+    from ..ops.exit_codes import OpsError
+    from ..ops.net_errors import short_reason
+
+    if not oss2.is_valid_bucket_name(bucket):
+        raise _Unopenable(f"bucket {bucket!r}: not an OSS bucket name (3-63 lowercase letters, digits and '-', "
+                          "starting with a letter or digit); check the name")
     try:
-        return open_oss_source(url)
-    except ImagedropError:
+        with _local_stack(local):
+            try:
+                return open_oss_source(url)
+            except ImagedropError as exc:
+                if str(exc).startswith("no object"):
+                    raise _Unopenable(_why_absent(bucket, str(exc))) from None
+                raise
+    except OpsError as exc:
+        raise _Unopenable(exc.message) from None
+    except (_Unopenable, ImagedropError):
         raise
     except Exception as exc:  # the adapter's SDK errors: report, never a traceback
-        raise _Unopenable(f"cannot open the OSS object ({type(exc).__name__}: {exc})") from None
+        raise _Unopenable(f"cannot open the OSS object ({short_reason(exc)})") from None
+
+
+@contextmanager
+def _local_stack(local: bool) -> Iterator[None]:
+    """--local: the adapter connects the way IMAGEDROP_LOCAL says, to a stack that is running."""
+    if not local:
+        yield
+        return
+    from ..ops.connection import ConnectionOptions, load_local_info, resolve
+
+    conn = resolve(ConnectionOptions(local=True))
+    conn.check_local_stack()
+    saved = os.environ.get("IMAGEDROP_LOCAL")
+    os.environ["IMAGEDROP_LOCAL"] = json.dumps(load_local_info(os.environ, Path.cwd()))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("IMAGEDROP_LOCAL", None)
+        else:
+            os.environ["IMAGEDROP_LOCAL"] = saved
+
+
+def _why_absent(bucket: str, no_object: str) -> str:
+    """A missing object, or a missing bucket: they need different fixes."""
+    import oss2
+
+    from ..ops.connection import ConnectionOptions, resolve
+
+    try:
+        conn = resolve(ConnectionOptions(bucket=bucket))
+        conn.oss_bucket().get_bucket_info()
+    except oss2.exceptions.NoSuchBucket:
+        local = " (the local stack's bucket is imagedrop-local)" if conn.local else ""
+        return f"no bucket {bucket!r} at {conn.oss_endpoint}: check the bucket name{local}"
+    except Exception:  # no verdict on the bucket; the object is what was asked for
+        pass
+    return no_object
 
 
 def _table(path: str, r: Inspection) -> Table:

@@ -7,15 +7,33 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from .app import local_app
 
+if TYPE_CHECKING:
+    from ..local import LocalStack
+
 SPEED_HELP = "Emulated seconds per real second (imports, delays and timeouts run this much faster)."
-FAULTS_HELP = ("Fault knobs, e.g. 'ecs:ImportImage:throttle*2,oss:GetObject:503@0.1,mns:*:latency=20ms' "
-               "(also IMAGEDROP_FAULTS).")
+FAULTS_HELP = ("Fault knobs, comma-separated, e.g. `ecs:ImportImage:throttle*2` (the next two calls), "
+               "`oss:GetObject:503@0.1` (one call in ten), `mns:*:latency=20ms`; also IMAGEDROP_FAULTS.")
+
+
+def _stack(**kwargs: object) -> "LocalStack":
+    """A LocalStack, or one line saying which option is wrong (a bad fault spec, a negative speed)."""
+    from ..local import LocalStack
+
+    speed = kwargs.get("speed")
+    if isinstance(speed, float) and speed < 0:
+        typer.echo(f"imagedrop local: --speed {speed:g}: must be 0 or more (0 stops the emulated clock)", err=True)
+        raise typer.Exit(2)
+    try:
+        return LocalStack(**kwargs)  # type: ignore[arg-type]
+    except ValueError as exc:  # the fault spec parser says what form it expects
+        typer.echo(f"imagedrop local: --faults (or IMAGEDROP_FAULTS): {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _wait_for_signal() -> None:
@@ -30,11 +48,12 @@ def _wait_for_signal() -> None:
 def serve(speed: float = typer.Option(1.0, help=SPEED_HELP),
           faults: Optional[str] = typer.Option(None, help=FAULTS_HELP)) -> None:
     """Run the emulated OSS, ECS and MNS on loopback (no functions). First line: endpoints as JSON."""
-    from ..local import LocalStack
-
-    stack = LocalStack(speed=speed, faults=faults, with_functions=False)
+    stack = _stack(speed=speed, faults=faults, with_functions=False)
     info = stack.start()
     print(json.dumps(info.as_json()), flush=True)
+    print("emulated OSS, ECS and MNS are up (no functions: `imagedrop local up` runs them too); "
+          "IMAGEDROP_LOCAL='<the JSON line above>' points imagedrop commands here; Ctrl-C stops",
+          file=sys.stderr, flush=True)
     try:
         _wait_for_signal()
     finally:
@@ -45,21 +64,31 @@ def serve(speed: float = typer.Option(1.0, help=SPEED_HELP),
 def up(speed: Optional[float] = typer.Option(None, help=SPEED_HELP + " Default 60."),
        faults: Optional[str] = typer.Option(None, help=FAULTS_HELP)) -> None:
     """The emulator plus both functions on its events (objects under incoming/ in the bucket)."""
-    from ..local import LocalStack
-
-    stack = LocalStack(speed=speed, faults=faults)
+    stack = _stack(speed=speed, faults=faults)
     info = stack.start()
-    print(json.dumps(info.as_json()), flush=True)
+    line = json.dumps(info.as_json())
+    print(line, flush=True)
     # `imagedrop push/status/… --local` in this folder find the stack here.
-    stack_file = Path(".imagedrop-local") / "stack.json"
+    stack_file = (Path(".imagedrop-local") / "stack.json").absolute()
     stack_file.parent.mkdir(exist_ok=True)
-    stack_file.write_text(json.dumps(info.as_json()) + "\n")
-    print(f"drop a disk and its manifest under oss://{info.bucket}/incoming/ "
-          f"(e.g. imagedrop push … with IMAGEDROP_OSS_ENDPOINT={info.oss}); Ctrl-C stops", file=sys.stderr)
+    stack_file.write_text(line + "\n")
+    print(f"drop a disk and its manifest under oss://{info.bucket}/incoming/, e.g. "
+          f"`imagedrop push DISK --manifest DISK.json --local --wait` from this folder "
+          f"(elsewhere: IMAGEDROP_LOCAL={stack_file}); Ctrl-C stops", file=sys.stderr, flush=True)
     try:
         _wait_for_signal()
     finally:
         stack.stop()
+        _forget(stack_file, line)
+
+
+def _forget(stack_file: Path, line: str) -> None:
+    """Remove the stack file on the way out, unless another `local up` has written its own since."""
+    try:
+        if stack_file.read_text().strip() == line:
+            stack_file.unlink()
+    except OSError:
+        pass
 
 
 @local_app.command("demo")
@@ -69,4 +98,5 @@ def demo(speed: Optional[float] = typer.Option(None, help=SPEED_HELP + " Default
     """Start everything, drop the bundled sample image and manifest, follow the import to its end."""
     from ..local.demo import run_demo
 
+    _stack(speed=speed, faults=faults, with_functions=False)  # the options, checked before anything starts
     raise typer.Exit(run_demo(speed=speed, faults=faults, timeout=timeout))

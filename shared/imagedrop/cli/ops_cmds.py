@@ -3,7 +3,7 @@
 Every command takes the connection flags (`--local`, `--endpoint`, `--bucket`, `--region`), prints
 one clear line on error and exits with the codes of `imagedrop.ops.exit_codes`:
 0 ok/succeeded · 1 failed/cancelled or a doctor check failed · 2 bad input or rejected ·
-3 cloud unreachable or an interrupted upload · 4 timed out waiting.
+3 cloud unreachable or an interrupted upload · 4 timed out waiting · 130 stopped waiting (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -42,8 +42,27 @@ def _guard(command: str, body: Callable[[], int]) -> None:
 
 def _connect(local: bool, endpoint: Optional[str], bucket: Optional[str], region: Optional[str],
              account_id: Optional[str] = None, fc_service: Optional[str] = None) -> Connection:
-    return resolve(ConnectionOptions(local=local, endpoint=endpoint, bucket=bucket, region=region,
+    conn = resolve(ConnectionOptions(local=local, endpoint=endpoint, bucket=bucket, region=region,
                                      account_id=account_id, fc_service=fc_service))
+    conn.check_local_stack()  # a stopped `local up` is named as such, not as an unreachable endpoint
+    return conn
+
+
+def _as_options(problems: list[str], options: dict[str, Any]) -> list[str]:
+    """Without --manifest the manifest is the options: name a missing field by its flag."""
+    worded = []
+    for line in problems:
+        field = line.removeprefix("manifest: ").split(":", 1)[0]
+        if field in options and "required but missing" in line:
+            line = (f"--{field.replace('_', '-')}: required (or give the whole manifest with --manifest FILE; "
+                    "`imagedrop schema` describes it)")
+        worded.append(line)
+    return worded
+
+
+def _bucket_in(key: str) -> Optional[str]:
+    """`oss://BUCKET/KEY` names its bucket; a plain key leaves it to --bucket or the environment."""
+    return key.removeprefix("oss://").partition("/")[0] or None if key.startswith("oss://") else None
 
 
 def _emit_json(data: Any) -> None:
@@ -62,13 +81,13 @@ def push_cmd(
     disk: Path = typer.Argument(..., help="The system disk image (qcow2, vhd, vmdk or raw)."),
     data_disk: list[Path] = typer.Option([], "--data-disk", help="A data disk image; repeat for more."),
     manifest: Optional[Path] = typer.Option(None, "--manifest", help="The sidecar manifest JSON file."),
-    image_name: Optional[str] = typer.Option(None, "--image-name"),
+    image_name: Optional[str] = typer.Option(None, "--image-name", help="Name of the new image (without --manifest)."),
     os_type: Optional[str] = typer.Option(None, "--os-type", help="linux or windows."),
     platform: Optional[str] = typer.Option(None, "--platform", help="e.g. Ubuntu, CentOS, Others Linux."),
     architecture: Optional[str] = typer.Option(None, "--architecture", help="x86_64, i386 or arm64."),
     boot_mode: Optional[str] = typer.Option(None, "--boot-mode", help="BIOS or UEFI (default: detected)."),
-    description: Optional[str] = typer.Option(None, "--description"),
-    image_family: Optional[str] = typer.Option(None, "--image-family"),
+    description: Optional[str] = typer.Option(None, "--description", help="Image description, 2-256 characters."),
+    image_family: Optional[str] = typer.Option(None, "--image-family", help="Image family to put the image in."),
     prefix: str = typer.Option("incoming/", "--prefix", help="Folder the trigger watches."),
     wait: bool = typer.Option(False, "--wait", help="Follow the import; exit 0 only when it succeeded."),
     timeout: float = typer.Option(6 * 3600, "--timeout", help="Seconds --wait waits at most."),
@@ -83,7 +102,8 @@ def push_cmd(
 ) -> None:
     """Check a disk and its manifest locally, upload both (manifest last), optionally wait."""
     from ..ops.push import push
-    from ..ops.push_preflight import inspect_local, manifest_from_options, object_prefix, preflight
+    from ..ops.push_preflight import (inspect_local, local_problems, manifest_from_options, object_prefix,
+                                      preflight)
     from ..ops.render import progress_callback, transfer_progress
     from ..ops.uploader import UploadSettings, check_settings
 
@@ -103,11 +123,19 @@ def push_cmd(
                 raise OpsError(f"--manifest {manifest}: cannot read it ({exc.strerror})") from None
         else:
             manifest_bytes = manifest_from_options(option_values, data_disk)
-        conn = _connect(local, endpoint, bucket, region)
-        plan = preflight(disk=disk, data_disks=data_disk, manifest_bytes=manifest_bytes,
-                         prefix=object_prefix(prefix), bucket=conn.bucket, region=conn.region,
-                         inspections=inspect_local([disk, *data_disk]))
-        problems += plan.problems
+        inspections = inspect_local([disk, *data_disk])
+        # The files' own problems first: they need no cloud, no credentials and no running stack.
+        problems += local_problems(data_disks=data_disk, manifest_bytes=manifest_bytes, inspections=inspections)
+        if not problems:
+            conn = _connect(local, endpoint, bucket, region)
+            plan = preflight(disk=disk, data_disks=data_disk, manifest_bytes=manifest_bytes,
+                             prefix=object_prefix(prefix), bucket=conn.bucket, region=conn.region,
+                             inspections=inspections)
+            problems += plan.problems
+            if not problems:
+                problems += _busy(conn, plan.manifest_key)
+        if manifest is None:
+            problems = _as_options(problems, option_values)
         if problems:
             if as_json:
                 _emit_json({"ok": False, "problems": problems})
@@ -119,8 +147,13 @@ def push_cmd(
         with transfer_progress(err) as bar:
             if as_json:
                 bar.disable = True
-            pushed = push(oss_bucket, plan, settings,
-                          lambda key, size: None if as_json else progress_callback(bar, key, size))
+            try:
+                pushed = push(oss_bucket, plan, settings,
+                              lambda key, size: None if as_json else progress_callback(bar, key, size))
+            except KeyboardInterrupt:
+                raise OpsError(f"interrupted (Ctrl-C) before the manifest {plan.manifest_key} was uploaded, so "
+                               "nothing is imported; run the same command again to resume from the checkpoint "
+                               f"in {checkpoint_dir}", codes.INTERRUPTED) from None
         if not as_json:
             err.print(f"uploaded {len(pushed.objects)} objects to oss://{conn.bucket}/; "
                       f"the manifest {pushed.manifest_key} went last (import {pushed.import_id})")
@@ -130,14 +163,38 @@ def push_cmd(
                             "import_id": pushed.import_id})
             return codes.OK
         wanted = {pushed.import_id, pushed.rejected_id}
-        return _follow_import(conn, pushed.manifest_key, timeout, interval, as_json,
-                              accept=lambda record: record.id in wanted)
+        disks = {key: etag for key, etag in pushed.objects.items() if key != pushed.manifest_key}
+
+        def ours(record: Any) -> bool:
+            # The same bytes as an import that succeeded are left alone by the pipeline: that
+            # record, unchanged, is the answer (it does not get this push's import id).
+            return record.id in wanted or (
+                record.state == "succeeded" and record.manifest_etag == pushed.objects[pushed.manifest_key]
+                and {d.key: d.etag for d in record.disks} == disks)
+
+        def explain(record: Any) -> Optional[str]:
+            return None if record.id in wanted else (
+                f"these bytes were imported before, as image {record.image_id}; the pipeline left that record "
+                "as it is (change image_name in the manifest to import them again)")
+        return _follow_import(conn, pushed.manifest_key, timeout, interval, as_json, accept=ours, explain=explain)
 
     _guard("push", body)
 
 
+def _busy(conn: Connection, manifest_key: str) -> list[str]:
+    """An import of this manifest still running would refuse the upload: say so before uploading."""
+    from ..ops.imports import read_record
+
+    record = read_record(conn.oss_bucket(), conn.state_prefix, manifest_key)
+    if record is None or record.terminal or record.state == "waiting":
+        return []
+    return [f"{manifest_key}: import {record.id} of this manifest is still {record.state}; wait for it "
+            f"(imagedrop watch {manifest_key}) or cancel it (imagedrop cancel {manifest_key}), then push again"]
+
+
 def _follow_import(conn: Connection, manifest_key: str, timeout: float, interval: float, as_json: bool,
-                   accept: Callable[[Any], bool] = lambda record: True) -> int:
+                   accept: Callable[[Any], bool] = lambda record: True,
+                   explain: Callable[[Any], Optional[str]] = lambda record: None) -> int:
     from ..ops.imports import follow, read_record
     from ..ops.render import final_line, json_record, record_line
 
@@ -151,13 +208,21 @@ def _follow_import(conn: Connection, manifest_key: str, timeout: float, interval
         if not as_json:
             err.print(f"{manifest_key}: {record_line(record)}")
 
-    record = follow(read, changed, timeout=timeout, interval=interval)
+    try:
+        record = follow(read, changed, timeout=timeout, interval=interval)
+    except KeyboardInterrupt:
+        raise OpsError(f"{manifest_key}: stopped waiting (Ctrl-C); the import goes on in the cloud: "
+                       f"`imagedrop watch {manifest_key}` follows it, `imagedrop cancel {manifest_key}` stops it",
+                       codes.INTERRUPTED) from None
     if record is None:
         raise OpsError(f"{manifest_key}: no terminal state after {timeout:g}s; `imagedrop watch "
                        f"{manifest_key}` follows it further", codes.TIMED_OUT)
     if as_json:
         _emit_json(json_record(record))
     else:
+        note = explain(record)
+        if note:
+            err.print(f"{manifest_key}: {note}", markup=False)
         out.print(final_line(record))
     return codes.exit_code_for_state(record.state)
 
@@ -188,14 +253,15 @@ def status_cmd(prefix: str = typer.Argument("", help="Only manifests whose key s
 
 @app.command("watch")
 def watch_cmd(key: str = typer.Argument(..., help="The manifest key (or its disk's key)."),
-              timeout: float = typer.Option(6 * 3600, "--timeout"), interval: float = typer.Option(2.0, "--interval"),
+              timeout: float = typer.Option(6 * 3600, "--timeout", help="Seconds to wait at most."),
+              interval: float = typer.Option(2.0, "--interval", help="Seconds between status reads."),
               local: bool = Local, endpoint: Optional[str] = Endpoint, bucket: Optional[str] = Bucket,
               region: Optional[str] = Region, as_json: bool = AsJson) -> None:
     """Follow one import until it ends; exit code like `push --wait`."""
     from ..ops.imports import manifest_key_of, read_record
 
     def body() -> int:
-        conn = _connect(local, endpoint, bucket, region)
+        conn = _connect(local, endpoint, bucket or _bucket_in(key), region)
         manifest_key = manifest_key_of(key)
         if read_record(conn.oss_bucket(), conn.state_prefix, manifest_key) is None:
             raise OpsError(f"{manifest_key}: no import has this manifest key; `imagedrop status` lists them")
@@ -213,7 +279,7 @@ def cancel_cmd(key: str = typer.Argument(..., help="The manifest key (or its dis
     from ..ops.uploader import put_small
 
     def body() -> int:
-        conn = _connect(local, endpoint, bucket, region)
+        conn = _connect(local, endpoint, bucket or _bucket_in(key), region)
         manifest_key = manifest_key_of(key)
         oss_bucket = conn.oss_bucket()
         record = read_record(oss_bucket, conn.state_prefix, manifest_key)
@@ -239,7 +305,8 @@ def replay_cmd(prefix: str = typer.Argument(..., help="Objects under this prefix
                function: str = typer.Option("imagedrop-ingest", "--function", help="The ingest function."),
                fc_service: Optional[str] = typer.Option(None, "--service", envvar="IMAGEDROP_FC_SERVICE",
                                                         help="FC service of the functions (default imagedrop)."),
-               account_id: Optional[str] = typer.Option(None, "--account-id", envvar="IMAGEDROP_ACCOUNT_ID"),
+               account_id: Optional[str] = typer.Option(None, "--account-id", envvar="IMAGEDROP_ACCOUNT_ID",
+                                                        help="Alibaba Cloud account id (for the FC endpoint)."),
                dry_run: bool = typer.Option(False, "--dry-run", help="List what would be replayed; invoke nothing."),
                local: bool = Local, endpoint: Optional[str] = Endpoint, bucket: Optional[str] = Bucket,
                region: Optional[str] = Region, as_json: bool = AsJson) -> None:
@@ -267,12 +334,16 @@ def replay_cmd(prefix: str = typer.Argument(..., help="Objects under this prefix
 
 
 @app.command("doctor")
-def doctor_cmd(account_id: Optional[str] = typer.Option(None, "--account-id", envvar="IMAGEDROP_ACCOUNT_ID"),
-               fc_service: Optional[str] = typer.Option(None, "--service", envvar="IMAGEDROP_FC_SERVICE"),
-               queue: Optional[str] = typer.Option(None, "--queue", envvar="IMAGEDROP_QUEUE"),
-               topic: Optional[str] = typer.Option(None, "--topic", envvar="IMAGEDROP_TOPIC"),
-               ingest: str = typer.Option("imagedrop-ingest", "--ingest-function"),
-               poller: str = typer.Option("imagedrop-poller", "--poller-function"),
+def doctor_cmd(account_id: Optional[str] = typer.Option(None, "--account-id", envvar="IMAGEDROP_ACCOUNT_ID",
+                                                      help="Alibaba Cloud account id (for the MNS and FC endpoints)."),
+               fc_service: Optional[str] = typer.Option(None, "--service", envvar="IMAGEDROP_FC_SERVICE",
+                                                        help="FC service of the functions (default imagedrop)."),
+               queue: Optional[str] = typer.Option(None, "--queue", envvar="IMAGEDROP_QUEUE",
+                                                   help="MNS queue the poller reads (s.yaml: imagedrop-track)."),
+               topic: Optional[str] = typer.Option(None, "--topic", envvar="IMAGEDROP_TOPIC",
+                                                   help="MNS topic notifications go to."),
+               ingest: str = typer.Option("imagedrop-ingest", "--ingest-function", help="Name of the ingest function."),
+               poller: str = typer.Option("imagedrop-poller", "--poller-function", help="Name of the poller function."),
                local: bool = Local, endpoint: Optional[str] = Endpoint, bucket: Optional[str] = Bucket,
                region: Optional[str] = Region, as_json: bool = AsJson) -> None:
     """Check a deployment with read-only calls; say what is missing and how to fix it."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
 import time
 from importlib import resources
 from pathlib import Path
@@ -28,9 +30,12 @@ def run_demo(*, speed: float | None = None, faults: str | None = None, timeout: 
     import os
 
     os.environ.setdefault("IMAGEDROP_LOG_LEVEL", "WARNING")  # the progress bar tells the story
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)  # piped or logged: one line per line, not cut at 80
+    if not console.is_terminal:
+        console.width = 160
     out = Console()
     disk, manifest = sample_files()
+    stop = _stop_on_signals()
     with LocalStack(speed=speed, faults=faults) as stack:
         info = stack.info
         assert info
@@ -44,7 +49,10 @@ def run_demo(*, speed: float | None = None, faults: str | None = None, timeout: 
         _retrying(lambda: bucket.put_object_from_file(key + ".json", str(manifest)))
         console.print(f"uploaded [cyan]oss://{info.bucket}/{key}.json[/] (the manifest)")
 
-        record = _follow(bucket, status_key("imagedrop/", key + ".json"), timeout, console)
+        record = _follow(bucket, status_key("imagedrop/", key + ".json"), timeout, console, stop)
+        if stop.is_set():
+            console.print("interrupted: the emulator and both functions are stopped")
+            return 128 + getattr(stop, "signum", signal.SIGINT)
         inbox = Account(info.mns, info.access_key_id, info.access_key_secret).get_queue(
             "imagedrop-events-inbox")
         inbox.set_encoding(False)  # topic deliveries in SIMPLIFIED format carry the raw body
@@ -76,18 +84,33 @@ def _retrying(call, tries: int = 8):  # type: ignore[no-untyped-def]
     return call()
 
 
-def _follow(bucket, key: str, timeout: float, console: Console) -> StatusRecord | None:  # type: ignore[no-untyped-def]
+def _stop_on_signals() -> threading.Event:
+    """Ctrl-C or SIGTERM ends the demo between two reads, so the emulator stops cleanly."""
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: object) -> None:
+        stop.signum = signum  # type: ignore[attr-defined]
+        stop.set()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, handle)
+    return stop
+
+
+def _follow(bucket, key: str, timeout: float, console: Console,  # type: ignore[no-untyped-def]
+            stop: threading.Event | None = None) -> StatusRecord | None:
     import oss2
 
     deadline = time.monotonic() + timeout
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[note]}"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task("waiting", total=100, note="")
-        while time.monotonic() < deadline:
+        stop = stop or threading.Event()
+        while time.monotonic() < deadline and not stop.is_set():
             try:
                 record = StatusRecord.model_validate_json(bucket.get_object(key).read())
             except (oss2.exceptions.NoSuchKey, oss2.exceptions.RequestError, oss2.exceptions.ServerError):
-                time.sleep(0.2)
+                stop.wait(0.2)
                 continue
             pct = int((record.progress or "0").rstrip("%") or 0) if (record.progress or "").endswith("%") else 0
             done = 100 if record.terminal or record.state == "finishing" else pct
@@ -95,7 +118,7 @@ def _follow(bucket, key: str, timeout: float, console: Console) -> StatusRecord 
                             note=record.history[-1].note[:70] if record.history else "")
             if record.terminal:
                 return record
-            time.sleep(0.2)
+            stop.wait(0.2)
     return None
 
 

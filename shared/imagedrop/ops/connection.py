@@ -9,7 +9,10 @@ itself or a file holding it) or `.imagedrop-local/stack.json` in the current fol
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -49,10 +52,29 @@ class Connection:
     watch_prefix: str = "incoming/"
     state_prefix: str = "imagedrop/"
     local: bool = False
+    local_source: str = ""         # where the local stack's endpoints came from, for messages
+
+    def check_local_stack(self) -> None:
+        """For --local: one loopback connect, so a stopped `local up` is named as such."""
+        from urllib.parse import urlsplit
+
+        if not self.local:
+            return
+        url = urlsplit(self.oss_endpoint)
+        try:
+            socket.create_connection((url.hostname or "127.0.0.1", url.port or 80), timeout=2).close()
+        except OSError:
+            raise OpsError(f"--local: the local stack in {self.local_source or 'IMAGEDROP_LOCAL'} is not running "
+                           f"(nothing answers at {self.oss_endpoint}); start `imagedrop local up` in this "
+                           "folder and keep it running", CLOUD_ERROR) from None
 
     def oss_bucket(self, *, pool_size: int | None = None) -> Any:
         import oss2
 
+        self.check_local_stack()
+        if not oss2.is_valid_bucket_name(self.bucket):
+            raise OpsError(f"bucket {self.bucket!r}: not an OSS bucket name (3-63 lowercase letters, digits "
+                           "and '-', starting with a letter or digit); check the name", BAD_INPUT)
         if pool_size:
             oss2.defaults.connection_pool_size = max(oss2.defaults.connection_pool_size, pool_size)
         creds = self.credentials
@@ -102,12 +124,20 @@ def chain_credentials(env: Mapping[str, str] | None = None) -> Credentials:
         return Credentials(ak, sk, env.get("ALIBABA_CLOUD_SECURITY_TOKEN") or None)
     from alibabacloud_credentials.provider.default import DefaultCredentialsProvider
 
+    # The chain logs a traceback for every link that fails (the ECS metadata service off ECS…);
+    # the one line below says what matters.
+    chain_log = logging.getLogger("credentials")
+    was_disabled, chain_log.disabled = chain_log.disabled, True
     try:
         found = DefaultCredentialsProvider().get_credentials()
     except Exception as exc:  # the chain reports every provider it tried in one exception
+        tried = sorted(set(re.findall(r"(\w+?)CredentialsProvider", str(exc))))
         raise OpsError("no Alibaba Cloud credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID and "
                        "ALIBABA_CLOUD_ACCESS_KEY_SECRET, or configure a profile in ~/.aliyun/config.json "
-                       f"(aliyun configure); the chain said: {str(exc)[:200]}", CLOUD_ERROR) from None
+                       "(aliyun configure); or use --local for the `imagedrop local up` stack"
+                       + (f" (tried: {', '.join(tried)})" if tried else ""), CLOUD_ERROR) from None
+    finally:
+        chain_log.disabled = was_disabled
     return Credentials(found.get_access_key_id(), found.get_access_key_secret(),
                        found.get_security_token() or None)
 
@@ -125,13 +155,15 @@ def resolve(opts: ConnectionOptions, env: Mapping[str, str] | None = None,
     service = _first(opts.fc_service, env.get("IMAGEDROP_FC_SERVICE")) or "imagedrop"
     if opts.local or env.get("IMAGEDROP_LOCAL"):
         info = load_local_info(env, cwd)
+        raw = env.get("IMAGEDROP_LOCAL", "").strip()
+        source = ("IMAGEDROP_LOCAL" if raw.startswith("{") else raw) if raw else str(LOCAL_STACK_FILE)
         return Connection(region=info["region"], bucket=opts.bucket or info["bucket"],
                           oss_endpoint=info["oss"],
                           credentials=Credentials(info["access_key_id"], info["access_key_secret"]),
                           account_id=info.get("account_id"), ecs_endpoint=info.get("ecs"),
                           mns_endpoint=info.get("mns"), fc_endpoint=info.get("fc") or None,
                           fc_service=service, queue=info.get("queue"), topic=info.get("topic"),
-                          watch_prefix=watch, state_prefix=state, local=True)
+                          watch_prefix=watch, state_prefix=state, local=True, local_source=source)
     region = _first(opts.region, env.get("IMAGEDROP_REGION"), env.get("FC_REGION"),
                     env.get("ALIBABA_CLOUD_REGION_ID")) or DEFAULT_REGION
     bucket = _first(opts.bucket, env.get("IMAGEDROP_BUCKET"))

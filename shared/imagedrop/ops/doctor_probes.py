@@ -46,6 +46,27 @@ def _ecs_error(exc: Exception) -> tuple[str, str]:
     return str(getattr(exc, "code", "") or type(exc).__name__), _clean(str(getattr(exc, "message", "") or exc))
 
 
+def _unreached(exc: Exception) -> str | None:
+    """Why the ECS SDK never got an answer (refused, unresolved…), or None when ECS answered."""
+    from .net_errors import network_reason
+
+    if getattr(exc, "code", None) and not type(exc).__name__.startswith("Unretryable"):
+        return None
+    inner = getattr(exc, "inner_exception", None)
+    if inner is not None and getattr(inner, "code", None):
+        return None  # the SDK gave up retrying an answer ECS did give
+    return network_reason(exc) or (None if getattr(exc, "code", None) else type(exc).__name__)
+
+
+def _ecs_host(conn: Connection) -> str:
+    from ..cloud.ecs_api import default_ecs_endpoint
+
+    return conn.ecs_endpoint or default_ecs_endpoint(conn.region)
+
+
+NETWORK_FIX = "check the network, and IMAGEDROP_ECS_ENDPOINT if you set one"
+
+
 def probe_credentials(conn: Connection) -> Check:
     from alibabacloud_ecs20140526 import models
     from alibabacloud_tea_util.models import RuntimeOptions
@@ -54,6 +75,9 @@ def probe_credentials(conn: Connection) -> Check:
     try:
         _ecs_client(conn).describe_regions_with_options(models.DescribeRegionsRequest(), RuntimeOptions())
     except Exception as exc:
+        unreached = _unreached(exc)
+        if unreached:
+            return failed(name, f"cannot reach ECS at {_ecs_host(conn)} ({unreached})", NETWORK_FIX)
         code, message = _ecs_error(exc)
         return failed(name, f"ECS DescribeRegions answered {code}: {message[:160]}", CREDENTIALS_FIX)
     return passed(name, f"access key {conn.credentials.access_key_id[:8]}… is accepted")
@@ -68,7 +92,9 @@ def probe_bucket(conn: Connection) -> Check:
         return failed("bucket exists", f"bucket {conn.bucket} does not exist at {conn.oss_endpoint}",
                       f"create it in {conn.region} (ossutil mb oss://{conn.bucket} or the console)")
     except oss2.exceptions.OssError as exc:
-        detail = getattr(exc, "code", "") or str(exc).splitlines()[0][:120]
+        from .net_errors import short_reason
+
+        detail = getattr(exc, "code", "") or short_reason(exc)
         return failed("bucket exists", f"GetBucketLocation of {conn.bucket} failed: {detail}",
                       "check the bucket name, the endpoint and that the credentials may read the bucket")
     return bucket_region_check(conn.bucket, str(location).removeprefix("oss-"), conn.region)
@@ -110,6 +136,10 @@ def probe_role(conn: Connection, deployment: Deployment) -> Check:
     try:
         _ecs_client(conn).import_image_with_options(request, RuntimeOptions())
     except Exception as exc:
+        unreached = _unreached(exc)
+        if unreached:  # no answer is no verdict on the role
+            return failed(f"import role {deployment.import_role}",
+                          f"not checked: cannot reach ECS at {_ecs_host(conn)} ({unreached})", NETWORK_FIX)
         return role_check(*_ecs_error(exc))
     return role_check(None)
 

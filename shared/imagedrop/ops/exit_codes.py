@@ -5,6 +5,7 @@
     2  bad input: a manifest or disk refused before upload, the import was rejected, a bad flag
     3  could not reach or use the cloud: credentials, endpoint, bucket, an interrupted upload
     4  gave up waiting (--timeout) before the import reached a terminal state
+  130  stopped waiting with Ctrl-C (the import itself goes on)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ CHECK_FAILED = 1
 BAD_INPUT = 2
 CLOUD_ERROR = 3
 TIMED_OUT = 4
+INTERRUPTED = 130  # Ctrl-C while following an import (the shell's 128 + SIGINT)
 
 _BY_STATE = {"succeeded": OK, "failed": IMPORT_FAILED, "cancelled": IMPORT_FAILED, "rejected": BAD_INPUT}
 

@@ -34,6 +34,7 @@ class FunctionCompute:
         endpoint = conn.fc_endpoint
         host = endpoint.removeprefix("http://").removeprefix("https://").rstrip("/")
         creds = conn.credentials
+        self._endpoint = endpoint
         self.service = conn.fc_service
         self._client = Client(Config(access_key_id=creds.access_key_id, access_key_secret=creds.access_key_secret,
                                      security_token=creds.security_token, region_id=conn.region, endpoint=host,
@@ -49,7 +50,10 @@ class FunctionCompute:
         except tea_exc.AlibabaCloudException as exc:
             raise FcError(str(exc.code or "Unknown"), _clean(str(exc.message or ""))) from None
         except Exception as exc:  # network: requests/urllib3 errors wrapped by darabonba
-            raise FcError("NetworkError", str(exc).splitlines()[0][:160]) from None
+            from .net_errors import short_reason
+
+            raise FcError("NetworkError", f"cannot reach Function Compute at {self._endpoint} "
+                                          f"({short_reason(exc, 160)})") from None
 
     def invoke_async(self, function: str, payload: bytes) -> str:
         """Queue one asynchronous invocation; returns FC's request id."""

@@ -68,8 +68,18 @@ def _oss_call(what: str, fn: Callable[[], Any]) -> Any:
     except oss2.exceptions.ServerError as exc:
         raise OpsError(f"{what}: {exc.code}: {exc.message}", CLOUD_ERROR) from None
     except oss2.exceptions.RequestError as exc:
-        raise OpsError(f"{what}: cannot reach OSS ({str(exc).splitlines()[0][:120]}); check the endpoint",
-                       CLOUD_ERROR) from None
+        from .net_errors import short_reason
+
+        raise OpsError(f"{what}: cannot reach OSS at {bucket_endpoint(exc)}({short_reason(exc)}); check the "
+                       "endpoint (--endpoint, IMAGEDROP_OSS_ENDPOINT) and the network", CLOUD_ERROR) from None
+
+
+def bucket_endpoint(exc: Exception) -> str:
+    """The host:port an oss2 RequestError was for, from the URL in its message ('' when unknown)."""
+    import re
+
+    found = re.search(r"host='([^']+)', port=(\d+)", str(exc))
+    return f"{found.group(1)}:{found.group(2)} " if found else ""
 
 
 def read_record(bucket: Any, state_prefix: str, manifest_key: str) -> StatusRecord | None:
@@ -99,9 +109,9 @@ def list_records(bucket: Any, state_prefix: str, prefix: str = "") -> Iterator[S
 
 def manifest_key_of(key: str) -> str:
     """Users name an import by its disk or its manifest; the status record is the manifest's."""
-    key = key.removeprefix("oss://")
-    if key.endswith(".json.cancel"):
-        key = key[: -len(".cancel")]
+    if key.startswith("oss://"):  # oss://BUCKET/KEY names the bucket too; the key is what follows
+        key = key.removeprefix("oss://").partition("/")[2]
+    key = key.removesuffix(".cancel")  # K.json.cancel and K.cancel both name the import of K.json
     return key if key.endswith(".json") else key + ".json"
 
 

@@ -72,6 +72,17 @@ def _match_data_disks(manifest: Manifest, files: list[Path]) -> tuple[dict[str, 
     return matched, problems
 
 
+def local_problems(*, data_disks: list[Path], manifest_bytes: bytes,
+                   inspections: dict[Path, Inspection | str]) -> list[str]:
+    """What is wrong with the files themselves, before knowing where they go (no cloud, no
+    credentials needed): the manifest, data disks it does not list, disks that cannot be read."""
+    manifest, manifest_problems = check_manifest(manifest_bytes)
+    problems = [f"manifest: {p}" for p in manifest_problems]
+    if manifest is not None:
+        problems += _match_data_disks(manifest, data_disks)[1]
+    return problems + [f"{path}: {seen}" for path, seen in inspections.items() if isinstance(seen, str)]
+
+
 def preflight(*, disk: Path, data_disks: list[Path], manifest_bytes: bytes, prefix: str, bucket: str,
               region: str, inspections: dict[Path, Inspection | str]) -> PushPlan:
     """Every problem with this push, each naming the field or file, the rule and what to do."""

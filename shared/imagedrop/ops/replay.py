@@ -28,8 +28,11 @@ def list_objects(conn: Connection, prefix: str) -> list[StoredObject]:
     try:
         found = list(oss2.ObjectIterator(conn.oss_bucket(), prefix=prefix))
     except oss2.exceptions.OssError as exc:
-        raise OpsError(f"listing oss://{conn.bucket}/{prefix}: {getattr(exc, 'code', '') or exc}",
-                       CLOUD_ERROR) from None
+        from .net_errors import short_reason
+
+        raise OpsError(f"listing oss://{conn.bucket}/{prefix}: "
+                       f"{getattr(exc, 'code', '') or short_reason(exc)}; check the bucket, the endpoint "
+                       "and the network", CLOUD_ERROR) from None
     return [StoredObject(o.key, o.size, (o.etag or "").strip('"'), (o.type or "") == "Multipart",
                          float(o.last_modified or 0)) for o in found]
 

@@ -84,5 +84,10 @@ def put_small(bucket: Any, key: str, data: bytes, *, content_type: str = "applic
 def _short(exc: Exception | None) -> str:
     if exc is None:
         return "unknown error"
+    from .net_errors import network_reason
+
+    reason = network_reason(exc)
+    if reason:
+        return reason
     text = getattr(exc, "message", None) or str(exc)
     return f"{type(exc).__name__}: {str(text).splitlines()[0][:160]}"
