@@ -78,6 +78,7 @@ class ImageOperations:
         ids = p.comma_list(params, "ImageId")
         owner = params.get("ImageOwnerAlias", "")
         wanted_tags = [(e.get("Key", ""), e.get("Value")) for e in p.indexed(params, "Tag").values()]
+        created_from, created_to = _creation_window(params)
         if p.boolean(params, "DryRun"):
             raise _dry_run()
         # Every image here is a private custom image that no instance uses (there are no instances).
@@ -93,7 +94,9 @@ class ImageOperations:
                         or params.get("ImageName", "") not in image.name
                         or (params.get("ImageFamily") and image.family != params["ImageFamily"])
                         or (params.get("OSType") and image.os_type != params["OSType"])
-                        or (params.get("Architecture") and image.architecture != params["Architecture"])):
+                        or (params.get("Architecture") and image.architecture != params["Architecture"])
+                        or (created_from is not None and image.created_at < created_from)
+                        or (created_to is not None and image.created_at > created_to)):
                     continue
                 if any(k not in image.tags or (v not in (None, "") and image.tags[k] != v)
                        for k, v in wanted_tags):
@@ -179,10 +182,11 @@ class ImageOperations:
             if description:
                 rules.check_description(description)
             tags = p.tags(params)
+            encrypted = p.boolean(params, "Encrypted") or any(d.encrypted for d in source.disks)
             if p.boolean(params, "DryRun"):
                 raise _dry_run()
             now = self.settle()
-            disks = [_fresh_disk(d) for d in source.disks]
+            disks = [_fresh_disk(d, encrypted) for d in source.disks]
             total = sum(d.file_size or d.size_gib for d in source.disks)
             target = FakeImage(new_id("m", destination), destination, name, now, disks,
                                description=description, architecture=source.architecture,
@@ -238,11 +242,22 @@ class ImageOperations:
             del self.images[image.image_id]
 
 
+def _creation_window(params: Mapping[str, str]) -> tuple[float | None, float | None]:
+    """`Filter.N.Key` CreationStartTime / CreationEndTime with `Filter.N.Value` (`yyyy-MM-ddTHH:mmZ`)."""
+    window: dict[str, float | None] = {"CreationStartTime": None, "CreationEndTime": None}
+    for n, entry in p.indexed(params, "Filter").items():
+        key = entry.get("Key", "")
+        if key in window and entry.get("Value"):
+            window[key] = p.utc_time(params, f"Filter.{n}.Value", "InvalidParameter", entry["Value"])
+    return window["CreationStartTime"], window["CreationEndTime"]
+
+
 def _dry_run() -> ServiceError:
     return ServiceError(400, "DryRunOperation", "Request validation has been passed with DryRun flag set.")
 
 
-def _fresh_disk(disk: Any) -> Any:
+def _fresh_disk(disk: Any, encrypted: bool = False) -> Any:
     new = copy.copy(disk)
     new.snapshot_id = ""
+    new.encrypted = encrypted
     return new

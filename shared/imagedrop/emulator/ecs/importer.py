@@ -71,9 +71,11 @@ def _inspect(oss: Any, spec: DiskSpec) -> tuple[Any, str]:
 
 
 def _too_small(spec: DiskSpec, size_gib: int, needed: int, what: str) -> ServiceError:
+    advice = (f"Set DiskImageSize to at least {needed}." if needed <= DISK_GIB[1] else
+              f"ECS imports disks of at most {DISK_GIB[1]} GiB: shrink the image first.")
     return ServiceError(400, "InvalidImageSize",
                         f"DiskDeviceMapping.{spec.index}.DiskImageSize is {size_gib} GiB, smaller than "
-                        f"the {what} ({needed} GiB). Set DiskImageSize to at least {needed}.")
+                        f"the {what} ({needed} GiB). {advice}")
 
 
 def _size_gib(spec: DiskSpec, file_size: int, virtual_size: int | None) -> int:

@@ -56,6 +56,7 @@ class FakeDisk:
     file_size: int = 0
     inspection: "Inspection | None" = None
     snapshot_id: str = ""
+    encrypted: bool = False       # CopyImage Encrypted=true encrypts the copy's snapshots
 
     @property
     def device(self) -> str:

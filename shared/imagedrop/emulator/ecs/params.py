@@ -6,7 +6,9 @@ rule, with the code real ECS answers.
 
 from __future__ import annotations
 
+import calendar
 import re
+import time
 from typing import Mapping
 
 from ..core import ServiceError
@@ -104,3 +106,21 @@ def paging(params: Mapping[str, str], default_size: int = 10, max_size: int = 10
     if not 1 <= size <= max_size:
         raise invalid("PageSize", f"it must be between 1 and {max_size}")
     return number, size
+
+
+UTC_FORMATS = ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%MZ")
+
+
+def utc_time(params: Mapping[str, str], name: str, code: str | None = None,
+             value: str | None = None) -> float | None:
+    """An ISO 8601 UTC time parameter (`yyyy-MM-ddTHH:mm:ssZ` or `yyyy-MM-ddTHH:mmZ`) as epoch seconds."""
+    raw = params.get(name, "") if value is None else value
+    if not raw:
+        return None
+    for fmt in UTC_FORMATS:
+        try:
+            return float(calendar.timegm(time.strptime(raw, fmt)))
+        except ValueError:
+            continue
+    raise invalid(name, f"expected a UTC time such as 2026-11-25T08:00:00Z or 2026-11-25T08:00Z, got {raw!r}",
+                  code or f"Invalid{name}.Malformed")

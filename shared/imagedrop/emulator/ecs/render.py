@@ -65,7 +65,7 @@ def image_shape(image: FakeImage, task: FakeImportTask | None, now: float,
         "Device": d.device, "Type": "system" if d.index == 1 else "data", "Format": d.format,
         "Size": str(d.size_gib), "SnapshotId": d.snapshot_id,
         "ImportOSSBucket": d.bucket, "ImportOSSObject": d.object,
-        "Progress": percent(done), "RemainTime": remain, "Encrypted": False,
+        "Progress": percent(done), "RemainTime": remain, "Encrypted": d.encrypted,
     } for d in image.disks]
     shape: dict[str, Any] = {
         "ImageId": image.image_id, "ImageName": image.name, "Description": image.description,

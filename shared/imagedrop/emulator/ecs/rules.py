@@ -22,6 +22,8 @@ PLATFORMS = ("Aliyun", "Anolis", "CentOS", "Ubuntu", "CoreOS", "SUSE", "Debian",
              "Windows Server 2008", "Windows Server 2003", "Other Windows")
 # Platforms without a license ECS can sell: only bring-your-own works (a modelled rule).
 BYOL_ONLY_PLATFORMS = ("Others Linux", "Customized Linux", "Other Windows", "Gentoo", "FreeBSD")
+# Windows versions the image check does not support (wire facts §6).
+CHECK_UNSUPPORTED_WINDOWS = ("Windows Server 2003", "Windows Server 2008")
 FORMATS = ("RAW", "VHD", "QCOW2", "VMDK")
 BOOT_MODES = ("BIOS", "UEFI")
 LICENSE_TYPES = ("Auto", "Aliyun", "BYOL")
@@ -169,6 +171,12 @@ def parse_import(params: Mapping[str, str]) -> ImportRequest:
         raise ServiceError(400, "InvalidParameter.DetectionStrategy",
                            f"The specified DetectionStrategy {strategy!r} is not valid: only Standard is supported.")
     req.detection = strategy == "Standard"
+    if req.detection and req.platform in CHECK_UNSUPPORTED_WINDOWS:
+        # Modelled: the check overview lists these Windows versions as unsupported, and this is the
+        # ImportImage error for it (wire facts §6, §7). The unsupported Linux platforms have no error.
+        raise ServiceError(403, "ImageCheckUnsupported.WindowsImage",
+                           f"Image check is unsupported for windows image: {req.platform} cannot be "
+                           "checked; import it without DetectionStrategy.")
     req.nvme_support = params.get("Features.NvmeSupport") or "unsupported"
     check_choice(req.nvme_support, ("supported", "unsupported"), "InvalidParameter.FeaturesNvmeSupport",
                  "Features.NvmeSupport")

@@ -125,9 +125,11 @@ class EcsWire:
         self.backend.check_region(region)
         number, size = p.paging(params)
         resource_ids = list(p.indexed_values(params, "ResourceIds").values())
-        tasks = self.backend.find_tasks(region, p.comma_list(params, "TaskIds"),
-                                        params.get("TaskAction", ""), params.get("TaskStatus", ""),
-                                        resource_ids)
+        start, end = p.utc_time(params, "StartTime"), p.utc_time(params, "EndTime")
+        tasks = [t for t in self.backend.find_tasks(region, p.comma_list(params, "TaskIds"),
+                                                    params.get("TaskAction", ""), params.get("TaskStatus", ""),
+                                                    resource_ids)
+                 if (start is None or t.created_at >= start) and (end is None or t.created_at <= end)]
         page = tasks[(number - 1) * size: number * size]
         return {"RegionId": region, "TotalCount": len(tasks), "PageNumber": number, "PageSize": size,
                 "TaskSet": {"Task": [task_summary(t) for t in page]}}

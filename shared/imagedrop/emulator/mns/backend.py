@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Callable
 from . import errors
 from .eventbridge import EventBridgeTrigger, Sink
 from .queues import MAX_WAIT, FakeMessage, FakeQueue, check_range
-from .topics import FakeSubscription, FakeTopic, FakeTopicMessage, notification, parse_endpoint
+from .topics import (NOTIFY_STRATEGIES, FakeSubscription, FakeTopic, FakeTopicMessage, notification,
+                     parse_endpoint)
 
 if TYPE_CHECKING:
     from ..cloud import FakeCloud
@@ -90,7 +91,8 @@ class MnsBackend:
             return _page(self.topics, prefix, limit, marker)
 
     def send_message(self, queue: str, body: str | bytes, *, delay_seconds: int | None = None,
-                     priority: int = 8) -> FakeMessage:
+                     priority: int = 8, user_properties: tuple[tuple[str, str, str], ...] = (),
+                     system_properties: tuple[tuple[str, str, str], ...] = ()) -> FakeMessage:
         """Enqueue `body` exactly as given (bytes must be UTF-8). `delay_seconds=None`: the queue's."""
         if isinstance(body, bytes):
             try:
@@ -99,7 +101,9 @@ class MnsBackend:
                 raise errors.ServiceError(400, "InvalidArgument", "The value of MessageBody must be UTF-8 "
                                           "text; base64-encode binary bodies.") from None
         with self._cond:
-            message = self.queue(queue).send(body, self.now(), delay_seconds=delay_seconds, priority=priority)
+            message = self.queue(queue).send(body, self.now(), delay_seconds=delay_seconds, priority=priority,
+                                             user_properties=user_properties,
+                                             system_properties=system_properties)
             self._cond.notify_all()
             return message.snapshot()
 
@@ -171,6 +175,19 @@ class MnsBackend:
                 raise errors.topic_not_exist(name)
             return topic
 
+    def set_topic_attributes(self, name: str, *, maximum_message_size: int | None = None,
+                             logging_enabled: bool | None = None) -> FakeTopic:
+        """SetTopicAttributes: only the attributes given change (MaximumMessageSize, LoggingEnabled)."""
+        with self._cond:
+            topic = self.topic(name)
+            if maximum_message_size is not None:
+                topic.maximum_message_size = check_range("MaximumMessageSize", maximum_message_size, 1024, 65536,
+                                                         "bytes")
+            if logging_enabled is not None:
+                topic.logging_enabled = bool(logging_enabled)
+            topic.modified = self.now()
+            return topic
+
     def delete_topic(self, name: str) -> None:
         with self._cond:
             self.topic(name)
@@ -198,6 +215,22 @@ class MnsBackend:
             if sub is None:
                 raise errors.subscription_not_exist(topic, name)
             return sub
+
+    def set_subscription_attributes(self, topic: str, name: str, *, notify_strategy: str) -> FakeSubscription:
+        """SetSubscriptionAttributes: NotifyStrategy is the one attribute the API changes."""
+        with self._cond:
+            sub = self.subscription(topic, name)
+            if notify_strategy not in NOTIFY_STRATEGIES:
+                raise errors.schema_error(f"NotifyStrategy (got {notify_strategy!r}, expected one of "
+                                          f"{', '.join(NOTIFY_STRATEGIES)})")
+            sub.notify_strategy = notify_strategy
+            sub.modified = self.now()
+            return sub
+
+    def list_subscriptions(self, topic: str, prefix: str = "", limit: int = 1000,
+                           marker: str = "") -> tuple[list[str], str]:
+        with self._cond:
+            return _page(self.topic(topic).subscriptions, prefix, limit, marker)
 
     def unsubscribe(self, topic: str, name: str) -> None:
         with self._cond:
@@ -254,9 +287,11 @@ def _http_sink(url: str, content_type: str, message: FakeTopicMessage) -> Callab
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
 
     def post(payload: bytes) -> int:
-        request = urllib.request.Request(url, data=payload, method="POST", headers={
-            "Content-Type": content_type, "x-mns-version": "2015-06-06",
-            "x-mns-message-id": message.message_id, "x-mns-message-tag": message.tag})
+        headers = {"Content-Type": content_type, "x-mns-version": "2015-06-06",
+                   "x-mns-message-id": message.message_id}
+        if message.tag:  # no empty tag header for an untagged message
+            headers["x-mns-message-tag"] = message.tag
+        request = urllib.request.Request(url, data=payload, method="POST", headers=headers)
         with opener.open(request, timeout=10) as response:
             return int(response.status)
 

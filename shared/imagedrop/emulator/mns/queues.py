@@ -58,6 +58,8 @@ class FakeMessage:
     first_dequeue_time: float | None = None
     receipt_handle: str | None = None
     body_md5: str = ""
+    user_properties: tuple[tuple[str, str, str], ...] = ()     # (Name, Value, Type), as sent
+    system_properties: tuple[tuple[str, str, str], ...] = ()
 
     def __post_init__(self) -> None:
         self.body_md5 = self.body_md5 or body_md5(self.body)
@@ -117,7 +119,9 @@ class FakeQueue:
                 "DelayMessages": delayed}
 
     # ------------------------------------------------------------------ messages
-    def send(self, body: str, now: float, *, delay_seconds: int | None = None, priority: int = 8) -> FakeMessage:
+    def send(self, body: str, now: float, *, delay_seconds: int | None = None, priority: int = 8,
+             user_properties: tuple[tuple[str, str, str], ...] = (),
+             system_properties: tuple[tuple[str, str, str], ...] = ()) -> FakeMessage:
         delay = self.delay_seconds if delay_seconds is None else delay_seconds
         check_range("DelaySeconds", delay, 0, MAX_DELAY)
         check_range("Priority", priority, 1, 16, "")
@@ -126,7 +130,12 @@ class FakeQueue:
             raise errors.out_of_range("MessageBody", 1, self.maximum_message_size, f"{size} bytes", "bytes")
         seq = next(self._seq)
         message = FakeMessage(message_id=_message_id(now, seq), body=body, priority=priority,
-                              enqueue_time=now, visible_at=now + delay, seq=seq)
+                              enqueue_time=now, visible_at=now + delay, seq=seq,
+                              user_properties=tuple(user_properties), system_properties=tuple(system_properties))
+        if delay:
+            # A delayed message comes back with a handle (wire facts §8.3): ChangeMessageVisibility can move
+            # it and DeleteMessage can drop it until it becomes visible.
+            message.receipt_handle = self._new_handle(message)
         self.messages[seq] = message
         return message
 

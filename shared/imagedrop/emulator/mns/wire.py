@@ -36,13 +36,15 @@ def received_fields(m: FakeMessage) -> list[tuple[str, object]]:
     return [("MessageId", m.message_id), ("ReceiptHandle", m.receipt_handle or ""),
             ("MessageBodyMD5", m.body_md5), ("MessageBody", m.body), ("EnqueueTime", m.enqueue_time_ms),
             ("NextVisibleTime", m.next_visible_time_ms), ("FirstDequeueTime", m.first_dequeue_time_ms),
-            ("DequeueCount", m.dequeue_count), ("Priority", m.priority)]
+            ("DequeueCount", m.dequeue_count), ("Priority", m.priority),
+            *xmlcodec.properties_fields(m.user_properties, m.system_properties)]
 
 
 def peeked_fields(m: FakeMessage) -> list[tuple[str, object]]:
     return [("MessageId", m.message_id), ("MessageBodyMD5", m.body_md5), ("MessageBody", m.body),
             ("EnqueueTime", m.enqueue_time_ms), ("FirstDequeueTime", m.first_dequeue_time_ms),
-            ("DequeueCount", m.dequeue_count), ("Priority", m.priority)]
+            ("DequeueCount", m.dequeue_count), ("Priority", m.priority),
+            *xmlcodec.properties_fields(m.user_properties, m.system_properties)]
 
 
 class MnsWire:
@@ -157,24 +159,29 @@ class MnsWire:
         return self._ok(200, xmlcodec.render_list(kind.capitalize(), element, items,
                                                   [("NextMarker", marker)] if marker else []))
 
-    def _send_args(self, f: dict[str, str]) -> dict[str, object]:
+    def _send_args(self, f: dict[str, str], user: xmlcodec.Properties = (),
+                   system: xmlcodec.Properties = ()) -> dict[str, object]:
         delay = f.get("DelaySeconds")
         return {"delay_seconds": as_int("DelaySeconds", delay) if delay else None,
-                "priority": as_int("Priority", f.get("Priority"), 8)}
+                "priority": as_int("Priority", f.get("Priority"), 8),
+                "user_properties": user, "system_properties": system}
 
     def op_SendMessage(self, req: WireRequest, names: list[str], body: bytes) -> WireResponse:
-        f = xmlcodec.parse(body, "Message")
-        m = self.backend.send_message(names[0], f.get("MessageBody", ""), **self._send_args(f))  # type: ignore[arg-type]
+        f, user, system = xmlcodec.parse_messages(body, "Message")[0]
+        m = self.backend.send_message(names[0], f.get("MessageBody", ""),
+                                      **self._send_args(f, user, system))  # type: ignore[arg-type]
+        handle = [("ReceiptHandle", m.receipt_handle)] if m.receipt_handle else []  # delayed messages only
         return self._ok(201, xmlcodec.render("Message", [("MessageId", m.message_id),
-                                                         ("MessageBodyMD5", m.body_md5)]))
+                                                         ("MessageBodyMD5", m.body_md5), *handle]))
 
     def op_BatchSendMessage(self, req: WireRequest, names: list[str], body: bytes) -> WireResponse:
-        entries = xmlcodec.parse_list(body, "Messages", "Message")
+        entries = xmlcodec.parse_messages(body, "Messages", "Message")
         check_range("the number of Message", len(entries), 1, MAX_BATCH, "")
         results, failed = [], False
-        for f in entries:
+        for f, user, system in entries:
             try:
-                m = self.backend.send_message(names[0], f.get("MessageBody", ""), **self._send_args(f))  # type: ignore[arg-type]
+                m = self.backend.send_message(names[0], f.get("MessageBody", ""),
+                                              **self._send_args(f, user, system))  # type: ignore[arg-type]
                 results.append([("MessageId", m.message_id), ("MessageBodyMD5", m.body_md5)])
             except ServiceError as err:
                 if err.code in ("QueueNotExist",):
@@ -245,6 +252,14 @@ class MnsWire:
             logging_enabled=_logging(f.get("LoggingEnabled", "")))
         return self._ok(204 if existed else 201, Location=f"{self._host(req)}/topics/{names[0]}")
 
+    def op_SetTopicAttributes(self, req: WireRequest, names: list[str], body: bytes) -> WireResponse:
+        f = xmlcodec.parse(body, "Topic") if body else {}
+        size = f.get("MaximumMessageSize")
+        self.backend.set_topic_attributes(
+            names[0], maximum_message_size=as_int("MaximumMessageSize", size) if size else None,
+            logging_enabled=_logging(f["LoggingEnabled"]) if f.get("LoggingEnabled") else None)
+        return self._ok(204)
+
     def op_GetTopicAttributes(self, req: WireRequest, names: list[str], body: bytes) -> WireResponse:
         t = self.backend.topic(names[0])
         fields = [("TopicName", t.name), ("CreateTime", _seconds(t.created)),
@@ -282,14 +297,25 @@ class MnsWire:
                   ("LastModifyTime", _seconds(s.modified))] + ([("FilterTag", s.filter_tag)] if s.filter_tag else [])
         return self._ok(200, xmlcodec.render("Subscription", fields))
 
+    def op_SetSubscriptionAttributes(self, req: WireRequest, names: list[str], body: bytes) -> WireResponse:
+        f = xmlcodec.parse(body, "Subscription")
+        if not f.get("NotifyStrategy"):
+            raise errors.schema_error("NotifyStrategy (required: BACKOFF_RETRY or EXPONENTIAL_DECAY_RETRY; it is "
+                                      "the one attribute SetSubscriptionAttributes changes)")
+        self.backend.set_subscription_attributes(names[0], names[1], notify_strategy=f["NotifyStrategy"])
+        return self._ok(204)
+
     def op_Unsubscribe(self, req: WireRequest, names: list[str], body: bytes) -> WireResponse:
         self.backend.unsubscribe(names[0], names[1])
         return self._ok(204)
 
     def op_ListSubscriptionByTopic(self, req: WireRequest, names: list[str], body: bytes) -> WireResponse:
-        topic = self.backend.topic(names[0])
-        prefix = req.header("x-mns-prefix")
-        items = [[("SubscriptionURL", f"{self._host(req)}/topics/{topic.name}/subscriptions/{s}")]
-                 for s in sorted(topic.subscriptions) if s.startswith(prefix)]
-        return self._ok(200, xmlcodec.render_list("Subscriptions", "Subscription", items))
-
+        topic = names[0]
+        self.backend.topic(topic)
+        limit = check_range("x-mns-ret-number", as_int("x-mns-ret-number", req.header("x-mns-ret-number"), 1000),
+                            1, 1000, "")
+        page, marker = self.backend.list_subscriptions(topic, req.header("x-mns-prefix"), limit,
+                                                       req.header("x-mns-marker"))
+        items = [[("SubscriptionURL", f"{self._host(req)}/topics/{topic}/subscriptions/{s}")] for s in page]
+        return self._ok(200, xmlcodec.render_list("Subscriptions", "Subscription", items,
+                                                  [("NextMarker", marker)] if marker else []))

@@ -12,14 +12,37 @@ XMLNS = "http://mns.aliyuncs.com/doc/v1/"
 PROLOG = '<?xml version="1.0" encoding="UTF-8"?>'
 
 Fields = Sequence[tuple[str, object]]
+# Message properties as the SDK writes them: (Name, Value, Type) of each PropertyValue.
+Properties = tuple[tuple[str, str, str], ...]
+PROPERTY_ITEMS = {"UserProperties": "PropertyValue", "SystemProperties": "SystemPropertyValue"}
+
+
+class Nested(tuple):  # type: ignore[type-arg]
+    """An element whose children are repeated items: Nested(("PropertyValue", fields), ...)."""
 
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def _value(v: object) -> str:
+    if isinstance(v, Nested):
+        return "".join(f"<{item}>{_elements(fields)}</{item}>" for item, fields in v)
+    return escape(str(v))
+
+
 def _elements(fields: Fields) -> str:
-    return "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in fields)
+    return "".join(f"<{k}>{_value(v)}</{k}>" for k, v in fields)
+
+
+def properties_fields(user: Properties, system: Properties) -> list[tuple[str, object]]:
+    """`<UserProperties><PropertyValue><Name/><Value/><Type/></PropertyValue>...` (only when there are some)."""
+    out: list[tuple[str, object]] = []
+    for container, props in (("UserProperties", user), ("SystemProperties", system)):
+        if props:
+            item = PROPERTY_ITEMS[container]
+            out.append((container, Nested((item, [("Name", n), ("Value", v), ("Type", t)]) for n, v, t in props)))
+    return out
 
 
 def render(root: str, fields: Fields) -> bytes:
@@ -45,6 +68,30 @@ def _root(body: bytes, expected: str) -> ElementTree.Element:
 
 def _fields(element: ElementTree.Element) -> dict[str, str]:
     return {_local(child.tag): child.text or "" for child in element}
+
+
+def properties(element: ElementTree.Element, container: str) -> Properties:
+    """The (Name, Value, Type) triples under `<container>` of a message element."""
+    item = PROPERTY_ITEMS[container]
+    found: list[tuple[str, str, str]] = []
+    for child in element:
+        if _local(child.tag) != container:
+            continue
+        for prop in child:
+            if _local(prop.tag) == item:
+                f = _fields(prop)
+                if not f.get("Name"):
+                    raise errors.schema_error(f"{container}.{item}.Name (required)")
+                found.append((f["Name"], f.get("Value", ""), f.get("Type", "STRING") or "STRING"))
+    return tuple(found)
+
+
+def parse_messages(body: bytes, root: str, item: str | None = None
+                   ) -> list[tuple[dict[str, str], Properties, Properties]]:
+    """Message documents with their properties: one `<root>` or the `<item>` children of `<root>`."""
+    top = _root(body, root)
+    elements = [top] if item is None else [c for c in top if _local(c.tag) == item]
+    return [(_fields(e), properties(e, "UserProperties"), properties(e, "SystemProperties")) for e in elements]
 
 
 def parse(body: bytes, root: str) -> dict[str, str]:
