@@ -179,10 +179,13 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
                           disks=disks, import_role=services.settings.import_role, client_token=rid)
     if isinstance(outcome, Rejection):
         return _reject(life, rid, manifest_key, outcome.problems, "the image cannot be imported as asked")
-    # The claim keeps what the poller needs later, as it was when the import started.
+    # The claim keeps what the poller needs later, as it was when the import started; and what the
+    # record says once submitted, should this invocation not live to write it.
     store.put_if_absent(claim_key(life.prefix, rid), json.dumps(
         {"manifest": manifest_key, "spec": manifest.to_json_dict(), "disks": [d.key for d in disks],
-         "detected_boot_mode": outcome.detected_boot_mode, "at": life.now()}, ensure_ascii=False))
+         "detected_boot_mode": outcome.detected_boot_mode, "at": life.now(),
+         "records": [d.model_dump() for d in outcome.disks], "manifest_etag": info.etag,
+         "advice": list(outcome.notes)}, ensure_ascii=False))
     return _submit(life, rid, manifest_key, outcome, manifest.image_name, info.etag)
 
 

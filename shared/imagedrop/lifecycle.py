@@ -3,6 +3,11 @@
 Records live at `<state prefix>status/<manifest key>`. A terminal state is taken with a
 put-if-absent marker (`<state prefix>terminal/<import id>`), so two deliveries of the same message
 cannot both end an import; a retry after a crash finishes what the first attempt left undone.
+
+A state change is saved marked `unannounced`, announced, then saved again unmarked. A step that
+failed in between (the save's answer lost, the invocation dead) leaves the mark, and whichever step
+loads the record next sends the notification: a retry finds the state already taken and would
+otherwise never announce it. Sent twice at worst, with the same CloudEvent id; never lost.
 """
 
 from __future__ import annotations
@@ -30,7 +35,10 @@ class Lifecycle:
 
     def load(self, manifest_key: str) -> StatusRecord | None:
         data = self.store.get_small(status_key(self.prefix, manifest_key))
-        return None if data is None else StatusRecord.model_validate_json(data)
+        record = None if data is None else StatusRecord.model_validate_json(data)
+        if record is not None and record.unannounced:
+            record = self._announce_saved(record)
+        return record
 
     def forget_quiet(self, manifest_key: str) -> None:
         """Drop a quiet waiting record: the object it waited for turned out to be a data disk."""
@@ -79,24 +87,33 @@ class Lifecycle:
                     logs.step("import.duplicate_end", id=record.id, state=record.state)
                     return None
                 # Our own earlier attempt took the marker and stopped before saving: finish it.
+        record.unannounced = announce
         self.save(record)
         logs.step(f"import.{record.state}", id=record.id, manifest=record.manifest,
                   image_id=record.image_id, task_id=record.task_id,
                   note=record.history[-1].note if record.history else None)
         if announce:
-            record = self.announce(record)
+            record = self._announce_saved(record)
+        return record
+
+    def _announce_saved(self, record: StatusRecord) -> StatusRecord:
+        """Announce a saved record's state, then save it as announced (with any delivery failures)."""
+        record = self.announce(record)
+        record.unannounced = False
+        self.save(record)
         return record
 
     def announce(self, record: StatusRecord) -> StatusRecord:
+        """Send the CloudEvent of `record`'s state; a copy with the delivery failures. Saves nothing:
+        a refusal is announced without becoming the record."""
         from .notify import cloudevent
 
         settings = self.services.settings
         event = cloudevent(record, source=f"acs:oss:{settings.region}:{settings.account_id}:{self.bucket}",
                            now=self.services.clock())
-        failures = self.services.notifier.send(event)
+        failures = [{**f, "event": event["id"]} for f in self.services.notifier.send(event)]
+        record = record.model_copy(deep=True)
         if failures:
             logs.step("notify.failed", id=record.id, failures=failures)
-            record = record.model_copy(deep=True)
             record.notifications.extend(failures)
-            self.save(record)
         return record

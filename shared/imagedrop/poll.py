@@ -12,17 +12,18 @@ import json
 from dataclasses import dataclass
 
 from . import logs
-from .errors import PermanentCloudError
+from .errors import CloudError, PermanentCloudError, RetryableCloudError
 from .events import TrackMessage
 from .finish import finish
 from .ingest import claim_key
 from .lifecycle import Lifecycle
 from .manifest import Manifest
 from .services import Services
-from .status import Problem, StatusRecord
+from .status import DiskRecord, Problem, StatusRecord
 from .track import Cancelled, Failed, Imported, Wait, decide, error_advice, wants_image
 
 FINISH_POLL_SECONDS = 60
+RETRY_SECONDS = 30
 ORPHAN_RETRIES = 3
 
 
@@ -40,6 +41,11 @@ def poll_event(messages: list[TrackMessage], services: Services) -> list[Result]
 def poll_one(msg: TrackMessage, services: Services) -> Result:
     life = Lifecycle(services, msg.bucket)
     record = life.load(msg.manifest_key)
+    claim = _unrecorded(life, record, msg)
+    if claim is not None:
+        record = _adopt(life, record, msg, claim)
+        if record is None:
+            return Result(msg.import_id, "ended")
     if record is None or record.id != msg.import_id:
         if record is None and msg.attempt < ORPHAN_RETRIES:
             # The ingest that sent this may not have written the record yet (it crashed in between,
@@ -59,11 +65,74 @@ def poll_one(msg: TrackMessage, services: Services) -> Result:
         # Retrying a refusal would only repeat it until the message is dead-lettered and the
         # import is left hanging: end it, with the code.
         outcome = _fail(life, msg, err)
+    except RetryableCloudError as err:
+        outcome = _retry_later(life, msg, err)
     life.store.put_if_absent(marker, json.dumps({"at": life.now(), "outcome": outcome.outcome}))
     return outcome
 
 
-def _fail(life: Lifecycle, msg: TrackMessage, err: PermanentCloudError) -> Result:
+def _unrecorded(life: Lifecycle, record: StatusRecord | None, msg: TrackMessage) -> dict | None:  # type: ignore[type-arg]
+    """The claim of this message's import when the ingest queued the message, then did not live to
+    record the import (its retries ran out in between): the record is missing or still waiting,
+    and the import never ended."""
+    if record is not None and record.state != "waiting":
+        return None
+    if record is not None and record.id != msg.import_id and \
+            life.store.head(f"{life.prefix}terminal/{msg.import_id}") is not None:
+        return None  # a late copy of a message of an import that has ended since
+    claim = _claim(life, msg)
+    return claim if claim.get("manifest") == msg.manifest_key else None
+
+
+def _adopt(life: Lifecycle, record: StatusRecord | None, msg: TrackMessage,
+           claim: dict) -> StatusRecord | None:  # type: ignore[type-arg]
+    """Record the import as the ingest would have, from its claim, before following it."""
+    note = f"ImportImage accepted: image {msg.image_id}, task {msg.task_id}"
+    fields = dict(image_id=msg.image_id, task_id=msg.task_id,
+                  image_name=(claim.get("spec") or {}).get("image_name"),
+                  disks=[DiskRecord.model_validate(d) for d in claim.get("records", [])],
+                  manifest_etag=claim.get("manifest_etag"), advice=list(claim.get("advice", [])),
+                  progress="0%", problems=[])
+    logs.step("poll.adopted", id=msg.import_id, manifest=msg.manifest_key)
+    if record is None:
+        return life.new(import_id=msg.import_id, manifest_key=msg.manifest_key, state="importing",
+                        note=note, **fields)
+    return life.move(record.model_copy(update={"id": msg.import_id}), "importing", note, **fields)
+
+
+def _retry_later(life: Lifecycle, msg: TrackMessage, err: RetryableCloudError) -> Result:
+    """Throttling, 5xx or the network outlasted every try. EventBridge would redeliver this message
+    a few times, then dead-letter it and leave the import hanging: run the step again from a message
+    of our own instead, until the import's deadline, then end the import with the error."""
+    services = life.services
+    if services.clock() - msg.started_at >= services.settings.deadline_hours * 3600:
+        return _fail(life, msg, err)
+    logs.step("poll.retry_later", id=msg.import_id, attempt=msg.attempt, code=err.code, message=err.message)
+    try:
+        _send(services, msg.model_copy(update={"attempt": msg.attempt + 1}), RETRY_SECONDS)
+    except RetryableCloudError:
+        _note_stalled(life, msg, err)
+        raise
+    return Result(msg.import_id, "retrying", err.code)
+
+
+def _note_stalled(life: Lifecycle, msg: TrackMessage, err: RetryableCloudError) -> None:
+    """Only the redelivery of this message is left; should it be dead-lettered too, the record says
+    why the import stopped moving (best effort: the store may be failing as well)."""
+    problem = Problem(where=f"import {msg.import_id}", code=err.code,
+                      rule=f"the poller could not go on ({err.message}) nor queue its next poll",
+                      fix="the step is retried a few times; if this stays, the import is no longer "
+                          f"followed: look for image {msg.image_id} in the console, or upload the "
+                          "manifest again to import anew")
+    try:
+        record = life.load(msg.manifest_key)  # the step may have moved it since
+        if record is not None and record.id == msg.import_id and not record.terminal:
+            life.update(record, problems=[*record.problems, problem])
+    except CloudError:
+        pass
+
+
+def _fail(life: Lifecycle, msg: TrackMessage, err: CloudError) -> Result:
     record = life.load(msg.manifest_key)
     if record is None or record.terminal or record.id != msg.import_id:
         return Result(msg.import_id, "ended")
@@ -110,10 +179,12 @@ def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
         life.move(record, "cancelled", decision.note)
         return Result(msg.import_id, "cancelled")
     assert isinstance(decision, Imported)
-    moved = life.move(record, "finishing", decision.note, progress="100%")
-    if moved is None:
-        return Result(msg.import_id, "ended")
-    return _finish_stage(life, moved, msg.model_copy(update={"stage": "finish"}))
+    if record.state != "finishing":  # else a retry: the first delivery moved it, then failed to finish
+        moved = life.move(record, "finishing", decision.note, progress="100%")
+        if moved is None:
+            return Result(msg.import_id, "ended")
+        record = moved
+    return _finish_stage(life, record, msg.model_copy(update={"stage": "finish"}))
 
 
 def _claim(life: Lifecycle, msg: TrackMessage) -> dict:  # type: ignore[type-arg]

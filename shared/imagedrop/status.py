@@ -84,6 +84,7 @@ class StatusRecord(BaseModel):
     source_deleted: bool = False
     notifications: list[dict[str, str]] = Field(default_factory=list)  # delivery failures
     quiet: bool = False  # recorded but not announced: a disk whose manifest has not arrived
+    unannounced: bool = False  # saved, its notification not yet sent: the next step sends it
     history: list[Event] = Field(default_factory=list)
     created_at: str = ""
     updated_at: str = ""

@@ -17,8 +17,8 @@ def _translate(exc: Exception, what: str) -> Exception:
 
     if isinstance(exc, MNSServerException):
         code = exc.type
-        retryable = code in ("InternalError", "ServiceUnavailable", "Throttling", "QpsLimitExceeded") \
-            or str(code).startswith("Throttling")
+        retryable = code in ("InternalError", "ServiceUnavailable", "Throttling", "QpsLimitExceeded",
+                             "TooManyRequests") or str(code).startswith("Throttling")
         cls = RetryableCloudError if retryable else PermanentCloudError
         return cls("mns", code, f"{what}: {exc.message}", request_id=exc.request_id)
     if isinstance(exc, MNSClientNetworkException) or isinstance(exc, OSError):

@@ -148,8 +148,12 @@ class Clock:
 
 # --------------------------------------------------------------------------- faults
 
-FaultKind = Literal["throttle", "500", "503", "reset", "latency"]
-FAULT_KINDS: tuple[str, ...] = ("throttle", "500", "503", "reset", "latency")
+FaultKind = Literal["throttle", "500", "503", "reset", "latency", "lost-reset", "lost-500", "lost-503"]
+FAULT_KINDS: tuple[str, ...] = ("throttle", "500", "503", "reset", "latency",
+                                "lost-reset", "lost-500", "lost-503")
+# A lost response: the service carries the request out, then the client sees a reset or a 5xx
+# instead of the answer (the import started, the message was queued, yet the caller cannot know).
+LOST_KINDS: frozenset[str] = frozenset({"lost-reset", "lost-500", "lost-503"})
 
 
 @dataclass
@@ -167,7 +171,8 @@ class FaultRule:
 
 
 _SPEC = re.compile(
-    r"^(?P<service>[a-z*]+):(?P<action>[A-Za-z*]+):(?P<kind>throttle|500|503|reset|latency)"
+    r"^(?P<service>[a-z*]+):(?P<action>[A-Za-z*]+)"
+    r":(?P<kind>throttle|500|503|reset|latency|lost-reset|lost-500|lost-503)"
     r"(?:=(?P<ms>\d+)ms)?(?:@(?P<rate>[0-9.]+))?(?:\*(?P<times>\d+))?$"
 )
 
@@ -177,6 +182,10 @@ class Faults:
 
     Spec strings (flags, `IMAGEDROP_FAULTS`): `ecs:ImportImage:throttle*2` (the next two calls),
     `oss:GetObject:503@0.1` (10% of calls), `mns:*:latency=50ms`, comma-separated.
+    `throttle`, `500`, `503` and `reset` fail the call before the service sees it; `lost-reset`,
+    `lost-500` and `lost-503` let the service carry it out, then reset the connection or answer
+    the 5xx instead of its response (`ecs:ImportImage:lost-reset*1`: the task exists, the caller
+    saw a reset).
     """
 
     def __init__(self, seed: int = 0):
@@ -216,7 +225,8 @@ class Faults:
             except ValueError as exc:
                 raise ValueError(
                     f"fault spec {part!r}: {exc}; expected service:action:kind[=Nms][@rate][*times] "
-                    "with kind one of throttle, 500, 503, reset, latency and rate in 0..1, "
+                    "with kind one of throttle, 500, 503, reset, latency, lost-reset, lost-500, "
+                    "lost-503 and rate in 0..1, "
                     "e.g. ecs:ImportImage:throttle*2 or oss:*:latency=20ms") from None
             parsed.append((m, rate))  # type: ignore[arg-type]  # m is set when no error was raised
         for m, rate in parsed:
@@ -265,16 +275,24 @@ def dispatch(service: WireService, req: WireRequest, faults: Faults) -> WireResp
     kind, latency_ms = faults.decide(service.name, action)
     if latency_ms:
         time.sleep(latency_ms / 1000)
+    if kind in ("reset", "throttle", "500", "503"):
+        return _fail_before_answer(service, req, action, kind)
+    try:
+        resp = service.handle(req)
+    except ServiceError as err:
+        resp = service.error_response(err, req)
+    if kind in LOST_KINDS:  # done, but the answer never reaches the caller
+        return _fail_before_answer(service, req, action, kind.removeprefix("lost-"))
+    return resp
+
+
+def _fail_before_answer(service: WireService, req: WireRequest, action: str, kind: str) -> WireResponse:
+    """The answer a fault of `kind` gives instead of the service's ("reset" raises)."""
     if kind == "reset":
         raise ConnectionDropped(f"{service.name}:{action}")
     if kind == "throttle":
         return service.error_response(service.throttle_error(), req)
-    if kind in ("500", "503"):
-        code = "InternalError" if kind == "500" else "ServiceUnavailable"
-        message = ("The request processing has failed due to some unknown error."
-                   if kind == "500" else "The request has failed due to a temporary failure of the server.")
-        return service.error_response(ServiceError(int(kind), code, message), req)
-    try:
-        return service.handle(req)
-    except ServiceError as err:
-        return service.error_response(err, req)
+    code = "InternalError" if kind == "500" else "ServiceUnavailable"
+    message = ("The request processing has failed due to some unknown error."
+               if kind == "500" else "The request has failed due to a temporary failure of the server.")
+    return service.error_response(ServiceError(int(kind), code, message), req)
