@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 SPEED_HELP = "Emulated seconds per real second (imports, delays and timeouts run this much faster)."
 FAULTS_HELP = ("Fault knobs, comma-separated, e.g. `ecs:ImportImage:throttle*2` (the next two calls), "
-               "`oss:GetObject:503@0.1` (one call in ten), `mns:*:latency=20ms`; also IMAGEDROP_FAULTS.")
+               "`oss:GetObject:503@0.1` (one call in ten), `mns:*:latency=20ms`, `ecs:ImportImage:lost-reset@0.3` "
+               "(carried out, then the answer lost); also IMAGEDROP_FAULTS.")
 
 
 def _stack(**kwargs: object) -> "LocalStack":
