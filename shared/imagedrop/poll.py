@@ -138,7 +138,14 @@ def _fail(life: Lifecycle, msg: TrackMessage, err: CloudError) -> Result:
         return Result(msg.import_id, "ended")
     problem = Problem(where=err.message.split(":", 1)[0], rule=err.message, code=err.code,
                       fix=error_advice(err.code))
-    life.move(record, "failed", f"{err.service} refused: {err.code}", problems=[problem])
+    advice = list(record.advice)
+    if record.state in ("checking", "finishing") and msg.image_id:
+        # The import itself worked: whoever reads "failed" must know the image exists.
+        advice.append(f"image {msg.image_id} was imported and is kept; what the manifest asked after the "
+                      f"import may be undone: finish it by hand, or delete the image (aliyun ecs "
+                      f"DeleteImage --RegionId {record.region} --ImageId {msg.image_id}) and upload the "
+                      f"manifest again")
+    life.move(record, "failed", f"{err.service} refused: {err.code}", problems=[problem], advice=advice)
     return Result(msg.import_id, "failed", err.code)
 
 

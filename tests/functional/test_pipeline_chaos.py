@@ -302,3 +302,19 @@ def test_a_refusal_that_could_not_be_announced_does_not_replace_the_running_impo
     record = stack.status(key)
     assert (record.id, record.state) == (running.id, "succeeded")
     assert len(stack.images()) == 1
+
+
+def test_a_finish_that_fails_until_the_deadline_says_the_image_exists(
+        stack: Harness, clean_env: pytest.MonkeyPatch) -> None:
+    # Given sharing fails with 503 on every call, and a deadline of half an hour
+    clean_env.setenv("IMAGEDROP_DEADLINE_HOURS", "0.5")
+    stack.cloud.faults.add("ecs", "ModifyImageSharePermission", "503")
+    disk, manifest = stack.sample()
+    key = stack.drop(disk, {**manifest, "share_with_accounts": ["1234567890123456"]})
+    stack.run()
+    # Then the import ends failed, once, and says the image it made is there
+    record = stack.status(key)
+    assert record.state == "failed" and record.problems[0].code == "ServiceUnavailable", record.problems
+    assert len(set(_terminal_events(stack, key))) == 1
+    assert any(f"image {record.image_id} was imported and is kept" in a for a in record.advice), record.advice
+    assert len(stack.images()) == 1
