@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from typing import Mapping
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
@@ -47,11 +48,62 @@ class Settings(BaseModel):
             return [u.strip() for u in value.split(",") if u.strip()]
         return value
 
-    def model_post_init(self, _: object) -> None:
+    @field_validator("webhook_urls")
+    @classmethod
+    def _webhook_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            _check_url(url, "each webhook URL")
+        return value
+
+    @field_validator("dingtalk_url", "slack_url", "mns_endpoint")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_url(value, "the URL")
+        return value
+
+    @field_validator("oss_endpoint", "ecs_endpoint")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is not None and "://" in value:   # a bare host name is fine: the SDKs add a scheme
+            _check_url(value, "the endpoint")
+        elif value is not None and (not value.strip() or any(c.isspace() or c in "/?#@" for c in value)):
+            raise ValueError(f"{value!r} is not a host name or an http(s):// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Settings":
         if self.state_prefix.startswith(self.watch_prefix) or self.watch_prefix.startswith(self.state_prefix):
             raise ValueError(
-                f"state_prefix {self.state_prefix!r} and watch_prefix {self.watch_prefix!r} overlap: "
-                "what the pipeline writes would trigger it again")
+                f"IMAGEDROP_STATE_PREFIX {self.state_prefix!r} and IMAGEDROP_WATCH_PREFIX "
+                f"{self.watch_prefix!r} overlap: what the pipeline writes would trigger it again")
+        if self.poll_first_seconds > self.poll_max_seconds:
+            raise ValueError(
+                f"IMAGEDROP_POLL_FIRST_SECONDS ({self.poll_first_seconds}) is more than "
+                f"IMAGEDROP_POLL_MAX_SECONDS ({self.poll_max_seconds}): no poll may be further "
+                "ahead than the maximum; lower the first or raise the maximum")
+        return self
+
+
+def _check_url(url: str, what: str) -> None:
+    """An http(s) URL with a host, or a ValueError saying what was wrong (showing only the URL's
+    start: robot and Slack URLs carry their token in the path or the query)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or any(
+            c.isspace() for c in url):
+        scheme, sep, rest = url.partition("://")
+        if not sep:
+            scheme, rest = "", url
+        host, cut, _ = rest.partition("/")
+        shown = f"{scheme}{sep}{host}{'/…' if cut else ''}"
+        raise ValueError(f"{what} must be an http:// or https:// URL with a host; got {shown!r}")
+
+
+_SECRETS = {"webhook_secret", "dingtalk_secret", "dingtalk_url", "slack_url", "webhook_urls"}
 
 
 _ENV_NAMES = {
@@ -89,8 +141,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = 
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"]) or "settings"
-            var = env_var_name(field)
             what = "is required" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
-            lines.append(f"{var}: {what}")
+            if not err["loc"]:  # a rule between settings: the message names the variables
+                lines.append(what)
+                continue
+            field = str(err["loc"][0])
+            given = err.get("input")
+            if err["type"] not in ("missing", "value_error") and field not in _SECRETS and isinstance(given, str):
+                what += f" (got {given!r})"
+            lines.append(f"{env_var_name(field)}: {what}")
         raise ConfigError("invalid deployment settings: " + "; ".join(lines)) from None

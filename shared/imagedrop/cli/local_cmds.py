@@ -15,6 +15,7 @@ from .app import local_app
 
 if TYPE_CHECKING:
     from ..local import LocalStack
+    from ..local.runtime import StackInfo
 
 SPEED_HELP = "Emulated seconds per real second (imports, delays and timeouts run this much faster)."
 FAULTS_HELP = ("Fault knobs, comma-separated, e.g. `ecs:ImportImage:throttle*2` (the next two calls), "
@@ -27,13 +28,30 @@ def _stack(**kwargs: object) -> "LocalStack":
     from ..local import LocalStack
 
     speed = kwargs.get("speed")
-    if isinstance(speed, float) and speed < 0:
+    if isinstance(speed, float) and not 0 <= speed < float("inf"):  # also nan
         typer.echo(f"imagedrop local: --speed {speed:g}: must be 0 or more (0 stops the emulated clock)", err=True)
         raise typer.Exit(2)
+    from ..errors import ConfigError
+
     try:
         return LocalStack(**kwargs)  # type: ignore[arg-type]
+    except ConfigError as exc:  # IMAGEDROP_LOCAL_SPEED, which --speed defaults to
+        typer.echo(f"imagedrop local: {exc}", err=True)
+        raise typer.Exit(2) from None
     except ValueError as exc:  # the fault spec parser says what form it expects
         typer.echo(f"imagedrop local: --faults (or IMAGEDROP_FAULTS): {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _start(stack: "LocalStack") -> "StackInfo":
+    """Start `stack`, or one line naming the setting the functions would refuse, and exit 2."""
+    from ..errors import ConfigError
+
+    try:
+        return stack.start()
+    except ConfigError as exc:
+        typer.echo(f"imagedrop local: {exc} (the functions read these from the environment)",
+                   err=True)
         raise typer.Exit(2) from None
 
 
@@ -66,7 +84,7 @@ def up(speed: Optional[float] = typer.Option(None, help=SPEED_HELP + " Default 6
        faults: Optional[str] = typer.Option(None, help=FAULTS_HELP)) -> None:
     """The emulator plus both functions on its events (objects under incoming/ in the bucket)."""
     stack = _stack(speed=speed, faults=faults)
-    info = stack.start()
+    info = _start(stack)
     line = json.dumps(info.as_json())
     print(line, flush=True)
     # `imagedrop push/status/… --local` in this folder find the stack here.
@@ -97,7 +115,14 @@ def demo(speed: Optional[float] = typer.Option(None, help=SPEED_HELP + " Default
          faults: Optional[str] = typer.Option(None, help=FAULTS_HELP),
          timeout: float = typer.Option(180.0, help="Give up after this many real seconds.")) -> None:
     """Start everything, drop the bundled sample image and manifest, follow the import to its end."""
+    from ..errors import ConfigError
     from ..local.demo import run_demo
 
     _stack(speed=speed, faults=faults, with_functions=False)  # the options, checked before anything starts
-    raise typer.Exit(run_demo(speed=speed, faults=faults, timeout=timeout))
+    try:
+        code = run_demo(speed=speed, faults=faults, timeout=timeout)
+    except ConfigError as exc:
+        typer.echo(f"imagedrop local: {exc} (the functions read these from the environment)",
+                   err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)

@@ -38,6 +38,23 @@ class StackInfo:
         return dict(self.__dict__)
 
 
+def _speed_from_env() -> float:
+    """IMAGEDROP_LOCAL_SPEED, the default of `--speed`: a number, 0 or more."""
+    from ..errors import ConfigError
+
+    raw = os.environ.get("IMAGEDROP_LOCAL_SPEED", "").strip()
+    if not raw:
+        return DEFAULT_SPEED
+    try:
+        speed = float(raw)
+    except ValueError:
+        speed = float("nan")
+    if not speed >= 0 or speed == float("inf"):
+        raise ConfigError(f"IMAGEDROP_LOCAL_SPEED {raw!r}: must be a number, 0 or more "
+                          "(emulated seconds per real second; 0 stops the emulated clock)")
+    return speed
+
+
 def fc_context(cloud: FakeCloud, function: str) -> Any:
     """What FC passes as `context` to a python3.10 handler: STS credentials of the role, region…"""
     ak, sk, token = cloud.credentials.issue_sts()
@@ -54,7 +71,7 @@ class LocalStack:
     def __init__(self, *, speed: float | None = None, faults: str | None = None,
                  with_functions: bool = True, env: dict[str, str] | None = None,
                  cloud: FakeCloud | None = None, background: bool = True):
-        speed = float(os.environ.get("IMAGEDROP_LOCAL_SPEED", DEFAULT_SPEED)) if speed is None else speed
+        speed = _speed_from_env() if speed is None else speed
         self.cloud = cloud or FakeCloud(clock=Clock(speed=speed), faults=Faults())
         fault_spec = faults if faults is not None else os.environ.get("IMAGEDROP_FAULTS", "")
         if fault_spec:
@@ -84,7 +101,12 @@ class LocalStack:
                               access_key_secret=cloud.access_key_secret, bucket=BUCKET, queue=QUEUE,
                               topic=TOPIC, account_id=cloud.account_id, fc=ends.get("fc", ""))
         if self.with_functions:
-            self._configure_functions()
+            try:
+                self._configure_functions()
+                self.check_settings()
+            except BaseException:
+                self.stop()
+                raise
         if self.background:
             cloud.pump.start()
         return self.info
@@ -96,6 +118,14 @@ class LocalStack:
                 "IMAGEDROP_QUEUE": QUEUE, "IMAGEDROP_TOPIC": TOPIC,
                 "IMAGEDROP_MNS_ENDPOINT": self.info.mns, "IMAGEDROP_OSS_ENDPOINT": self.info.oss,
                 "IMAGEDROP_ECS_ENDPOINT": self.info.ecs, "IMAGEDROP_WATCH_PREFIX": WATCH_PREFIX}
+
+    def check_settings(self) -> None:
+        """Load the functions' settings as each invocation will, so that a missing or malformed
+        one (a webhook URL that is not http(s), a negative poll interval) stops the stack before
+        it starts, with the `ConfigError` naming the variable, instead of failing every event."""
+        from ..config import load_settings
+
+        load_settings(dict(self.env), region=self.cloud.region, account_id=self.cloud.account_id)
 
     def _configure_functions(self) -> None:
         for name, value in self.settings_env().items():
