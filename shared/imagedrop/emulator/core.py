@@ -10,12 +10,12 @@ in-process `responses` mount and the loopback HTTP server behave the same.
 from __future__ import annotations
 
 import io
+import os
 import random
 import re
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterable, Literal, Protocol
 from urllib.parse import parse_qsl
@@ -24,7 +24,8 @@ SPOOL_LIMIT = 4 * 1024 * 1024  # request bodies above this go to a temporary fil
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex.upper()[:24]
+    """24 random upper-case hex digits (what uuid4().hex.upper()[:24] gave, without the UUID)."""
+    return os.urandom(12).hex().upper()
 
 
 def spool(chunks: Iterable[bytes]) -> tuple[BinaryIO, int]:
@@ -57,7 +58,11 @@ class WireRequest:
 
     def params(self) -> list[tuple[str, str]]:
         """Query parameters decoded as a form (`+` is a space), in order, blanks kept."""
-        return parse_qsl(self.query, keep_blank_values=True)
+        cached = self.__dict__.get("_params")
+        if cached is None or cached[0] != self.query:  # parsed once per query string
+            cached = (self.query, parse_qsl(self.query, keep_blank_values=True))
+            self.__dict__["_params"] = cached
+        return list(cached[1])
 
     def param_dict(self) -> dict[str, str]:
         return dict(self.params())

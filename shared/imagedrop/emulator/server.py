@@ -2,18 +2,50 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import socket
 import threading
+import time
 from dataclasses import dataclass
+from email.utils import formatdate
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 from urllib.parse import urlsplit
 
 from .cloud import FakeCloud
-from .core import ConnectionDropped, WireRequest, WireService, dispatch, spool
+from .core import SPOOL_LIMIT, ConnectionDropped, WireRequest, WireService, dispatch, spool
 
 log = logging.getLogger("imagedrop.emulator.server")
+
+# Header limits of http.client / http.server: a longer line or more lines answer 431.
+_MAX_LINE = 65536
+_MAX_HEADERS = 100
+# A response whose body is at most this size leaves in one send() together with its headers.
+_COALESCE_LIMIT = 256 * 1024
+_FRAMING = frozenset({"content-length", "connection", "server", "date"})
+_REASONS = {s.value: s.phrase for s in HTTPStatus}
+
+
+class _Headers(dict):
+    """Request headers with lower-cased names (the last of repeated names wins, as before);
+    `get` takes a name in any case, like the `email.message.Message` http.server builds."""
+
+    def get(self, name: str, default=None):  # type: ignore[no-untyped-def,override]
+        return dict.get(self, name.lower(), default)
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _http_date() -> str:
+    """The Date header value, formatted once a second rather than once a response."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True))
+    return _date_cache[1]
 
 
 def _body_chunks(rfile, length: int) -> Iterator[bytes]:  # type: ignore[no-untyped-def]
@@ -49,16 +81,78 @@ def _handler_for(cloud: FakeCloud, wire: WireService) -> type[BaseHTTPRequestHan
             return self.server_version
 
         def log_message(self, fmt: str, *args: object) -> None:
-            log.debug("%s %s", wire.name, fmt % args)
+            if log.isEnabledFor(logging.DEBUG):  # no formatting when nobody listens
+                log.debug("%s %s", wire.name, fmt % args)
+
+        def parse_request(self) -> bool:
+            """http.server's parse_request for the plain HTTP/1.0 and 1.1 request lines every
+            client sends, without building an email.message.Message per request (the stdlib
+            runs the full e-mail parser over the header block). Anything else (HTTP/0.9, a
+            malformed or unknown version) goes through the stdlib code unchanged."""
+            requestline = self.raw_requestline.decode("iso-8859-1").rstrip("\r\n")
+            words = requestline.split()
+            if len(words) != 3 or words[2] not in ("HTTP/1.1", "HTTP/1.0"):
+                return bool(super().parse_request())
+            self.requestline = requestline
+            self.command, path, self.request_version = words
+            self.close_connection = not (words[2] == "HTTP/1.1" and self.protocol_version >= "HTTP/1.1")
+            if path.startswith("//"):  # gh-87389, as the stdlib does
+                path = "/" + path.lstrip("/")
+            self.path = path
+            headers = _Headers()
+            last = ""
+            readline = self.rfile.readline
+            while True:
+                line = readline(_MAX_LINE + 1)
+                if len(line) > _MAX_LINE:
+                    self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Line too long",
+                                    "header line")
+                    return False
+                if line in (b"\r\n", b"\n", b""):
+                    break
+                if len(headers) >= _MAX_HEADERS:
+                    self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers",
+                                    f"got more than {_MAX_HEADERS} headers")
+                    return False
+                text = line.decode("iso-8859-1")
+                if text[0] in " \t" and last:  # obsolete line folding: part of the last value
+                    headers[last] += text.rstrip("\r\n")
+                    continue
+                name, sep, value = text.partition(":")
+                if not sep:
+                    continue
+                last = name.lower()
+                headers[last] = value.lstrip(" \t").rstrip("\r\n")
+            self.headers = headers  # type: ignore[assignment]
+            conntype = headers.get("connection", "").lower()
+            if conntype == "close":
+                self.close_connection = True
+            elif conntype == "keep-alive" and self.protocol_version >= "HTTP/1.1":
+                self.close_connection = False
+            if (headers.get("expect", "").lower() == "100-continue"
+                    and self.protocol_version >= "HTTP/1.1" and self.request_version >= "HTTP/1.1"):
+                return bool(self.handle_expect_100())
+            return True
+
+        def _read_body(self, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+            if headers.get("transfer-encoding", "").lower() == "chunked":
+                return spool(_chunked(self.rfile))
+            length = int(headers.get("content-length") or 0)
+            if length <= SPOOL_LIMIT:  # small: one read into memory, no spooled file
+                data = self.rfile.read(length) if length > 0 else b""
+                return io.BytesIO(data), len(data)
+            return spool(_body_chunks(self.rfile, length))
 
         def _serve(self) -> None:
-            split = urlsplit(self.path)
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            if headers.get("transfer-encoding", "").lower() == "chunked":
-                body, size = spool(_chunked(self.rfile))
+            if self.path[:1] == "/" and "#" not in self.path:  # origin-form: what urlsplit gives
+                path, _, query = self.path.partition("?")
             else:
-                body, size = spool(_body_chunks(self.rfile, int(headers.get("content-length") or 0)))
-            req = WireRequest(self.command, split.path or "/", split.query, headers, body, size)
+                split = urlsplit(self.path)
+                path, query = split.path, split.query
+            raw = self.headers
+            headers = dict(raw) if isinstance(raw, _Headers) else {k.lower(): v for k, v in raw.items()}
+            body, size = self._read_body(headers)
+            req = WireRequest(self.command, path or "/", query, headers, body, size)
             try:
                 resp = dispatch(wire, req, cloud.faults)
             except ConnectionDropped:
@@ -71,24 +165,42 @@ def _handler_for(cloud: FakeCloud, wire: WireService) -> type[BaseHTTPRequestHan
                 return
             finally:
                 body.close()
-            self.send_response(resp.status)
+            self._respond(resp)
+
+        def _respond(self, resp) -> None:  # type: ignore[no-untyped-def]
+            """Status line, headers and (a small) body in one send(): written piece by piece,
+            a response costs the client one wake-up per piece."""
+            self.log_request(resp.status)
             payload = resp.body if isinstance(resp.body, (bytes, bytearray)) else None
             length = len(payload) if payload is not None else resp.length
-            for name, value in resp.headers.items():
-                if name.lower() not in ("content-length", "connection", "server", "date"):
-                    self.send_header(name, value)
             if length is None:
                 payload = resp.body_bytes()
                 length = len(payload)
-            self.send_header("Content-Length", str(length))
-            self.end_headers()
+            lines = [f"{self.protocol_version} {resp.status} {_REASONS.get(resp.status, '')}",
+                     f"Server: {self.version_string()}", f"Date: {_http_date()}"]
+            lines += [f"{name}: {value}" for name, value in resp.headers.items()
+                      if name.lower() not in _FRAMING]
+            lines.append(f"Content-Length: {length}")
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "strict")
+            send = self.connection.sendall
             if self.command == "HEAD":
+                send(head)
                 return
-            if payload is not None:
-                self.wfile.write(payload)
+            if payload is None:  # an iterable body: its first chunk rides with the headers
+                chunks = iter(resp.body)  # type: ignore[arg-type]
+                first = next(chunks, b"")
+                if len(first) <= _COALESCE_LIMIT:
+                    send(head + first)
+                else:
+                    send(head)
+                    send(first)
+                for chunk in chunks:
+                    send(chunk)
+            elif len(payload) <= _COALESCE_LIMIT:
+                send(head + payload)
             else:
-                for chunk in resp.body:  # type: ignore[union-attr]
-                    self.wfile.write(chunk)
+                send(head)
+                send(payload)
 
         do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _serve
 

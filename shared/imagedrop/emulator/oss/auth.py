@@ -112,7 +112,7 @@ def v1_resource(req: SignedRequest) -> str:
 
 
 def _sign_v1(secret: str, string_to_sign: str) -> str:
-    digest = hmac.new(secret.encode(), string_to_sign.encode("utf-8"), hashlib.sha1).digest()
+    digest = hmac.digest(secret.encode(), string_to_sign.encode("utf-8"), "sha1")
     return base64.b64encode(digest).decode()
 
 

@@ -23,6 +23,8 @@ def _failed(condition: str) -> ServiceError:
 
 
 def _epoch(value: str) -> float | None:
+    if not value:  # the usual case: no condition, and no exception raised to find that out
+        return None
     try:
         return parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError):

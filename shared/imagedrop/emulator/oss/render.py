@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import time
 from email.utils import formatdate
+from functools import lru_cache
 from typing import Iterable
 from urllib.parse import quote
 from xml.sax.saxutils import escape
@@ -18,7 +20,12 @@ XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
 def http_date(epoch: float) -> str:
-    return formatdate(epoch, usegmt=True)
+    return _http_date(math.floor(epoch))  # the format has whole seconds
+
+
+@lru_cache(maxsize=4096)
+def _http_date(seconds: int) -> str:
+    return formatdate(seconds, usegmt=True)
 
 
 def _el(tag: str, value: object) -> str:

@@ -36,6 +36,25 @@ def request_id_of(req: WireRequest) -> str:
     return rid
 
 
+def _address(req: WireRequest) -> Address:
+    """`address_of`, worked out once per request (dispatch asks for the action, then handle)."""
+    key = (req.method, req.path, req.host)
+    cached = req.__dict__.get("_oss_address")
+    if cached is None or cached[0] != key:
+        cached = (key, address_of(req))
+        req.__dict__["_oss_address"] = cached
+    return cached[1]
+
+
+def _action(req: WireRequest, addr: Address) -> str:
+    key = (req.method, req.query, addr, "x-oss-copy-source" in req.headers)
+    cached = req.__dict__.get("_oss_action")
+    if cached is None or cached[0] != key:
+        cached = (key, action_of(req, addr))  # raises for an unroutable request: nothing cached
+        req.__dict__["_oss_action"] = cached
+    return cached[1]
+
+
 class OssWire:
     name = "oss"
 
@@ -50,7 +69,7 @@ class OssWire:
 
     def action_of(self, req: WireRequest) -> str:
         request_id_of(req)
-        return action_of(req, address_of(req))
+        return _action(req, _address(req))
 
     def throttle_error(self) -> ServiceError:
         # OSS flow control answers 503 with a code naming the limit hit (OSS "HTTP 503" docs).
@@ -71,8 +90,8 @@ class OssWire:
         return WireResponse(err.status, headers, body)
 
     def handle(self, req: WireRequest) -> WireResponse:
-        addr = address_of(req)
-        action = action_of(req, addr)
+        addr = _address(req)
+        action = _action(req, addr)
         self._authenticate(req, addr)
         if action not in _NO_BUCKET_NEEDED:
             bucket = self.backend.bucket(addr.bucket)
