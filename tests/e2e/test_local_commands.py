@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from alibabacloud_ecs20140526.client import Client as EcsClient
 from alibabacloud_tea_openapi.models import Config
 from mns.account import Account
 
+from cli_process import clean_env, cli
 from imagedrop.local.demo import sample_files
 from imagedrop.status import StatusRecord
 
@@ -23,14 +22,7 @@ ENDPOINT_KEYS = {"oss", "ecs", "mns", "region", "access_key_id", "access_key_sec
                  "queue", "topic"}
 
 
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from imagedrop.cli import main; main()", *args]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGEDROP_")}
-    env.update(extra)
-    return env
+_cli, _env = cli, clean_env
 
 
 def _start(*args: str, **env: str) -> tuple[subprocess.Popen[str], dict[str, str]]:

@@ -22,6 +22,7 @@ import oss2
 import pytest
 from typer.testing import CliRunner
 
+from cli_process import cli
 from imagedrop.cli import app
 from imagedrop.local.demo import sample_files
 from imagedrop.ops.exit_codes import OpsError
@@ -31,8 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DISK, MANIFEST = sample_files()
 
 
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from imagedrop.cli import main; main()", *args]
+_cli = cli
 
 
 def _env(**extra: str) -> dict[str, str]:

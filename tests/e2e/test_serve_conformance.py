@@ -3,10 +3,7 @@ Alibaba's own documentation uses them (oss2 V1 and V4, the tea ECS client, the M
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Iterator
@@ -26,6 +23,7 @@ from mns.subscription import SubscriptionMeta
 from mns.topic import TopicMessage, TopicMeta
 from Tea.exceptions import TeaException
 
+from cli_process import serve
 from imagedrop.local.demo import sample_files
 
 pytestmark = pytest.mark.server
@@ -33,28 +31,15 @@ pytestmark = pytest.mark.server
 Info = dict[str, str]
 
 
-def _serve(*args: str) -> Iterator[Info]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGEDROP_")}
-    proc = subprocess.Popen([sys.executable, "-c", "from imagedrop.cli import main; main()",
-                             "local", "serve", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-    assert proc.stdout
-    try:
-        yield json.loads(proc.stdout.readline())
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def served() -> Iterator[Info]:
-    yield from _serve()
+    yield from serve()
 
 
 @pytest.fixture(scope="module")
 def fast() -> Iterator[Info]:
     """A second stack whose clock runs fast enough for imports to finish within a test."""
-    yield from _serve("--speed", "600")
+    yield from serve("--speed", "600")
 
 
 def _bucket(info: Info, v4: bool = False, name: str | None = None) -> oss2.Bucket:

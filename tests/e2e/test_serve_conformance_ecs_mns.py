@@ -4,16 +4,14 @@ through `alibabacloud-ecs20140526` and `aliyun-mns-sdk` (plus raw HTTP where a s
 from __future__ import annotations
 
 import gzip
-import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Iterator
 
 import oss2
 import pytest
+
+from cli_process import serve
 import requests
 from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_ecs20140526.client import Client as EcsClient
@@ -34,16 +32,7 @@ DISK = Path(__file__).parents[1] / "fixtures" / "disks" / "mbr-linux.qcow2.gz"
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Info]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGEDROP_")}
-    proc = subprocess.Popen([sys.executable, "-c", "from imagedrop.cli import main; main()",
-                             "local", "serve", "--speed", "1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-    assert proc.stdout
-    try:
-        yield json.loads(proc.stdout.readline())
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    yield from serve("--speed", "1")
 
 
 def _ecs(info: Info, secret: str | None = None) -> EcsClient:

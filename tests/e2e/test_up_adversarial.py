@@ -11,7 +11,6 @@ import gzip
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import pytest
 from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_ecs20140526.client import Client as EcsClient
 from alibabacloud_tea_openapi.models import Config
+from cli_process import cli
 from imagedrop.local.demo import sample_files
 from imagedrop.status import StatusRecord
 from mns.account import Account
@@ -126,8 +126,7 @@ class Up:
         return [o.key for o in oss2.ObjectIterator(self.bucket, prefix=prefix)]
 
 
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from imagedrop.cli import main; main()", *args]
+_cli = cli
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,8 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -35,6 +33,7 @@ from mns.mns_exception import MNSExceptionBase
 from mns.queue import QueueMeta
 from mns.subscription import SubscriptionMeta
 
+from cli_process import clean_env, cli
 from imagedrop.local.demo import sample_files
 
 README = Path(__file__).parents[2] / "README.md"
@@ -44,14 +43,7 @@ DINGTALK_SECRET = "SECdingtalk-robot-secret"
 FLAKY = "incoming/rc-flaky/web.qcow2.json"   # the generic webhook answers 500 while this one imports
 
 
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from imagedrop.cli import main; main()", *args]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGEDROP_")}
-    env.update(extra)
-    return env
+_cli, _env = cli, clean_env
 
 
 # ---------------------------------------------------------------- settings wrong in the environment
