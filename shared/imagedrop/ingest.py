@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from . import logs
 from .disk.source import CountingSource
@@ -21,8 +21,8 @@ from .lifecycle import Lifecycle
 from .manifest import parse_manifest
 from .plan import DiskFacts, ImportPlan, Rejection, disk_facts_for, import_id, plan_import
 from .services import Services
-from .status import Event, Problem, StatusRecord
-from .track import error_advice, next_poll
+from .status import DiskRecord, Event, Problem, StatusRecord
+from .track import cloud_problem, error_advice, next_poll
 
 CANCEL_SUFFIX = ".cancel"
 Outcome = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled", "busy"]
@@ -71,8 +71,7 @@ def _record_refusal(services: Services, created: ObjectCreated, err: PermanentCl
         return
     manifest_key = key if key.endswith(".json") else key + ".json"
     life = Lifecycle(services, created.bucket)
-    problem = Problem(where=err.message.split(":", 1)[0], rule=err.message, code=err.code,
-                      fix=error_advice(err.code))
+    problem = cloud_problem(err)
     try:
         record = life.load(manifest_key)
         if record is None or record.terminal or record.state == "waiting":
@@ -182,7 +181,7 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
     # The claim keeps what the poller needs later, as it was when the import started; and what the
     # record says once submitted, should this invocation not live to write it.
     store.put_if_absent(claim_key(life.prefix, rid), json.dumps(
-        {"manifest": manifest_key, "spec": manifest.to_json_dict(), "disks": [d.key for d in disks],
+        {"manifest": manifest_key, "spec": manifest.to_json_dict(),
          "detected_boot_mode": outcome.detected_boot_mode, "at": life.now(),
          "records": [d.model_dump() for d in outcome.disks], "manifest_etag": info.etag,
          "advice": list(outcome.notes)}, ensure_ascii=False))
@@ -255,7 +254,7 @@ def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, imag
     try:
         image_id, task_id = services.ecs.import_image(plan.request)
     except PermanentCloudError as err:
-        problem = Problem(where="ImportImage", rule=err.message, code=err.code, fix=error_advice(err.code))
+        problem = cloud_problem(err, "ImportImage")
         return _reject(life, rid, manifest_key, [problem], f"ECS refused the import: {err.code}")
     except RetryableCloudError as err:
         _note_retry(life, rid, manifest_key, err)
@@ -274,9 +273,8 @@ def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, imag
     # retried by the platform, and ImportImage with the same ClientToken returns the same task.
     services.mns.send(services.settings.queue, message.to_body(), delay)
     record = life.load(manifest_key)
-    fields = dict(image_id=image_id, task_id=task_id, image_name=image_name, disks=plan.disks,
-                  manifest_etag=manifest_etag, progress="0%", advice=list(plan.notes), problems=[])
-    note = f"ImportImage accepted: image {image_id}, task {task_id}"
+    note, fields = accepted(image_id, task_id, image_name=image_name, disks=plan.disks,
+                            manifest_etag=manifest_etag, advice=plan.notes)
     if record is None or record.terminal:
         life.new(import_id=rid, manifest_key=manifest_key, state="importing", note=note, **fields)
     elif record.id == rid and record.state != "waiting":
@@ -284,6 +282,15 @@ def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, imag
     else:
         life.move(record.model_copy(update={"id": rid}), "importing", note, **fields)
     return Result(manifest_key, "submitted", f"{image_id} {task_id}")
+
+
+def accepted(image_id: str, task_id: str, *, image_name: str | None, disks: list[DiskRecord],
+             manifest_etag: str | None, advice: list[str]) -> tuple[str, dict[str, Any]]:
+    """The note and record fields of an import ECS accepted, whoever records it: the ingest that
+    submitted it, or the poller when that ingest did not live to."""
+    return (f"ImportImage accepted: image {image_id}, task {task_id}",
+            dict(image_id=image_id, task_id=task_id, image_name=image_name, disks=disks,
+                 manifest_etag=manifest_etag, progress="0%", advice=list(advice), problems=[]))
 
 
 def _note_retry(life: Lifecycle, rid: str, manifest_key: str, err: RetryableCloudError) -> None:

@@ -15,12 +15,12 @@ from . import logs
 from .errors import CloudError, PermanentCloudError, RetryableCloudError
 from .events import TrackMessage
 from .finish import finish
-from .ingest import claim_key
+from .ingest import accepted, claim_key
 from .lifecycle import Lifecycle
 from .manifest import Manifest
 from .services import Services
 from .status import DiskRecord, Problem, StatusRecord
-from .track import Cancelled, Failed, Imported, Wait, decide, error_advice, wants_image
+from .track import Cancelled, Failed, Imported, Wait, cloud_problem, decide, error_advice, wants_image
 
 FINISH_POLL_SECONDS = 60
 RETRY_SECONDS = 30
@@ -87,12 +87,10 @@ def _unrecorded(life: Lifecycle, record: StatusRecord | None, msg: TrackMessage)
 def _adopt(life: Lifecycle, record: StatusRecord | None, msg: TrackMessage,
            claim: dict) -> StatusRecord | None:  # type: ignore[type-arg]
     """Record the import as the ingest would have, from its claim, before following it."""
-    note = f"ImportImage accepted: image {msg.image_id}, task {msg.task_id}"
-    fields = dict(image_id=msg.image_id, task_id=msg.task_id,
-                  image_name=(claim.get("spec") or {}).get("image_name"),
-                  disks=[DiskRecord.model_validate(d) for d in claim.get("records", [])],
-                  manifest_etag=claim.get("manifest_etag"), advice=list(claim.get("advice", [])),
-                  progress="0%", problems=[])
+    note, fields = accepted(msg.image_id, msg.task_id,
+                            image_name=(claim.get("spec") or {}).get("image_name"),
+                            disks=[DiskRecord.model_validate(d) for d in claim.get("records", [])],
+                            manifest_etag=claim.get("manifest_etag"), advice=claim.get("advice", []))
     logs.step("poll.adopted", id=msg.import_id, manifest=msg.manifest_key)
     if record is None:
         return life.new(import_id=msg.import_id, manifest_key=msg.manifest_key, state="importing",
@@ -136,8 +134,7 @@ def _fail(life: Lifecycle, msg: TrackMessage, err: CloudError) -> Result:
     record = life.load(msg.manifest_key)
     if record is None or record.terminal or record.id != msg.import_id:
         return Result(msg.import_id, "ended")
-    problem = Problem(where=err.message.split(":", 1)[0], rule=err.message, code=err.code,
-                      fix=error_advice(err.code))
+    problem = cloud_problem(err)
     advice = list(record.advice)
     if record.state in ("checking", "finishing") and msg.image_id:
         # The import itself worked: whoever reads "failed" must know the image exists.

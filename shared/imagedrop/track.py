@@ -24,7 +24,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
+from .errors import CloudError
 from .events import TrackMessage
+from .status import Problem
 
 __all__ = ["TaskView", "ImageView", "DetectionItem", "Wait", "Failed", "Cancelled", "Imported",
            "Decision", "next_poll", "decide", "wants_image", "percent", "error_advice"]
@@ -362,6 +364,13 @@ ERROR_ADVICE: dict[str, str] = {
     "timeout": "The import passed the deadline and was cancelled: large disks take longer; raise "
         "IMAGEDROP_DEADLINE_HOURS, or compress the image (qcow2) and upload the manifest again.",
 }
+
+
+def cloud_problem(err: CloudError, where: str | None = None) -> Problem:
+    """A refusal or an error of an Alibaba Cloud API as a problem: where (the call, or the object
+    its message names first), the message, the code, and what to do about it."""
+    return Problem(where=where or err.message.split(":", 1)[0], rule=err.message, code=err.code,
+                   fix=error_advice(err.code))
 
 
 def error_advice(code: str | None) -> str:
