@@ -136,7 +136,8 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
     if info is None:
         return Result(manifest_key, "ignored", "manifest vanished")
     record = life.load(manifest_key)
-    if record and record.state == "cancelled" and record.id == _wait_id(f"{manifest_key}@{info.version}"):
+    upload = f"{manifest_key}@{info.version}"  # this upload of the manifest, as a waiting record names it
+    if record and record.state == "cancelled" and record.id == _wait_id(upload):
         # Cancelled while it waited for its disks: a disk arriving later must not revive it.
         return Result(manifest_key, "ignored", "this version of the manifest was cancelled; upload it again to import")
     raw = store.get_small(manifest_key) or b""
@@ -151,7 +152,7 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
     heads = {key: store.head(key) for key, *_ in wanted}
     missing = [key for key, head in heads.items() if head is None]
     if missing:
-        return _wait(life, manifest_key, missing=missing, import_ref=f"{manifest_key}@{info.version}")
+        return _wait(life, manifest_key, missing=missing, import_ref=upload)
     for key, role, *_ in wanted:
         if role == "data":  # the set is complete: a data disk's own waiting traces go
             store.delete(f"{life.prefix}waiting/{key}")
