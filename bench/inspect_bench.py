@@ -1,4 +1,4 @@
-"""Reads, bytes and time of `imagedrop.disk.inspect` for every fixture image, plus 2 TiB sparse
+"""Reads, bytes and time of `imagedrop_disk.inspect` for every fixture image, plus 2 TiB sparse
 images made on the spot when qemu-img is installed. Every read stands for an OSS ranged GET."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from imagedrop.disk import CountingSource, FileSource, inspect
-from imagedrop.disk.source import ByteSource
-from imagedrop.errors import DiskError
+from imagedrop_disk import CountingSource, FileSource, inspect
+from imagedrop_disk.source import ByteSource
+from imagedrop_disk.errors import DiskError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "disks"
 RUNS = 15
@@ -82,7 +82,7 @@ def _gib(n: int) -> str:
 
 
 def main() -> None:
-    table = Table(title="imagedrop.disk.inspect: cost per image (median of %d runs)" % RUNS)
+    table = Table(title="imagedrop_disk.inspect: cost per image (median of %d runs)" % RUNS)
     for col in ("image", "format", "virtual size", "reads", "bytes read", "median ms"):
         table.add_column(col, justify="left" if col in ("image", "format") else "right")
     rows = []

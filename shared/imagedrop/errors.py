@@ -11,6 +11,8 @@ ImagedropError
 
 from __future__ import annotations
 
+from imagedrop_disk.errors import DiskError as UnreadableDisk
+
 
 class ImagedropError(Exception):
     """Root of every error imagedrop raises on purpose."""
@@ -22,8 +24,11 @@ class ManifestError(ImagedropError):
         super().__init__("; ".join(self.problems) or "invalid manifest")
 
 
-class DiskError(ImagedropError):
-    """The bytes are not a disk image we understand; the message is one line for a person."""
+class DiskError(ImagedropError, UnreadableDisk):
+    """The bytes are not a disk image we understand; the message is one line for a person.
+
+    The disk library raises its own `imagedrop_disk.DiskError` (this class's second base): catch
+    that base where a disk is read, so both the library's and the pipeline's refusals are caught."""
 
 
 class ConfigError(ImagedropError):

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import logs
-from .disk.source import CountingSource
-from .errors import DiskError, ManifestError, PermanentCloudError, RetryableCloudError
+from imagedrop_disk.source import CountingSource
+from imagedrop_disk.errors import DiskError
+
+from .errors import ManifestError, PermanentCloudError, RetryableCloudError
 from .events import ObjectCreated, TrackMessage
 from .lifecycle import Lifecycle
 from .manifest import parse_manifest

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .disk.model import Inspection
+from imagedrop_disk.model import Inspection
 from .manifest import Manifest
 from .status import DiskRecord, Problem
 

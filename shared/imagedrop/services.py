@@ -18,13 +18,13 @@ if TYPE_CHECKING:
     from .cloud.ecs_api import EcsApi
     from .cloud.mns_queue import Mns
     from .cloud.oss_store import ObjectStore
-    from .disk.model import Inspection
-    from .disk.source import ByteSource
+    from imagedrop_disk.model import Inspection
+    from imagedrop_disk.source import ByteSource
     from .notify import Notifier
 
 
 def _inspect(source: "ByteSource") -> "Inspection":
-    from .disk import inspect
+    from imagedrop_disk import inspect
 
     return inspect(source)
 

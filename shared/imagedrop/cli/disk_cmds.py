@@ -12,7 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..disk import ByteSource, FileSource, Inspection, inspect
+from imagedrop_disk import ByteSource, FileSource, Inspection, inspect
+from imagedrop_disk.errors import DiskError as UnreadableDisk
+
 from ..errors import ImagedropError
 from .app import app
 
@@ -36,7 +38,7 @@ def inspect_cmd(
     not."""
     try:
         result = inspect(_open(path, local))
-    except (_Unopenable, ImagedropError) as exc:
+    except (_Unopenable, ImagedropError, UnreadableDisk) as exc:
         typer.echo(f"{path}: {exc}", err=True)
         raise typer.Exit(2) from None
     if as_json:
@@ -75,13 +77,13 @@ def _open_oss(url: str, local: bool = False) -> ByteSource:
         with _local_stack(local):
             try:
                 return open_oss_source(url)
-            except ImagedropError as exc:
+            except (ImagedropError, UnreadableDisk) as exc:
                 if str(exc).startswith("no object"):
                     raise _Unopenable(_why_absent(bucket, str(exc))) from None
                 raise
     except OpsError as exc:
         raise _Unopenable(exc.message) from None
-    except (_Unopenable, ImagedropError):
+    except (_Unopenable, ImagedropError, UnreadableDisk):
         raise
     except Exception as exc:  # the adapter's SDK errors: report, never a traceback
         raise _Unopenable(f"cannot open the OSS object ({short_reason(exc)})") from None

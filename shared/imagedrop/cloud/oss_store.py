@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, TypeVar
 
-from ..disk.source import BoundedSource
+from imagedrop_disk.source import BoundedSource
 from ..errors import PermanentCloudError, RetryableCloudError
 from .credentials import Credentials
 from .retry import call_translated

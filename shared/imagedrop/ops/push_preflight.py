@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..disk.model import Inspection
-from ..errors import DiskError
+from imagedrop_disk.model import Inspection
+from imagedrop_disk.errors import DiskError
 from ..manifest import Manifest, check_manifest
 from ..plan import DiskFacts, Rejection, disk_facts_for, plan_import
 
@@ -135,7 +135,7 @@ def _local_words(line: str, uploads: list[Upload]) -> str:
 
 def inspect_local(paths: list[Path]) -> dict[Path, Inspection | str]:
     """Each file's inspection, or why it could not be read."""
-    from ..disk import inspect_path
+    from imagedrop_disk import inspect_path
 
     found: dict[Path, Inspection | str] = {}
     for path in paths:

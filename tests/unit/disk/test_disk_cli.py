@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from disk_helpers import write_image
 from imagedrop.cli import app
-from imagedrop.disk import BytesSource
+from imagedrop_disk import BytesSource
 
 REQUIRED = {"format", "virtual_size", "file_size", "partition_table", "boot_mode", "os_type",
             "importable", "problems", "bytes_read", "reads"}

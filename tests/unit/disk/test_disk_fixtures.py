@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from disk_helpers import EXPECTED, NAMES, QEMU_FORMAT, QEMU_INFO, image_bytes, write_image
-from imagedrop.disk import BytesSource, FileSource, inspect, inspect_path
+from imagedrop_disk import BytesSource, FileSource, inspect, inspect_path
 
 TARGET_READS = 12
 TARGET_BYTES = 128 * 1024

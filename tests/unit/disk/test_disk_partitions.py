@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from imagedrop.disk.partitions import BIOS_BOOT, ESP, read_layout
+from imagedrop_disk.partitions import BIOS_BOOT, ESP, read_layout
 
 SIZE = 64 * 1024**2
 

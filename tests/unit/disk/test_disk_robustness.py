@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from disk_helpers import NAMES, image_bytes
-from imagedrop.disk import BytesSource, CountingSource, Inspection, inspect
-from imagedrop.disk.guest import MAX_BYTES, MAX_READS
-from imagedrop.errors import DiskError
+from imagedrop_disk import BytesSource, CountingSource, Inspection, inspect
+from imagedrop_disk.guest import MAX_BYTES, MAX_READS
+from imagedrop_disk.errors import DiskError
 
 
 def _inspect_bounded(data: bytes) -> Inspection | DiskError:

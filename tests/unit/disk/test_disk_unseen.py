@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from disk_helpers import QEMU_INFO, REFUSED, image_bytes, write_image
 from imagedrop.cli import app
-from imagedrop.disk import BytesSource, CountingSource, Inspection, inspect, inspect_path
-from imagedrop.disk.guest import MAX_BYTES, MAX_READS
-from imagedrop.errors import DiskError
+from imagedrop_disk import BytesSource, CountingSource, Inspection, inspect, inspect_path
+from imagedrop_disk.guest import MAX_BYTES, MAX_READS
+from imagedrop_disk.errors import DiskError
 
 HAVE_QEMU_IMG = shutil.which("qemu-img") is not None
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from imagedrop.cloud.oss_store import ObjectInfo
-from imagedrop.disk.model import Inspection
+from imagedrop_disk.model import Inspection
 from imagedrop.manifest import parse_manifest
 from imagedrop.plan import DiskFacts, ImportPlan, Rejection, disk_facts_for, import_id, plan_import
 

@@ -1,5 +1,5 @@
 """What the fake does with an ImportImage request: find each object in the fake OSS, read it the
-way ECS would (through `imagedrop.disk.inspect` over ranged reads) and decide, up front, what the
+way ECS would (through `imagedrop_disk.inspect` over ranged reads) and decide, up front, what the
 task will show later.
 
 As with real ECS, what the API answer refuses is only what it can see at once (missing bucket or
@@ -62,7 +62,7 @@ def _locate(oss: Any, spec: DiskSpec, region: str) -> int:
 
 def _inspect(oss: Any, spec: DiskSpec) -> tuple[Any, str]:
     """(Inspection or None, why it could not be read)."""
-    from imagedrop import disk  # looked up at call time: the readers replace `disk.inspect`
+    import imagedrop_disk as disk  # looked up at call time: the readers replace `disk.inspect`
 
     try:
         return disk.inspect(oss.open_source(spec.bucket, spec.object)), ""

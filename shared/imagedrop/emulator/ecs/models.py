@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from imagedrop.disk import Inspection
+    from imagedrop_disk import Inspection
 
 GIB = 1024**3
 # The two letters real IDs carry for a region (m-bp…, m-uf…); unknown regions use their initials.

@@ -88,7 +88,7 @@ class FakeBucket:
 
 
 class ObjectSource:
-    """Random-access reads over a stored object (an `imagedrop.disk.ByteSource`)."""
+    """Random-access reads over a stored object (an `imagedrop_disk.ByteSource`)."""
 
     def __init__(self, obj: FakeObject):
         self._obj = obj

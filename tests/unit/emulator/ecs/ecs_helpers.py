@@ -11,7 +11,7 @@ from alibabacloud_ecs20140526 import models as ecs_models
 from alibabacloud_ecs20140526.client import Client
 from alibabacloud_tea_openapi.models import Config
 
-from imagedrop.disk import BytesSource
+from imagedrop_disk import BytesSource
 from imagedrop.emulator import FakeCloud, ServiceError
 
 DISKS = Path(__file__).parents[3] / "fixtures" / "disks"

@@ -113,7 +113,7 @@ def test_broken_content_fails_the_task_not_the_call(ecs: Client, cloud: FakeClou
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     data = b"\x00" * 512 if fixture == "empty-ish" else disk_bytes(fixture)
     if fixture == "empty-ish":  # a reader that cannot make sense of the bytes
-        import imagedrop.disk as disk
+        import imagedrop_disk as disk
 
         def unreadable(source: object) -> object:
             raise ValueError("truncated header")
@@ -131,7 +131,7 @@ def test_broken_content_fails_the_task_not_the_call(ecs: Client, cloud: FakeClou
 
 
 def test_real_inspection_is_called(ecs: Client, cloud: FakeCloud, monkeypatch: pytest.MonkeyPatch) -> None:
-    import imagedrop.disk as disk
+    import imagedrop_disk as disk
     seen: list[int] = []
     real = disk.inspect
 

@@ -9,7 +9,7 @@ import oss2
 import pytest
 from oss_helpers import BUCKET
 
-from imagedrop.disk import ByteSource
+from imagedrop_disk import ByteSource
 from imagedrop.emulator import FakeCloud, ServiceError
 from imagedrop.emulator.oss.listing import list_keys
 from imagedrop.emulator.oss.ranges import resolve_range

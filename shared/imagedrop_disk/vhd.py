@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from ..errors import DiskError
+from .errors import DiskError
 from .guest import BudgetedSource, ClusteredGuest, CorruptImage, Location, Plain, Zero
 
 COOKIE = b"conectix"

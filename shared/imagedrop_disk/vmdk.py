@@ -7,7 +7,7 @@ import re
 import struct
 from dataclasses import dataclass
 
-from ..errors import DiskError
+from .errors import DiskError
 from .guest import BudgetedSource, ClusteredGuest, Compressed, CorruptImage, Location, Plain, Zero
 
 MAGIC = b"KDMV"

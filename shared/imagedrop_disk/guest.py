@@ -12,7 +12,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..errors import DiskError
+from .errors import DiskError
 from .source import ByteSource
 
 # Hard caps an inspection never exceeds, whatever a header claims.

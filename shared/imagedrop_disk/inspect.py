@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from ..errors import DiskError
+from .errors import DiskError
 from . import qcow2, vhd, vmdk
 from .guest import BudgetedSource, CorruptImage, GuestUnreadable, GuestView, RawGuest
 from .model import IMPORTABLE_FORMATS, MAX_VIRTUAL_SIZE, Inspection

@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from ..errors import DiskError
+from .errors import DiskError
 from .guest import BudgetedSource, ClusteredGuest, Compressed, CorruptImage, Location, Plain, Zero
 
 MAGIC = b"QFI\xfb"
