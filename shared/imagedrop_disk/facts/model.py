@@ -1,0 +1,39 @@
+"""The guest's facts and the image-check risks they predict, as `inspect --json` shows them.
+
+Unknown is None, never a guess: a fact is set only from something read in the image.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Risk = Literal["High", "Medium", "Low"]
+
+
+class GuestFacts(BaseModel):
+    os_type: Literal["linux", "windows"] | None = None
+    distro: str | None = Field(None, description="os-release ID; `windows` for Windows")
+    version: str | None = Field(None, description="os-release VERSION_ID; Windows 10.0.<build>")
+    name: str | None = Field(None, description="os-release PRETTY_NAME; Windows ProductName")
+    architecture: Literal["x86_64", "arm64", "i386"] | None = None
+    platform: str | None = Field(None, description="the ECS ImportImage Platform value")
+    kernel: str | None = Field(None, description="newest installed kernel, rescue excluded")
+    root_fs: str | None = None
+    virtio: bool | None = None
+    cloud_init: bool | None = None
+    fstab_root: Literal["uuid", "label", "device", "lvm", "partuuid"] | None = None
+    selinux: Literal["enforcing", "permissive", "disabled"] | None = None
+    dhcp: bool | None = None
+    mac_pinned: bool | None = None
+    serial_console: bool | None = None
+    notes: list[str] = Field(default_factory=list,
+                             description="why a fact is null: what could not be read, and where")
+
+
+class Finding(BaseModel):
+    item: str = Field(description="the image-check item as ECS names it, e.g. GUESTOS.Virtio")
+    risk: Risk
+    fact: str = Field(description="what was read in the image that predicts the risk")
+    fix: str = Field(description="what to change in the image, or in the manifest")
