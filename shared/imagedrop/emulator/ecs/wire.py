@@ -7,10 +7,12 @@ This layer only verifies the caller, parses, calls `EcsBackend` and serializes.
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import parse_qsl
 
 from ..core import ServiceError, WireRequest, WireResponse, new_request_id
+from ..freshness import NonceMemory
 from . import auth
 from . import params as p
 from .render import image_shape, task_attribute, task_summary
@@ -28,6 +30,7 @@ class EcsWire:
 
     def __init__(self, cloud: "FakeCloud"):
         self.cloud = cloud
+        self.nonces = NonceMemory()
         self.routes: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
             "ImportImage": self.import_image,
             "DescribeTaskAttribute": self.describe_task_attribute,
@@ -104,9 +107,14 @@ class EcsWire:
             if header_ak and header_ak != ak:
                 raise auth.incomplete("x-acs-accesskey-id differs from the Credential that signed.")
             auth.check_token(ak, req.header("x-acs-security-token"), creds.token_ok)
+            auth.check_fresh(ak, req.header("x-acs-date"), req.header("x-acs-signature-nonce"),
+                             self.nonces, time.time())
         elif "Signature" in params:
             ak = auth.verify_rpc_v1(req.method, params, creds.secret_for)
             auth.check_token(ak, params.get("SecurityToken"), creds.token_ok)
+            auth.check_fresh(ak, params.get("Timestamp", ""), params.get("SignatureNonce", ""),
+                             self.nonces, time.time(), stamp_name="Timestamp",
+                             nonce_name="SignatureNonce")
         else:
             raise auth.incomplete("The request carries neither an Authorization header nor a Signature.")
 

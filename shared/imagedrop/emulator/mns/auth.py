@@ -5,7 +5,10 @@ Signature    = base64(HMAC-SHA1(AccessKeySecret, StringToSign))
 
 Content-MD5 is base64 of the *hex* MD5 string of the body (the SDK's rule, kept by the service).
 The `security-token` header of STS credentials is not signed; it must belong to the key.
-The Date header is required but not compared with the clock: the emulated clock may run ahead.
+The Date header is required and, once the signature is good, must be within 15 minutes of the
+REAL clock (not the emulated one, which may run ahead): otherwise 400 `TimeExpired` "The http
+request you sent is expired.", the MNS table's code; the status (400) and refusing an unreadable
+date the same way are our choices (see `..freshness`).
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import time
 from typing import Mapping
 
 from ..core import ServiceError, WireRequest
 from ..credentials import CredentialStore
+from ..freshness import is_skewed, parse_http_date
 
 
 def content_md5(body: bytes) -> str:
@@ -69,4 +74,13 @@ def verify(req: WireRequest, body: bytes, credentials: CredentialStore) -> str:
         # UNVERIFIED code: the MNS table has no STS-specific entry; AccessDenied is its 403 for bad keys.
         raise ServiceError(403, "AccessDenied", "The security token you provided is invalid or does not "
                            f"belong to AccessKey Id {access_key_id!r}; send the token issued with this key.")
+    check_date(req.header("date"), time.time())
     return access_key_id
+
+
+def check_date(value: str, now: float) -> None:
+    signed_at = parse_http_date(value)
+    if signed_at is None or is_skewed(signed_at, now):
+        raise ServiceError(400, "TimeExpired", f"The http request you sent is expired. (Date {value!r} "
+                           "must be an HTTP date within 15 minutes of the server's time; correct the "
+                           "client's clock)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import time
+import uuid
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -59,8 +61,8 @@ def test_throttling_fault_is_ecs_throttling(ecs, mocked: FakeCloud) -> None:  # 
 def _signed_get(cloud: FakeCloud, base: str, params: dict[str, str], secret: str | None = None) -> requests.Response:
     """A classic RPC call (HMAC-SHA1 `Signature` in the query), as older SDKs and the CLI send."""
     params = {"Format": "JSON", "Version": "2014-05-26", "AccessKeyId": cloud.access_key_id,
-              "SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0", "SignatureNonce": "n-1",
-              "Timestamp": "2027-01-15T08:00:00Z", **params}
+              "SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0", "SignatureNonce": uuid.uuid4().hex,
+              "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **params}
     canonical = "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in sorted(params.items()))
     to_sign = f"GET&%2F&{quote(canonical, safe='~')}"
     key = f"{secret or cloud.access_key_secret}&".encode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import threading
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -66,7 +67,7 @@ def test_routes(method: str, path: str, query: str, head: bytes, action: str) ->
 
 def signed_request(server: CloudServer, cloud: FakeCloud, method: str, path: str, body: bytes = b"",
                    secret: str | None = None, md5: str | None = None) -> tuple[int, dict[str, str], bytes]:
-    headers = {"date": "Wed, 25 Nov 2026 21:28:35 GMT", "x-mns-version": "2015-06-06"}
+    headers = {"date": formatdate(usegmt=True), "x-mns-version": "2015-06-06"}
     if body:
         headers["content-md5"] = md5 if md5 is not None else auth.content_md5(body)
         headers["content-type"] = "text/xml;charset=UTF-8"
