@@ -81,7 +81,7 @@ def test_doctor_names_what_is_broken_and_how_to_fix_it(frozen: LocalStack) -> No
     cloud = frozen.cloud
     cloud.mns.delete_queue("imagedrop-track")
     cloud.ecs.import_role_exists = False
-    cloud.fc.delete_function("imagedrop", "imagedrop-poller")
+    cloud.fc.delete_function("imagedrop-poller")
     os.environ["IMAGEDROP_STATE_PREFIX"] = "incoming/state/"
     # When the operator runs doctor
     result = runner.invoke(app, ["doctor", "--local"], terminal_width=200)
@@ -99,3 +99,58 @@ def test_doctor_names_what_is_broken_and_how_to_fix_it(frozen: LocalStack) -> No
     assert sorted(c["check"] for c in report["checks"] if not c["ok"]) == [
         "MNS queue imagedrop-track", "function imagedrop-poller", "import role AliyunECSImageImportDefaultRole",
         "watch and state prefixes are separate"]
+
+
+def _pair_without_trigger(stack: LocalStack, tmp_path: Path, name: str = "web-c") -> None:
+    oss = stack.cloud.oss
+    oss.bucket(BUCKET).rules.clear()
+    disk = real_disk("mbr-linux.qcow2", tmp_path, f"{name}.qcow2")
+    oss.put_object(BUCKET, f"incoming/{name}.qcow2", disk.read_bytes())
+    oss.put_object(BUCKET, f"incoming/{name}.qcow2.json", manifest_file(tmp_path, name).read_bytes())
+
+
+def test_replay_to_a_function_that_does_not_exist_stops_with_the_fix(frozen: LocalStack, tmp_path: Path) -> None:
+    _pair_without_trigger(frozen, tmp_path)
+    result = runner.invoke(app, ["replay", "incoming/", "--local", "--function", "imagedrop-ingest-v2"],
+                           terminal_width=300)
+    assert result.exit_code == 3, result.output
+    assert "FC answered FunctionNotFound" in result.output
+    assert "function 'imagedrop-ingest-v2' does not exist in cn-hangzhou" in result.output
+    assert "s deploy" in result.output
+    assert result.output.count("FunctionNotFound") == 1   # one line, not one per object
+    frozen.cloud.pump.run_until_idle()
+    assert frozen.invocations == []
+
+
+def test_replay_rides_out_fc_throttling(frozen: LocalStack, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from imagedrop.ops import fc_invoke
+
+    monkeypatch.setattr(fc_invoke, "FIRST_BACKOFF_SECONDS", 0.01)
+    _pair_without_trigger(frozen, tmp_path)
+    frozen.cloud.faults.add("fc", "InvokeFunction", "throttle", times=3)
+    result = runner.invoke(app, ["replay", "incoming/", "--local", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [r["error"] for r in json.loads(result.stdout)] == ["", ""]
+    assert [k for _, _, k in frozen.cloud.faults.injected] == ["throttle"] * 3
+    frozen.cloud.pump.run_until_idle()
+    assert sum(1 for f, _ in frozen.invocations if f == "imagedrop-ingest") == 2
+
+
+def test_replay_throttled_for_good_says_to_run_again_later(frozen: LocalStack, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from imagedrop.ops import fc_invoke
+
+    monkeypatch.setattr(fc_invoke, "FIRST_BACKOFF_SECONDS", 0.0)
+    _pair_without_trigger(frozen, tmp_path)
+    frozen.cloud.faults.add("fc", "InvokeFunction", "throttle")
+    result = runner.invoke(app, ["replay", "incoming/", "--local", "--json"])
+    assert result.exit_code == 3, result.output
+    errors = [r["error"] for r in json.loads(result.stdout)]
+    assert len(errors) == 2 and all(e.startswith("ResourceThrottled: ") for e in errors)
+    assert all("run the command again later" in e for e in errors)
+
+
+def test_the_fc_2_0_service_option_is_gone(frozen: LocalStack) -> None:
+    result = runner.invoke(app, ["replay", "incoming/", "--local", "--service", "imagedrop"])
+    assert result.exit_code == 2 and "No such option" in result.output

@@ -41,9 +41,9 @@ def _guard(command: str, body: Callable[[], int]) -> None:
 
 
 def _connect(local: bool, endpoint: Optional[str], bucket: Optional[str], region: Optional[str],
-             account_id: Optional[str] = None, fc_service: Optional[str] = None) -> Connection:
+             account_id: Optional[str] = None) -> Connection:
     conn = resolve(ConnectionOptions(local=local, endpoint=endpoint, bucket=bucket, region=region,
-                                     account_id=account_id, fc_service=fc_service))
+                                     account_id=account_id))
     conn.check_local_stack()  # a stopped `local up` is named as such, not as an unreachable endpoint
     return conn
 
@@ -303,8 +303,6 @@ def cancel_cmd(key: str = typer.Argument(..., help="The manifest key (or its dis
 @app.command("replay")
 def replay_cmd(prefix: str = typer.Argument(..., help="Objects under this prefix (inside the watched one)."),
                function: str = typer.Option("imagedrop-ingest", "--function", help="The ingest function."),
-               fc_service: Optional[str] = typer.Option(None, "--service", envvar="IMAGEDROP_FC_SERVICE",
-                                                        help="FC service of the functions (default imagedrop)."),
                account_id: Optional[str] = typer.Option(None, "--account-id", envvar="IMAGEDROP_ACCOUNT_ID",
                                                         help="Alibaba Cloud account id (for the FC endpoint)."),
                dry_run: bool = typer.Option(False, "--dry-run", help="List what would be replayed; invoke nothing."),
@@ -314,7 +312,7 @@ def replay_cmd(prefix: str = typer.Argument(..., help="Objects under this prefix
     from ..ops.replay import replay
 
     def body() -> int:
-        conn = _connect(local, endpoint, bucket, region, account_id, fc_service)
+        conn = _connect(local, endpoint, bucket, region, account_id)
 
         def show(item: Any) -> None:
             if not as_json:
@@ -336,8 +334,6 @@ def replay_cmd(prefix: str = typer.Argument(..., help="Objects under this prefix
 @app.command("doctor")
 def doctor_cmd(account_id: Optional[str] = typer.Option(None, "--account-id", envvar="IMAGEDROP_ACCOUNT_ID",
                                                       help="Alibaba Cloud account id (for the MNS and FC endpoints)."),
-               fc_service: Optional[str] = typer.Option(None, "--service", envvar="IMAGEDROP_FC_SERVICE",
-                                                        help="FC service of the functions (default imagedrop)."),
                queue: Optional[str] = typer.Option(None, "--queue", envvar="IMAGEDROP_QUEUE",
                                                    help="MNS queue the poller reads (s.yaml: imagedrop-track)."),
                topic: Optional[str] = typer.Option(None, "--topic", envvar="IMAGEDROP_TOPIC",
@@ -351,7 +347,7 @@ def doctor_cmd(account_id: Optional[str] = typer.Option(None, "--account-id", en
     from ..ops.render import check_line
 
     def body() -> int:
-        conn = _connect(local, endpoint, bucket, region, account_id, fc_service)
+        conn = _connect(local, endpoint, bucket, region, account_id)
         deployment = Deployment(ingest, poller, queue or conn.queue, topic or conn.topic)
         checks = run_doctor(conn, deployment, on_check=lambda c: None if as_json else out.print(check_line(c)))
         bad = [c for c in checks if not c.ok]

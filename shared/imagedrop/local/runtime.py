@@ -16,7 +16,6 @@ QUEUE = "imagedrop-track"
 TOPIC = "imagedrop-events"
 EVENTS_QUEUE = "imagedrop-events-inbox"   # a queue subscribed to the topic, to show notifications
 WATCH_PREFIX = "incoming/"
-FC_SERVICE = "imagedrop"                  # FC 2.0 API service that holds both functions
 DEFAULT_SPEED = 60.0                      # emulated seconds per real second
 
 
@@ -138,19 +137,19 @@ class LocalStack:
                                                base64_decode=True, dead_letter_queue=f"{QUEUE}-dlq")
         self.register_fc_functions()
 
-    def register_fc_functions(self, service: str = FC_SERVICE) -> None:
-        """The same two functions in the fake Function Compute (InvokeFunction, GetFunction,
-        ListTriggers), with the triggers the cloud deployment has."""
+    def register_fc_functions(self) -> None:
+        """The same two functions in the fake Function Compute 3.0 (InvokeFunction, GetFunction,
+        ListTriggers), with the triggers s.yaml gives them."""
         fc = getattr(self.cloud, "fc", None)
         if fc is None:
             return
         from ..emulator.fc import FakeTrigger
 
         region, account = self.cloud.region, self.cloud.account_id
-        fc.register_function(service, "imagedrop-ingest", self.sink("imagedrop-ingest"), triggers=[
+        fc.register_function("imagedrop-ingest", self.sink("imagedrop-ingest"), triggers=[
             FakeTrigger("oss-incoming", "oss", f"acs:oss:{region}:{account}:{BUCKET}",
                         {"events": ["oss:ObjectCreated:*"], "filter": {"key": {"prefix": WATCH_PREFIX}}})])
-        fc.register_function(service, "imagedrop-poller", self.sink("imagedrop-poller"), triggers=[
+        fc.register_function("imagedrop-poller", self.sink("imagedrop-poller"), triggers=[
             FakeTrigger("mns-track", "eventbridge", f"acs:mns:{region}:{account}:queues/{QUEUE}",
                         {"QueueName": QUEUE})])
 

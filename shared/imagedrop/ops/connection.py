@@ -33,7 +33,6 @@ class ConnectionOptions:
     bucket: str | None = None
     region: str | None = None
     account_id: str | None = None
-    fc_service: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,6 @@ class Connection:
     ecs_endpoint: str | None = None
     mns_endpoint: str | None = None
     fc_endpoint: str | None = None
-    fc_service: str = "imagedrop"
     queue: str | None = None
     topic: str | None = None
     watch_prefix: str = "incoming/"
@@ -152,7 +150,6 @@ def resolve(opts: ConnectionOptions, env: Mapping[str, str] | None = None,
     cwd = Path.cwd() if cwd is None else cwd
     watch = env.get("IMAGEDROP_WATCH_PREFIX") or "incoming/"
     state = env.get("IMAGEDROP_STATE_PREFIX") or "imagedrop/"
-    service = _first(opts.fc_service, env.get("IMAGEDROP_FC_SERVICE")) or "imagedrop"
     if opts.local or env.get("IMAGEDROP_LOCAL"):
         info = load_local_info(env, cwd)
         raw = env.get("IMAGEDROP_LOCAL", "").strip()
@@ -162,7 +159,7 @@ def resolve(opts: ConnectionOptions, env: Mapping[str, str] | None = None,
                           credentials=Credentials(info["access_key_id"], info["access_key_secret"]),
                           account_id=info.get("account_id"), ecs_endpoint=info.get("ecs"),
                           mns_endpoint=info.get("mns"), fc_endpoint=info.get("fc") or None,
-                          fc_service=service, queue=info.get("queue"), topic=info.get("topic"),
+                          queue=info.get("queue"), topic=info.get("topic"),
                           watch_prefix=watch, state_prefix=state, local=True, local_source=source)
     region = _first(opts.region, env.get("IMAGEDROP_REGION"), env.get("FC_REGION"),
                     env.get("ALIBABA_CLOUD_REGION_ID")) or DEFAULT_REGION
@@ -178,5 +175,5 @@ def resolve(opts: ConnectionOptions, env: Mapping[str, str] | None = None,
                       or f"https://oss-{region}.aliyuncs.com",
                       credentials=chain_credentials(env), account_id=account,
                       ecs_endpoint=env.get("IMAGEDROP_ECS_ENDPOINT"), mns_endpoint=mns, fc_endpoint=fc,
-                      fc_service=service, queue=env.get("IMAGEDROP_QUEUE"), topic=env.get("IMAGEDROP_TOPIC"),
+                      queue=env.get("IMAGEDROP_QUEUE"), topic=env.get("IMAGEDROP_TOPIC"),
                       watch_prefix=watch, state_prefix=state)

@@ -10,6 +10,10 @@ from .exit_codes import BAD_INPUT, CLOUD_ERROR, OpsError
 from .fc_invoke import FcError, FunctionCompute
 from .replay_plan import StoredObject, payload_for, replay_items
 
+# FC answers that would be the same for every object: the function or the key is wrong.
+HOPELESS = frozenset({"FunctionNotFound", "InvalidAccessKeyId", "InvalidAccessKeyId.NotFound",
+                      "SignatureDoesNotMatch", "SignatureNotMatch", "AccessDenied", "Forbidden.RAM"})
+
 
 @dataclass(frozen=True)
 class Replayed:
@@ -54,6 +58,9 @@ def replay(conn: Connection, prefix: str, *, function: str, dry_run: bool = Fals
             try:
                 result = Replayed(item.key, item.role, request_id=fc.invoke_async(function, payload))
             except FcError as exc:
+                if exc.code in HOPELESS:  # no other object would fare better: stop at the first
+                    raise OpsError(f"{function}: FC answered {exc.code}: {exc.message}",
+                                   CLOUD_ERROR) from None
                 result = Replayed(item.key, item.role, error=f"{exc.code}: {exc.message}")
         done.append(result)
         on_item(result)

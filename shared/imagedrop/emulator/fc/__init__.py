@@ -1,5 +1,6 @@
-"""The local Function Compute: services, functions and triggers behind the FC 2021-04-06 OpenAPI
-(ACS3-HMAC-SHA256 signatures, as `alibabacloud-fc-open20210406` sends them)."""
+"""The local Function Compute 3.0: functions and triggers behind the FC 2023-03-30 OpenAPI
+(ACS3-HMAC-SHA256 signatures, as `alibabacloud-fc20230330` sends them). No services: FC 3.0
+names a function on its own."""
 
 from .backend import FakeFunction, FakeTrigger, FcBackend
 from .wire import FcWire

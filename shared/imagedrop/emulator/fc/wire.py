@@ -1,39 +1,42 @@
-"""`FcWire`: the FC 2021-04-06 OpenAPI as `alibabacloud-fc-open20210406` speaks it.
+"""`FcWire`: the Function Compute 3.0 OpenAPI (2023-03-30) as `alibabacloud-fc20230330` speaks it.
 
-Routes by method and path (`/2021-04-06/services/{s}/functions/{f}/invocations` …), verifies the
-ACS3-HMAC-SHA256 signature the tea SDK puts on every call (the same scheme ECS uses, so the ECS
-verifier is reused), calls `FcBackend` and answers JSON. Errors carry both FC's own field names
-(`ErrorCode`, `ErrorMessage`) and the `Code`/`Message`/`RequestId` the tea SDK reads.
+Routes by method and path (`/2023-03-30/functions/{name}/invocations` …; the name arrives
+percent-encoded), verifies the ACS3-HMAC-SHA256 signature the tea SDK puts on every call (the
+scheme ECS uses, so the ECS verifier is reused, with its date and nonce checks), calls
+`FcBackend` and answers JSON. Errors are `{"Code", "Message", "RequestId"}`, FC 3.0's body.
+
+Choices where the references are silent: ListTriggers and ListFunctions page 20 by default and
+at most 100 (FC 2.0's numbers), `nextToken` being the name of the next item; throttling answers
+429 `ResourceThrottled`; a path of another API version answers 404 `PathNotSupported`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+import time
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import unquote
 
 from ..core import ServiceError, WireRequest, WireResponse, new_request_id
 from ..ecs import auth
+from ..freshness import NonceMemory
 
 if TYPE_CHECKING:
     from ..cloud import FakeCloud
     from .backend import FcBackend
 
-VERSION = "2021-04-06"
+VERSION = "2023-03-30"
 JSON_TYPE = "application/json; charset=utf-8"
-_SEGMENT = r"([^/]+)"
+_NAME = r"([^/]+)"
 ROUTES: list[tuple[str, re.Pattern[str], str]] = [
-    ("GET", re.compile(rf"^/{VERSION}/services/?$"), "ListServices"),
-    ("GET", re.compile(rf"^/{VERSION}/services/{_SEGMENT}/?$"), "GetService"),
-    ("GET", re.compile(rf"^/{VERSION}/services/{_SEGMENT}/functions/?$"), "ListFunctions"),
-    ("GET", re.compile(rf"^/{VERSION}/services/{_SEGMENT}/functions/{_SEGMENT}/?$"), "GetFunction"),
-    ("GET", re.compile(rf"^/{VERSION}/services/{_SEGMENT}/functions/{_SEGMENT}/triggers/?$"), "ListTriggers"),
-    ("GET", re.compile(rf"^/{VERSION}/services/{_SEGMENT}/functions/{_SEGMENT}/triggers/{_SEGMENT}/?$"),
-     "GetTrigger"),
-    ("POST", re.compile(rf"^/{VERSION}/services/{_SEGMENT}/functions/{_SEGMENT}/invocations/?$"),
-     "InvokeFunction"),
+    ("GET", re.compile(rf"^/{VERSION}/functions/?$"), "ListFunctions"),
+    ("GET", re.compile(rf"^/{VERSION}/functions/{_NAME}/?$"), "GetFunction"),
+    ("GET", re.compile(rf"^/{VERSION}/functions/{_NAME}/triggers/?$"), "ListTriggers"),
+    ("GET", re.compile(rf"^/{VERSION}/functions/{_NAME}/triggers/{_NAME}/?$"), "GetTrigger"),
+    ("POST", re.compile(rf"^/{VERSION}/functions/{_NAME}/invocations/?$"), "InvokeFunction"),
 ]
+DEFAULT_PAGE, MAX_PAGE = 20, 100
 
 
 def route(method: str, path: str) -> tuple[str, list[str]]:
@@ -42,7 +45,20 @@ def route(method: str, path: str) -> tuple[str, list[str]]:
         if match and method == want:
             return action, [unquote(g) for g in match.groups()]
     raise ServiceError(404, "PathNotSupported",
-                       f"{method} {path} is not a Function Compute {VERSION} API path this emulator answers")
+                       f"{method} {path} is not a Function Compute {VERSION} API path this emulator "
+                       f"answers (FC 3.0: /{VERSION}/functions/{{name}}[/invocations|/triggers])")
+
+
+def page(items: list[dict[str, Any]], key: str, params: dict[str, str]) -> tuple[list[dict[str, Any]], str]:
+    """One page of `items` (sorted by `key`) after `nextToken`, filtered by `prefix`."""
+    raw = params.get("limit") or str(DEFAULT_PAGE)
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise ServiceError(400, "InvalidArgument", f"limit {raw!r} must be between 1 and {MAX_PAGE}")
+    prefix, token = params.get("prefix", ""), params.get("nextToken", "")
+    chosen = sorted((i for i in items if i[key].startswith(prefix) and i[key] >= token),
+                    key=lambda i: str(i[key]))
+    limit = int(raw)
+    return chosen[:limit], (chosen[limit][key] if len(chosen) > limit else "")
 
 
 class FcWire:
@@ -50,6 +66,7 @@ class FcWire:
 
     def __init__(self, cloud: "FakeCloud"):
         self.cloud = cloud
+        self.nonces = NonceMemory()
 
     @property
     def backend(self) -> "FcBackend":
@@ -66,23 +83,23 @@ class FcWire:
         self._authenticate(req, body)
         sent_action = req.header("x-acs-action")
         if sent_action and sent_action != action:
-            raise ServiceError(400, "InvalidAction",
+            raise ServiceError(400, "InvalidArgument",
                                f"x-acs-action {sent_action!r} does not match {req.method} {req.path} ({action})")
+        params = req.param_dict()
         if action == "InvokeFunction":
-            request_id, result = self.backend.invoke(
-                names[0], names[1], body, invocation_type=req.header("x-fc-invocation-type", "Sync"))
-            status = 202 if req.header("x-fc-invocation-type") == "Async" else 200
-            return WireResponse(status, {"Content-Type": "application/octet-stream",
-                                         "x-fc-request-id": request_id}, result)
-        answer = getattr(self, "_" + re.sub(r"(?<!^)([A-Z])", r"_\1", action).lower())(*names)
-        request_id = new_request_id()
-        return WireResponse(200, {"Content-Type": JSON_TYPE, "x-fc-request-id": request_id},
+            kind = req.header("x-fc-invocation-type", "Sync")
+            request_id, result = self.backend.invoke(names[0], body, invocation_type=kind,
+                                                     qualifier=params.get("qualifier"))
+            return WireResponse(202 if kind == "Async" else 200,
+                                {"Content-Type": "application/octet-stream", "x-fc-request-id": request_id},
+                                result)
+        answer = self._reads()[action](params, *names)
+        return WireResponse(200, {"Content-Type": JSON_TYPE, "x-fc-request-id": new_request_id()},
                             json.dumps(answer).encode())
 
     def error_response(self, err: ServiceError, req: WireRequest) -> WireResponse:
         request_id = new_request_id()
-        body = {"ErrorCode": err.code, "ErrorMessage": err.message,
-                "Code": err.code, "Message": err.message, "RequestId": request_id}
+        body = {"Code": err.code, "Message": err.message, "RequestId": request_id}
         return WireResponse(err.status, {"Content-Type": JSON_TYPE, "x-fc-request-id": request_id},
                             json.dumps(body).encode())
 
@@ -97,34 +114,34 @@ class FcWire:
                                "The request carries no Authorization header: sign it with ACS3-HMAC-SHA256.")
         ak = auth.verify_acs3(req.method, req.path, req.query, req.headers, body, creds.secret_for)
         auth.check_token(ak, req.header("x-acs-security-token"), creds.token_ok)
+        auth.check_fresh(ak, req.header("x-acs-date"), req.header("x-acs-signature-nonce"),
+                         self.nonces, time.time())
 
     # ------------------------------------------------------------------ read actions
 
-    def _list_services(self) -> dict[str, Any]:
+    def _reads(self) -> dict[str, Callable[..., dict[str, Any]]]:
+        return {"ListFunctions": self._list_functions, "GetFunction": self._get_function,
+                "ListTriggers": self._list_triggers, "GetTrigger": self._get_trigger}
+
+    def _list_functions(self, params: dict[str, str]) -> dict[str, Any]:
         with self.backend.lock:
-            names = sorted(self.backend.services)
-        return {"services": [{"serviceName": n} for n in names], "nextToken": ""}
+            shapes = [self.backend.function_shape(f) for f in self.backend.functions.values()]
+        found, token = page(shapes, "functionName", params)
+        return {"functions": found, "nextToken": token}
 
-    def _get_service(self, service: str) -> dict[str, Any]:
-        svc = self.backend.service(service)
-        return {"serviceName": svc.name, "serviceId": svc.name, "role": svc.role}
+    def _get_function(self, params: dict[str, str], function: str) -> dict[str, Any]:
+        return self.backend.function_shape(self.backend.function(function, params.get("qualifier")))
 
-    def _list_functions(self, service: str) -> dict[str, Any]:
-        svc = self.backend.service(service)
-        return {"functions": [self.backend.function_shape(service, f) for f in svc.functions.values()],
-                "nextToken": ""}
+    def _list_triggers(self, params: dict[str, str], function: str) -> dict[str, Any]:
+        fn = self.backend.function(function)
+        found, token = page([self.backend.trigger_shape(fn, t) for t in fn.triggers.values()],
+                            "triggerName", params)
+        return {"triggers": found, "nextToken": token}
 
-    def _get_function(self, service: str, function: str) -> dict[str, Any]:
-        return self.backend.function_shape(service, self.backend.function(service, function))
-
-    def _list_triggers(self, service: str, function: str) -> dict[str, Any]:
-        fn = self.backend.function(service, function)
-        return {"triggers": [self.backend.trigger_shape(t) for t in fn.triggers.values()], "nextToken": ""}
-
-    def _get_trigger(self, service: str, function: str, trigger: str) -> dict[str, Any]:
-        fn = self.backend.function(service, function)
+    def _get_trigger(self, params: dict[str, str], function: str, trigger: str) -> dict[str, Any]:
+        fn = self.backend.function(function)
         found = fn.triggers.get(trigger)
         if found is None:
             raise ServiceError(404, "TriggerNotFound",
-                               f"trigger '{trigger}' does not exist in service '{service}' function '{function}'")
-        return self.backend.trigger_shape(found)
+                               f"trigger '{trigger}' of function '{function}' does not exist.")
+        return self.backend.trigger_shape(fn, found)
