@@ -27,6 +27,9 @@ class ImportPlan:
     failure: tuple[str, str] | None     # (ErrorCode, ErrorMsg) the task will end with
 
 
+ARCHIVED_CLASSES = ("Archive", "ColdArchive", "DeepColdArchive")
+
+
 def _bucket_missing(bucket: str, region: str) -> ServiceError:
     return ServiceError(400, "InvalidOSSBucket.NotFound",
                         f"The specified OSS bucket does not exist in this region: {bucket!r} is not a "
@@ -50,9 +53,19 @@ def _locate(oss: Any, spec: DiskSpec, region: str) -> int:
     if bucket_region != region:
         raise _bucket_missing(spec.bucket, region)
     try:
-        size = int(oss.get_object(spec.bucket, spec.object).size)
+        found = oss.get_object(spec.bucket, spec.object)
     except ServiceError:
         raise _object_missing(spec.bucket, spec.object) from None
+    if getattr(found, "storage_class", "Standard") in ARCHIVED_CLASSES:
+        try:
+            oss.read_object(spec.bucket, spec.object)
+        except ServiceError:
+            raise ServiceError(400, "InvalidOSSObject.NeedRestore",
+                               "The specified OSS object is a archive object, need restore first: "
+                               f"oss://{spec.bucket}/{spec.object} is {found.storage_class}; restore "
+                               "it (RestoreObject) and import once HEAD shows x-oss-restore "
+                               'ongoing-request="false".') from None
+    size = int(found.size)
     if size == 0:
         raise ServiceError(400, "InvalidOSSObject.Size",
                            f"The specified OSS object size is zero: oss://{spec.bucket}/{spec.object} is "

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, Mapping
 
 from ..core import new_request_id
-from . import errors
+from . import archive, errors
 from .append import AppendMixin
 from .body import StoredBody
 from .listing import ListPage, list_keys
@@ -42,6 +42,9 @@ class FakeObject:
     user_meta: dict[str, str] = field(default_factory=dict)   # "x-oss-meta-name" -> value
     stored_headers: dict[str, str] = field(default_factory=dict)
     object_type: str = "Normal"    # "Normal" | "Multipart" | "Appendable"
+    storage_class: str = "Standard"
+    restore_ready_at: float | None = None     # emulated time a restore finishes (archived classes)
+    restore_expires_at: float | None = None   # emulated time the restored copy goes away
 
     @property
     def size(self) -> int:
@@ -168,9 +171,15 @@ class OssBackend(MultipartMixin, AppendMixin):
         if given_md5 and given_md5 != base64.b64encode(body.md5 or b"").decode():
             body.discard()
             raise errors.invalid_digest(given_md5)
+        try:
+            storage_class = archive.storage_class_of(lowered.get("x-oss-storage-class"),
+                                                     target.storage_class)
+        except Exception:
+            body.discard()
+            raise
         obj = FakeObject(key, body, (body.md5 or b"").hex().upper(),
                          content_type or "application/octet-stream", self.cloud.clock.now(),
-                         meta, stored)
+                         meta, stored, storage_class=storage_class)
         return self._store(target, obj, lowered, event_name, request_id)
 
     def _store(self, bucket: FakeBucket, obj: FakeObject, headers: Mapping[str, str],
@@ -199,6 +208,24 @@ class OssBackend(MultipartMixin, AppendMixin):
     def head_object(self, bucket: str, key: str) -> FakeObject:
         return self.get_object(bucket, key)
 
+    def read_object(self, bucket: str, key: str) -> FakeObject:
+        """The object whose bytes are about to be read: refused while archived and not restored."""
+        obj = self.get_object(bucket, key)
+        archive.check_readable(obj, self.cloud.clock.now())
+        return obj
+
+    def restore_object(self, bucket: str, key: str, request_body: bytes) -> int:
+        """RestoreObject: 202 started, 200 extended (see `archive`)."""
+        obj = self.get_object(bucket, key)
+        with self.lock:
+            if obj.storage_class not in archive.ARCHIVED:
+                return archive.restore(obj, 1, "", self.cloud.clock.now())  # raises
+            days, tier = archive.parse_restore_request(request_body, obj.storage_class)
+            return archive.restore(obj, days, tier, self.cloud.clock.now())
+
+    def restore_state(self, obj: FakeObject) -> str | None:
+        return archive.restore_header(obj, self.cloud.clock.now())
+
     def delete_object(self, bucket: str, key: str) -> None:
         """Idempotent, as on OSS: deleting a missing key succeeds."""
         target = self.bucket(bucket)
@@ -222,10 +249,13 @@ class OssBackend(MultipartMixin, AppendMixin):
     def copy_object(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str, *,
                     headers: Mapping[str, str] | None = None,
                     request_id: str | None = None) -> FakeObject:
-        source = self.get_object(src_bucket, src_key)
+        source = self.read_object(src_bucket, src_key)
         target = self.bucket(dst_bucket)
         check_key(dst_key)
         lowered = {k.lower(): str(v) for k, v in (headers or {}).items()}
+        # Not given: the destination bucket's default class (our choice; OSS does not say).
+        storage_class = archive.storage_class_of(lowered.get("x-oss-storage-class"),
+                                                 target.storage_class)
         if lowered.get("x-oss-metadata-directive", "COPY").upper() == "REPLACE":
             content_type, meta, stored = metadata_from(lowered)
             content_type = content_type or source.content_type
@@ -234,7 +264,7 @@ class OssBackend(MultipartMixin, AppendMixin):
         body = StoredBody.concat([source.body], self.spool_dir)
         body.md5 = source.body.md5
         obj = FakeObject(dst_key, body, source.etag, content_type, self.cloud.clock.now(), meta,
-                         stored, source.object_type)
+                         stored, source.object_type, storage_class)
         return self._store(target, obj, lowered, "ObjectCreated:CopyObject", request_id)
 
     def list_objects(self, bucket: str, *, prefix: str = "", marker: str = "", delimiter: str = "",

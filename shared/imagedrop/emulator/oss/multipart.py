@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, Mapping
 
-from . import errors
+from . import archive, errors
 from .body import StoredBody
 
 if TYPE_CHECKING:
@@ -68,8 +68,10 @@ class MultipartMixin:
 
         target = self.bucket(bucket)  # type: ignore[attr-defined]
         check_key(key)
+        lowered = {k.lower(): str(v) for k, v in (headers or {}).items()}
+        archive.storage_class_of(lowered.get("x-oss-storage-class"), target.storage_class)
         upload = FakeUpload(uuid.uuid4().hex.upper(), key, self.cloud.clock.now(),  # type: ignore[attr-defined]
-                            {k.lower(): str(v) for k, v in (headers or {}).items()})
+                            lowered)
         with self.lock:  # type: ignore[attr-defined]
             target.uploads[upload.upload_id] = upload
         return upload
@@ -130,9 +132,12 @@ class MultipartMixin:
             del target.uploads[upload_id]  # nobody else may complete or abort it now
         body = StoredBody.concat([p.body for p in chosen], self.spool_dir)  # type: ignore[attr-defined]
         content_type, meta, stored = metadata_from(upload.headers)
+        storage_class = archive.storage_class_of(upload.headers.get("x-oss-storage-class"),
+                                                 target.storage_class)
         obj = FakeObject(key, body, multipart_etag([p.body.md5 or b"" for p in chosen]),
                          content_type or "application/octet-stream",
-                         self.cloud.clock.now(), meta, stored, "Multipart")  # type: ignore[attr-defined]
+                         self.cloud.clock.now(), meta, stored, "Multipart",  # type: ignore[attr-defined]
+                         storage_class)
         try:
             return self._store(target, obj, lowered, "ObjectCreated:CompleteMultipartUpload",  # type: ignore[attr-defined]
                                request_id, complete=True)

@@ -79,7 +79,7 @@ def list_objects_xml(bucket: str, page: ListPage, objects: list[FakeObject], *, 
         out.append("<Contents>" + _el("Key", _enc(obj.key, url))
                    + _el("LastModified", iso_millis(obj.last_modified))
                    + _el("ETag", f'"{obj.etag}"') + _el("Type", obj.object_type)
-                   + _el("Size", obj.size) + _el("StorageClass", "Standard") + owner
+                   + _el("Size", obj.size) + _el("StorageClass", obj.storage_class) + owner
                    + "</Contents>")
     for common in page.prefixes:
         out.append("<CommonPrefixes>" + _el("Prefix", _enc(common, url)) + "</CommonPrefixes>")
@@ -158,17 +158,20 @@ def copy_xml(obj: FakeObject) -> bytes:
             + _el("ETag", f'"{obj.etag}"') + "</CopyObjectResult>").encode()
 
 
-def object_headers(obj: FakeObject) -> dict[str, str]:
-    """What OSS returns about an object on GET and HEAD (Content-Length set by the caller)."""
+def object_headers(obj: FakeObject, restore: str | None = None) -> dict[str, str]:
+    """What OSS returns about an object on GET and HEAD (Content-Length set by the caller);
+    `restore` is the `x-oss-restore` value of an archived object being or having been restored."""
     headers = {
         "Content-Type": obj.content_type,
         "ETag": f'"{obj.etag}"',
         "Last-Modified": http_date(obj.last_modified),
         "Accept-Ranges": "bytes",
         "x-oss-object-type": obj.object_type,
-        "x-oss-storage-class": "Standard",
+        "x-oss-storage-class": obj.storage_class,
         "x-oss-hash-crc64ecma": str(obj.crc64),
     }
+    if restore:
+        headers["x-oss-restore"] = restore
     if obj.content_md5:
         headers["Content-MD5"] = obj.content_md5
     for name, value in obj.stored_headers.items():

@@ -94,6 +94,8 @@ def action_of(req: WireRequest, addr: Address) -> str:
     if m == "DELETE":
         return "AbortMultipartUpload" if "uploadId" in q else "DeleteObject"
     if m == "POST":
+        if "restore" in q:
+            return "RestoreObject"
         if "append" in q:
             return "AppendObject"
         if "uploads" in q:

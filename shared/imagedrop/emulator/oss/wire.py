@@ -229,12 +229,12 @@ class OssWire:
                            body=render.copy_xml(obj))
 
     def _GetObject(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
-        obj = self.backend.get_object(addr.bucket, addr.key)
+        obj = self.backend.read_object(addr.bucket, addr.key)
         if not_modified(req.headers, obj.etag, obj.last_modified):
             return self._not_modified(obj, rid)
         standard = req.header("x-oss-range-behavior").lower() == "standard"
         span = resolve_range(req.header("range"), obj.size, standard=standard)
-        headers = render.object_headers(obj)
+        headers = render.object_headers(obj, self.backend.restore_state(obj))
         headers.update(overridden(req.param_dict()))
         start, end, status = 0, obj.size, 200
         if span is not None:
@@ -248,10 +248,14 @@ class OssWire:
         obj = self.backend.get_object(addr.bucket, addr.key)
         if not_modified(req.headers, obj.etag, obj.last_modified):
             return self._not_modified(obj, rid)
-        headers = render.object_headers(obj)
+        headers = render.object_headers(obj, self.backend.restore_state(obj))
         headers.update({"x-oss-request-id": rid, "Server": "AliyunOSS",
                         "Date": render.now_http_date(), "Content-Length": str(obj.size)})
         return WireResponse(200, headers, iter(()), obj.size)
+
+    def _RestoreObject(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
+        status = self.backend.restore_object(addr.bucket, addr.key, req.body_bytes(limit=64 * 1024))
+        return self._reply(rid, status)
 
     def _not_modified(self, obj: FakeObject, rid: str) -> WireResponse:
         return WireResponse(304, {"ETag": f'"{obj.etag}"', "x-oss-request-id": rid,
