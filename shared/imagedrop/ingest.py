@@ -17,6 +17,7 @@ from . import logs
 from imagedrop_disk.source import CountingSource
 from imagedrop_disk.errors import DiskError
 
+from .archived import read_state
 from .errors import ManifestError, PermanentCloudError, RetryableCloudError
 from .events import ObjectCreated, TrackMessage
 from .lifecycle import Lifecycle
@@ -210,7 +211,9 @@ def _facts(life: Lifecycle, key: str, role: str, fmt: str | None, gib: int | Non
            head) -> DiskFacts:  # type: ignore[no-untyped-def]
     source = CountingSource(life.store.source(key, head.size))
     inspection, error = None, None
-    if head.size:
+    # An archived object that is not restored cannot be read at all: the plan refuses it.
+    state = read_state(head.storage_class, getattr(head, "restore", ""))
+    if head.size and state == "readable":
         try:
             inspection = life.services.inspect(source)
         except DiskError as err:
@@ -219,7 +222,7 @@ def _facts(life: Lifecycle, key: str, role: str, fmt: str | None, gib: int | Non
               format=inspection.format if inspection else None, error=error)
     return DiskFacts(key=key, role=role, size=head.size, etag=head.etag,  # type: ignore[arg-type]
                      inspection=inspection, inspect_error=error, storage_class=head.storage_class,
-                     wanted_format=fmt, wanted_gib=gib, field=field)
+                     read_state=state, wanted_format=fmt, wanted_gib=gib, field=field)
 
 
 def _reject(life: Lifecycle, rid: str, manifest_key: str, problems: list[Problem], note: str) -> Result:

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from imagedrop_disk.model import Inspection
+from .archived import ReadState, read_state, restore_problem
 from .manifest import Manifest
 from .status import DiskRecord, Problem
 
 GIB = 1024**3
 MAX_DISK_GIB = 2048
-ARCHIVED = ("Archive", "ColdArchive", "DeepColdArchive")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class DiskFacts:
     inspection: Inspection | None = None
     inspect_error: str | None = None
     storage_class: str = ""
+    read_state: ReadState | None = None   # None: from the storage class alone (archived: frozen)
     wanted_format: str | None = None
     wanted_gib: int | None = None
     field: str = "system_disk_gib"  # the manifest field that sizes this disk
@@ -60,12 +61,11 @@ def gib_needed(disk: DiskFacts) -> int:
     return max(1, math.ceil(max(virtual, disk.size) / GIB))
 
 
-def _disk_problems(disk: DiskFacts, manifest: Manifest) -> list[Problem]:
+def _disk_problems(disk: DiskFacts, manifest: Manifest, bucket: str) -> list[Problem]:
     where = f"oss object {disk.key}"
-    if disk.storage_class in ARCHIVED:
-        return [Problem(where=where, code="InvalidOSSObject.NeedRestore",
-                        rule=f"is in the {disk.storage_class} storage class, which ECS cannot read",
-                        fix="restore it (RestoreObject) or copy it to Standard storage, then upload the manifest again")]
+    state = disk.read_state or read_state(disk.storage_class, "")
+    if state != "readable":
+        return [restore_problem(bucket, disk.key, disk.storage_class, state)]
     if disk.size == 0:
         return [Problem(where=where, code="InvalidOSSObject.Size", rule="is empty (0 bytes)",
                         fix="upload the disk image again; the upload probably failed")]
@@ -147,7 +147,7 @@ def plan_import(manifest: Manifest, *, manifest_key: str, bucket: str, bucket_re
                                 fix=f"set region to {bucket_region} or remove it; to have the image in "
                                     f"{manifest.region} too, list it in copy_to_regions"))
     for disk in disks:
-        problems += _disk_problems(disk, manifest)
+        problems += _disk_problems(disk, manifest, bucket)
     system = disks[0].inspection if disks else None
     if system and not problems:
         problems += _guest_problems(manifest, system)

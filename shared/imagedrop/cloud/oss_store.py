@@ -23,6 +23,7 @@ class ObjectInfo:
     content_type: str = ""
     storage_class: str = ""
     last_modified: int = 0  # epoch seconds; 0 when unknown
+    restore: str = ""       # x-oss-restore of an archived object: where its restore stands
 
     @property
     def version(self) -> str:
@@ -81,7 +82,7 @@ class ObjectStore:
                 return None
             return ObjectInfo(key, r.content_length, (r.etag or "").strip('"'),
                               r.content_type or "", r.headers.get("x-oss-storage-class", ""),
-                              int(r.last_modified or 0))
+                              int(r.last_modified or 0), r.headers.get("x-oss-restore", ""))
         return self._call(f"HEAD oss://{self.name}/{key}", go)
 
     def read(self, key: str, offset: int, length: int) -> bytes:
