@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..archived import read_state, restore_problem
 from ..errors import DiskError
 from .oss_store import ObjectStore, OssByteSource
 
@@ -22,4 +23,7 @@ def open_oss_source(url: str) -> OssByteSource:
     head = store.head(key)
     if head is None:
         raise DiskError(f"no object {key!r} in bucket {bucket!r}: check the key (keys are case-sensitive)")
+    state = read_state(head.storage_class, head.restore)
+    if state != "readable":  # its bytes cannot be read: say why once, not per ranged GET
+        raise DiskError(restore_problem(bucket, key, head.storage_class, state).line())
     return store.source(key, head.size)
