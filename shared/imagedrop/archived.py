@@ -29,14 +29,17 @@ def read_state(storage_class: str, restore_header: str) -> ReadState:
 
 def restore_problem(bucket: str, key: str, storage_class: str, state: ReadState) -> Problem:
     """The refusal of a disk ECS cannot read yet, with the restore to run or to wait for."""
-    done = ('wait until `ossutil stat oss://{b}/{k}` shows X-Oss-Restore: ongoing-request="false", '
-            "then upload the manifest again").format(b=bucket, k=key)
+    url = f"oss://{bucket}/{key}"
+    done = (f'wait until `ossutil stat {url}` shows X-Oss-Restore: ongoing-request="false", '
+            "then upload the manifest again")
+    where, code = f"oss object {key}", "InvalidOSSObject.NeedRestore"
     if state == "restoring":
-        return Problem(where=f"oss object {key}", code="InvalidOSSObject.NeedRestore",
-                       rule=f"is in the {storage_class} storage class and its restore is under way; "
-                            "ECS cannot read it before the restore finishes",
+        return Problem(where=where, code=code,
+                       rule=f"is in the {storage_class} storage class and its restore is under "
+                            "way; ECS cannot read it before the restore finishes",
                        fix=done)
-    return Problem(where=f"oss object {key}", code="InvalidOSSObject.NeedRestore",
-                   rule=f"is in the {storage_class} storage class, which ECS cannot read before a restore",
-                   fix=f"restore it (`ossutil restore oss://{bucket}/{key}`, or RestoreObject), {done}; "
-                       "or copy it to the Standard storage class and upload its manifest again")
+    return Problem(where=where, code=code,
+                   rule=f"is in the {storage_class} storage class, which ECS cannot read before "
+                        "a restore",
+                   fix=f"restore it (`ossutil restore {url}`, or RestoreObject), {done}; or copy "
+                       "it to the Standard storage class and upload its manifest again")

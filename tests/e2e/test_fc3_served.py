@@ -62,20 +62,23 @@ def test_local_serve_answers_the_fc3_sdk_with_fc3_errors(served: Info) -> None:
     assert wrong.value.code == "SignatureDoesNotMatch"
 
 
-def test_local_up_serves_both_functions_their_triggers_and_async_invocation(up: tuple[Info, Path]) -> None:
+def test_local_up_serves_both_functions_their_triggers_and_async_calls(up: tuple[Info, Path]) -> None:
     info, _ = up
     fc = _fc(info)
     for name, trigger_type in (("imagedrop-ingest", "oss"), ("imagedrop-poller", "eventbridge")):
-        function = fc.get_function_with_options(name, models.GetFunctionRequest(), {}, RuntimeOptions()).body
+        function = fc.get_function_with_options(name, models.GetFunctionRequest(), {},
+                                                RuntimeOptions()).body
         assert (function.function_name, function.runtime) == (name, "python3.10")
         triggers = fc.list_triggers_with_options(name, models.ListTriggersRequest(), {},
                                                  RuntimeOptions()).body.triggers
         assert [t.trigger_type for t in triggers] == [trigger_type]
-    config = json.loads(fc.list_triggers_with_options("imagedrop-ingest", models.ListTriggersRequest(), {},
-                                                      RuntimeOptions()).body.triggers[0].trigger_config)
+    ingest = fc.list_triggers_with_options("imagedrop-ingest", models.ListTriggersRequest(), {},
+                                           RuntimeOptions()).body
+    config = json.loads(ingest.triggers[0].trigger_config)
     assert config["filter"]["key"]["prefix"] == "incoming/"
     accepted = fc.invoke_function_with_options(
-        "imagedrop-ingest", models.InvokeFunctionRequest(body=b'{"events": []}', qualifier="LATEST"),
+        "imagedrop-ingest",
+        models.InvokeFunctionRequest(body=b'{"events": []}', qualifier="LATEST"),
         models.InvokeFunctionHeaders(x_fc_invocation_type="Async"), RuntimeOptions())
     assert accepted.status_code == 202 and accepted.headers["x-fc-request-id"]
 
@@ -86,15 +89,15 @@ def test_replay_and_doctor_reach_the_fc3_functions(up: tuple[Info, Path]) -> Non
                          info["bucket"])
     bucket.put_object("incoming/replayed/notes.txt.json", b"{}")
     env = clean_env(IMAGEDROP_LOCAL=json.dumps(info))
-    replay = subprocess.run(cli("replay", "incoming/replayed/", "--local", "--json"), capture_output=True,
-                            text=True, env=env, cwd=cwd, timeout=60)
+    replay = subprocess.run(cli("replay", "incoming/replayed/", "--local", "--json"),
+                            capture_output=True, text=True, env=env, cwd=cwd, timeout=60)
     assert replay.returncode == 0, replay.stderr
     done = json.loads(replay.stdout)
     assert [(d["key"], d["error"]) for d in done] == [("incoming/replayed/notes.txt.json", "")]
     assert done[0]["request_id"]
-    doctor = subprocess.run(cli("doctor", "--local", "--json"), capture_output=True, text=True, env=env,
-                            cwd=cwd, timeout=60)
+    doctor = subprocess.run(cli("doctor", "--local", "--json"), capture_output=True, text=True,
+                            env=env, cwd=cwd, timeout=60)
     checks = {c["check"]: c for c in json.loads(doctor.stdout)["checks"]}
-    for name in ("function imagedrop-ingest", "trigger of imagedrop-ingest", "function imagedrop-poller",
-                 "trigger of imagedrop-poller"):
+    for name in ("function imagedrop-ingest", "trigger of imagedrop-ingest",
+                 "function imagedrop-poller", "trigger of imagedrop-poller"):
         assert checks[name]["ok"], checks[name]

@@ -46,10 +46,12 @@ def test_a_missing_oss_object_is_one_line_and_exit_2(local_env: LocalStack) -> N
 
 def test_an_archived_oss_object_says_to_restore_it_first(local_env: LocalStack) -> None:
     disk, _ = sample_files()
-    local_env.cloud.oss.put_object("imagedrop-local", "incoming/cold.qcow2", Path(disk).read_bytes(),
+    local_env.cloud.oss.put_object("imagedrop-local", "incoming/cold.qcow2",
+                                   Path(disk).read_bytes(),
                                    headers={"x-oss-storage-class": "ColdArchive"})
     result = CliRunner().invoke(app, ["inspect", "oss://imagedrop-local/incoming/cold.qcow2"])
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert "ColdArchive" in lines[0] and "ossutil restore oss://imagedrop-local/incoming/cold.qcow2" in lines[0]
+    assert "ColdArchive" in lines[0]
+    assert "ossutil restore oss://imagedrop-local/incoming/cold.qcow2" in lines[0]

@@ -106,13 +106,15 @@ def _pair_without_trigger(stack: LocalStack, tmp_path: Path, name: str = "web-c"
     oss.bucket(BUCKET).rules.clear()
     disk = real_disk("mbr-linux.qcow2", tmp_path, f"{name}.qcow2")
     oss.put_object(BUCKET, f"incoming/{name}.qcow2", disk.read_bytes())
-    oss.put_object(BUCKET, f"incoming/{name}.qcow2.json", manifest_file(tmp_path, name).read_bytes())
+    manifest = manifest_file(tmp_path, name).read_bytes()
+    oss.put_object(BUCKET, f"incoming/{name}.qcow2.json", manifest)
 
 
-def test_replay_to_a_function_that_does_not_exist_stops_with_the_fix(frozen: LocalStack, tmp_path: Path) -> None:
+def test_replay_to_a_function_that_does_not_exist_stops_with_the_fix(frozen: LocalStack,
+                                                                     tmp_path: Path) -> None:
     _pair_without_trigger(frozen, tmp_path)
-    result = runner.invoke(app, ["replay", "incoming/", "--local", "--function", "imagedrop-ingest-v2"],
-                           terminal_width=300)
+    result = runner.invoke(app, ["replay", "incoming/", "--local",
+                                 "--function", "imagedrop-ingest-v2"], terminal_width=300)
     assert result.exit_code == 3, result.output
     assert "FC answered FunctionNotFound" in result.output
     assert "function 'imagedrop-ingest-v2' does not exist in cn-hangzhou" in result.output

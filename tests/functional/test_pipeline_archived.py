@@ -23,7 +23,8 @@ def _drop_archived(h: Harness, storage_class: str) -> str:
 
 
 @pytest.mark.parametrize("storage_class", ["Archive", "ColdArchive"])
-def test_an_archived_disk_is_refused_with_the_restore_to_run(stack: Harness, storage_class: str) -> None:
+def test_an_archived_disk_is_refused_with_the_restore_to_run(stack: Harness,
+                                                             storage_class: str) -> None:
     key = _drop_archived(stack, storage_class)
     stack.run()
     record = stack.status(key)
@@ -54,7 +55,8 @@ def test_restored_then_the_manifest_again_imports_it(stack: Harness) -> None:
     assert stack.cloud.ecs.tasks == {}
     # ... and once the restore has finished, once more
     stack.cloud.clock.advance(61)
-    assert 'ongoing-request="false"' in stack.bucket.head_object("incoming/web.qcow2").headers["x-oss-restore"]
+    head = stack.bucket.head_object("incoming/web.qcow2")
+    assert 'ongoing-request="false"' in head.headers["x-oss-restore"]
     stack.put(key, manifest)
     stack.run()
     record = stack.status(key)

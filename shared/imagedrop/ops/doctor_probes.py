@@ -162,13 +162,15 @@ def probe_functions(conn: Connection, deployment: Deployment) -> list[Check]:
     for function, trigger in ((deployment.ingest_function, "oss"), (deployment.poller_function, "mns")):
         try:
             info = fc.get_function(function)
-            checks.append(passed(f"function {function}", f"{info.get('runtime')}, FC 3.0 "
-                                                          f"({info.get('state') or 'state unknown'})"))
+            state = info.get("state") or "state unknown"
+            checks.append(passed(f"function {function}",
+                                 f"{info.get('runtime')}, FC 3.0 ({state})"))
             checks.append(trigger_check(function, fc.list_triggers(function), want_type=trigger,
                                         watch_prefix=conn.watch_prefix))
         except FcError as exc:
             checks.append(failed(f"function {function}", f"FC answered {exc.code}: {exc.message}",
-                                 f"run `s deploy` from the repository root (s.yaml declares {function})"))
+                                 "run `s deploy` from the repository root "
+                                 f"(s.yaml declares {function})"))
     return checks
 
 

@@ -12,7 +12,8 @@ from .replay_plan import StoredObject, payload_for, replay_items
 
 # FC answers that would be the same for every object: the function or the key is wrong.
 HOPELESS = frozenset({"FunctionNotFound", "InvalidAccessKeyId", "InvalidAccessKeyId.NotFound",
-                      "SignatureDoesNotMatch", "SignatureNotMatch", "AccessDenied", "Forbidden.RAM"})
+                      "SignatureDoesNotMatch", "SignatureNotMatch", "AccessDenied",
+                      "Forbidden.RAM"})
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The fake Function Compute 3.0, driven by the real `alibabacloud-fc20230330` SDK through both doors."""
+"""The fake Function Compute 3.0, driven by the real `alibabacloud-fc20230330` SDK through both
+doors."""
 
 from __future__ import annotations
 
@@ -78,11 +79,12 @@ def test_get_function_and_list_triggers(door: tuple[FakeCloud, Any]) -> None:
 
 def test_list_triggers_pages_with_next_token(door: tuple[FakeCloud, Any]) -> None:
     cloud, client = door
-    cloud.fc.register_function("many", print, triggers=[FakeTrigger(f"t{i}", "timer") for i in range(5)])
+    cloud.fc.register_function("many", print,
+                               triggers=[FakeTrigger(f"t{i}", "timer") for i in range(5)])
     fc, names, token = client(), [], None
     while True:
-        body = fc.list_triggers_with_options("many", models.ListTriggersRequest(limit=2, next_token=token),
-                                             {}, RuntimeOptions()).body
+        request = models.ListTriggersRequest(limit=2, next_token=token)
+        body = fc.list_triggers_with_options("many", request, {}, RuntimeOptions()).body
         names += [t.trigger_name for t in body.triggers]
         token = body.next_token
         if not token:
@@ -93,20 +95,20 @@ def test_list_triggers_pages_with_next_token(door: tuple[FakeCloud, Any]) -> Non
 def test_unknown_function_errors(door: tuple[FakeCloud, Any]) -> None:
     _, client = door
     with pytest.raises(ClientException) as missing:
-        client().get_function_with_options("nope", models.GetFunctionRequest(), {}, RuntimeOptions())
+        client().get_function_with_options("nope", models.GetFunctionRequest(), {},
+                                           RuntimeOptions())
     assert (missing.value.code, missing.value.status_code) == ("FunctionNotFound", 404)
     assert "function 'nope' does not exist." in missing.value.message
     with pytest.raises(ClientException) as invoke_missing:
         _invoke(client(), "other", b"{}")
     assert invoke_missing.value.code == "FunctionNotFound"
     with pytest.raises(ClientException) as alias:
-        client().invoke_function_with_options("imagedrop-ingest",
-                                              models.InvokeFunctionRequest(body=b"{}", qualifier="prod"),
-                                              ASYNC, RuntimeOptions())
+        prod = models.InvokeFunctionRequest(body=b"{}", qualifier="prod")
+        client().invoke_function_with_options("imagedrop-ingest", prod, ASYNC, RuntimeOptions())
     assert alias.value.code == "AliasNotFound"
 
 
-def test_a_name_that_needs_percent_encoding_reaches_its_function(door: tuple[FakeCloud, Any]) -> None:
+def test_a_name_needing_percent_encoding_reaches_its_function(door: tuple[FakeCloud, Any]) -> None:
     cloud, client = door
     got: list[bytes] = []
     cloud.fc.register_function("fn:with space", got.append)
@@ -164,6 +166,6 @@ def test_a_2_0_path_is_not_served(fc_cloud: FakeCloud) -> None:
     import requests
 
     with mock_cloud(fc_cloud):
-        resp = requests.get(f"https://{REAL_HOST}/2021-04-06/services/imagedrop/functions/imagedrop-ingest",
-                            timeout=5)
+        path = "/2021-04-06/services/imagedrop/functions/imagedrop-ingest"
+        resp = requests.get(f"https://{REAL_HOST}{path}", timeout=5)
     assert (resp.status_code, resp.json()["Code"]) == (404, "PathNotSupported")

@@ -127,18 +127,20 @@ def check_token(access_key_id: str, token: str | None, token_ok: Callable[[str, 
                            "together with this STS AccessKey, and none with a long-term key.")
 
 
-def check_fresh(access_key_id: str, stamp: str, nonce: str, nonces: NonceMemory, now: float,
-                *, stamp_name: str = "x-acs-date", nonce_name: str = "x-acs-signature-nonce") -> None:
+def check_fresh(access_key_id: str, stamp: str, nonce: str, nonces: NonceMemory, now: float, *,
+                stamp_name: str = "x-acs-date",
+                nonce_name: str = "x-acs-signature-nonce") -> None:
     """The request's own time against the real clock, then its nonce against the ones seen."""
     signed_at = parse_iso_date(stamp)
     if signed_at is None:
         raise ServiceError(400, "InvalidTimeStamp.Format",
-                           f"Specified time stamp or date value is not well formatted: {stamp_name} "
-                           f"{stamp!r} must be UTC yyyy-MM-ddTHH:mm:ssZ.")
+                           "Specified time stamp or date value is not well formatted: "
+                           f"{stamp_name} {stamp!r} must be UTC yyyy-MM-ddTHH:mm:ssZ.")
     if is_skewed(signed_at, now):
         raise ServiceError(400, "InvalidTimeStamp.Expired",
-                           f"Specified time stamp or date value is expired: {stamp_name} {stamp} is "
-                           "more than 15 minutes from the server's time; correct the client's clock.")
+                           f"Specified time stamp or date value is expired: {stamp_name} "
+                           f"{stamp} is more than 15 minutes from the server's time; correct the "
+                           "client's clock.")
     if not nonce:
         raise ServiceError(400, "MissingSignatureNonce",
                            f"{nonce_name} is mandatory for this request: send a new random value "

@@ -62,8 +62,8 @@ def _locate(oss: Any, spec: DiskSpec, region: str) -> int:
         except ServiceError:
             raise ServiceError(400, "InvalidOSSObject.NeedRestore",
                                "The specified OSS object is a archive object, need restore first: "
-                               f"oss://{spec.bucket}/{spec.object} is {found.storage_class}; restore "
-                               "it (RestoreObject) and import once HEAD shows x-oss-restore "
+                               f"oss://{spec.bucket}/{spec.object} is {found.storage_class}; "
+                               "restore it (RestoreObject) and import once HEAD shows x-oss-restore "
                                'ongoing-request="false".') from None
     size = int(found.size)
     if size == 0:

@@ -98,8 +98,8 @@ class FcBackend:
                qualifier: str | None = None) -> tuple[str, bytes]:
         """(request id, body). Async: accepted and queued (the body is empty). Sync: run now."""
         if invocation_type not in ("Sync", "Async"):
-            raise ServiceError(400, "InvalidArgument",
-                               f"x-fc-invocation-type {invocation_type!r} is not valid: use Sync or Async")
+            raise ServiceError(400, "InvalidArgument", f"x-fc-invocation-type {invocation_type!r} "
+                               "is not valid: use Sync or Async")
         function = self.function(name, qualifier)
         limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Async" else SYNC_PAYLOAD_LIMIT
         if len(payload) > limit:
@@ -119,19 +119,22 @@ class FcBackend:
     def function_shape(self, function: FakeFunction) -> dict[str, Any]:
         cloud = self.cloud
         return {"functionName": function.name, "functionId": f"{cloud.account_id}-{function.name}",
-                "functionArn": f"acs:fc:{cloud.region}:{cloud.account_id}:functions/{function.name}",
+                "functionArn": self.arn(function),
                 "runtime": function.runtime, "handler": function.handler,
-                "memorySize": function.memory_mb, "timeout": function.timeout, "role": function.role,
+                "memorySize": function.memory_mb, "timeout": function.timeout,
+                "role": function.role,
                 "environmentVariables": dict(function.environment),
                 "state": "Active", "lastUpdateStatus": "Successful",
                 "createdTime": _iso(function.created), "lastModifiedTime": _iso(function.created)}
 
+    def arn(self, function: FakeFunction) -> str:
+        return f"acs:fc:{self.cloud.region}:{self.cloud.account_id}:functions/{function.name}"
+
     def trigger_shape(self, function: FakeFunction, trigger: FakeTrigger) -> dict[str, Any]:
-        cloud = self.cloud
         return {"triggerName": trigger.name, "triggerType": trigger.trigger_type,
                 "triggerId": f"{function.name}-{trigger.name}",
                 "sourceArn": trigger.source_arn, "qualifier": trigger.qualifier,
-                "targetArn": f"acs:fc:{cloud.region}:{cloud.account_id}:functions/{function.name}",
+                "targetArn": self.arn(function),
                 "triggerConfig": json.dumps(trigger.config), "invocationRole": "",
                 "status": "Enabled",
                 "createdTime": _iso(function.created), "lastModifiedTime": _iso(function.created)}

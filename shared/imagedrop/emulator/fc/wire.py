@@ -45,15 +45,20 @@ def route(method: str, path: str) -> tuple[str, list[str]]:
         if match and method == want:
             return action, [unquote(g) for g in match.groups()]
     raise ServiceError(404, "PathNotSupported",
-                       f"{method} {path} is not a Function Compute {VERSION} API path this emulator "
-                       f"answers (FC 3.0: /{VERSION}/functions/{{name}}[/invocations|/triggers])")
+                       f"{method} {path} is not a Function Compute {VERSION} API path this "
+                       f"emulator answers (FC 3.0: /{VERSION}/functions/{{name}}"
+                       "[/invocations|/triggers])")
 
 
-def page(items: list[dict[str, Any]], key: str, params: dict[str, str]) -> tuple[list[dict[str, Any]], str]:
+Shape = dict[str, Any]
+
+
+def page(items: list[Shape], key: str, params: dict[str, str]) -> tuple[list[Shape], str]:
     """One page of `items` (sorted by `key`) after `nextToken`, filtered by `prefix`."""
     raw = params.get("limit") or str(DEFAULT_PAGE)
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ServiceError(400, "InvalidArgument", f"limit {raw!r} must be between 1 and {MAX_PAGE}")
+        raise ServiceError(400, "InvalidArgument",
+                           f"limit {raw!r} must be between 1 and {MAX_PAGE}")
     prefix, token = params.get("prefix", ""), params.get("nextToken", "")
     chosen = sorted((i for i in items if i[key].startswith(prefix) and i[key] >= token),
                     key=lambda i: str(i[key]))
@@ -90,9 +95,8 @@ class FcWire:
             kind = req.header("x-fc-invocation-type", "Sync")
             request_id, result = self.backend.invoke(names[0], body, invocation_type=kind,
                                                      qualifier=params.get("qualifier"))
-            return WireResponse(202 if kind == "Async" else 200,
-                                {"Content-Type": "application/octet-stream", "x-fc-request-id": request_id},
-                                result)
+            headers = {"Content-Type": "application/octet-stream", "x-fc-request-id": request_id}
+            return WireResponse(202 if kind == "Async" else 200, headers, result)
         answer = self._reads()[action](params, *names)
         return WireResponse(200, {"Content-Type": JSON_TYPE, "x-fc-request-id": new_request_id()},
                             json.dumps(answer).encode())

@@ -81,6 +81,7 @@ def verify(req: WireRequest, body: bytes, credentials: CredentialStore) -> str:
 def check_date(value: str, now: float) -> None:
     signed_at = parse_http_date(value)
     if signed_at is None or is_skewed(signed_at, now):
-        raise ServiceError(400, "TimeExpired", f"The http request you sent is expired. (Date {value!r} "
-                           "must be an HTTP date within 15 minutes of the server's time; correct the "
+        raise ServiceError(400, "TimeExpired",
+                           f"The http request you sent is expired. (Date {value!r} must be an "
+                           "HTTP date within 15 minutes of the server's time; correct the "
                            "client's clock)")

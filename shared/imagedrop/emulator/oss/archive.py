@@ -49,9 +49,10 @@ def state(obj: "FakeObject", now: float) -> str:
     """"readable" | "frozen" (archived, not restored) | "restoring" (restore under way)."""
     if obj.storage_class not in ARCHIVED:
         return "readable"
-    if obj.restore_ready_at is None or obj.restore_expires_at is None or now >= obj.restore_expires_at:
+    ready, expires = obj.restore_ready_at, obj.restore_expires_at
+    if ready is None or expires is None or now >= expires:
         return "frozen"
-    return "restoring" if now < obj.restore_ready_at else "readable"
+    return "restoring" if now < ready else "readable"
 
 
 def restore_header(obj: "FakeObject", now: float) -> str | None:
@@ -67,7 +68,8 @@ def restore_header(obj: "FakeObject", now: float) -> str | None:
 
 def check_readable(obj: "FakeObject", now: float) -> None:
     if state(obj, now) != "readable":
-        raise ServiceError(403, "InvalidObjectState", "The operation is not valid for the object's state",
+        raise ServiceError(403, "InvalidObjectState",
+                           "The operation is not valid for the object's state",
                            Key=obj.key, StorageClass=obj.storage_class)
 
 
@@ -95,7 +97,7 @@ def parse_restore_request(body: bytes, storage_class: str) -> tuple[int, str]:
     if tier not in tiers:
         raise ServiceError(400, "InvalidArgument",
                            f"Tier {tier!r} is not valid for {storage_class}: use one of "
-                           f"{', '.join(t for t in tiers)}.", ArgumentName="Tier", ArgumentValue=tier)
+                           f"{', '.join(tiers)}.", ArgumentName="Tier", ArgumentValue=tier)
     return days, tier
 
 

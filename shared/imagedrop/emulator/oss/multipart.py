@@ -136,8 +136,8 @@ class MultipartMixin:
                                                  target.storage_class)
         obj = FakeObject(key, body, multipart_etag([p.body.md5 or b"" for p in chosen]),
                          content_type or "application/octet-stream",
-                         self.cloud.clock.now(), meta, stored, "Multipart",  # type: ignore[attr-defined]
-                         storage_class)
+                         self.cloud.clock.now(),  # type: ignore[attr-defined]
+                         meta, stored, "Multipart", storage_class)
         try:
             return self._store(target, obj, lowered, "ObjectCreated:CompleteMultipartUpload",  # type: ignore[attr-defined]
                                request_id, complete=True)

@@ -26,7 +26,8 @@ def test_a_stale_x_acs_date_is_expired(any_ecs: Client, monkeypatch: pytest.Monk
 
 
 def test_the_same_nonce_twice_is_refused(any_ecs: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Utils, "get_nonce", staticmethod(lambda: "0f1e2d3c4b5a69788796a5b4c3d2e1f0"))
+    monkeypatch.setattr(Utils, "get_nonce",
+                        staticmethod(lambda: "0f1e2d3c4b5a69788796a5b4c3d2e1f0"))
     assert any_ecs.describe_regions(REGIONS).body.regions.region
     with pytest.raises(ClientException) as err:
         any_ecs.describe_regions(REGIONS)
@@ -44,9 +45,11 @@ def test_a_replayed_import_is_not_carried_out_twice(ecs: Client, mocked: FakeClo
     with pytest.raises(ClientException) as err:
         ecs.import_image(import_request(name="replay-2"))
     assert err.value.code == "SignatureNonceUsed"
-    assert [t.task_id for t in mocked.ecs.find_tasks("cn-hangzhou", [], "", "", [])] == [first.task_id]
+    tasks = mocked.ecs.find_tasks("cn-hangzhou", [], "", "", [])
+    assert [t.task_id for t in tasks] == [first.task_id]
 
 
-def test_the_emulated_clock_running_ahead_changes_nothing(any_ecs: Client, cloud: FakeCloud) -> None:
+def test_the_emulated_clock_running_ahead_changes_nothing(any_ecs: Client,
+                                                         cloud: FakeCloud) -> None:
     cloud.clock.advance(365 * 24 * 3600)
     assert any_ecs.describe_regions(REGIONS).body.regions.region

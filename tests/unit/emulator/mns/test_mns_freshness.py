@@ -33,7 +33,8 @@ def test_a_stale_date_is_refused(account: Account, monkeypatch: pytest.MonkeyPat
     assert queue.receive_message().message_body == b"now"
 
 
-def test_the_emulated_clock_running_ahead_changes_nothing(account: Account, mns_cloud: FakeCloud) -> None:
+def test_the_emulated_clock_running_ahead_changes_nothing(account: Account,
+                                                         mns_cloud: FakeCloud) -> None:
     mns_cloud.clock.advance(30 * 24 * 3600)
     queue = account.get_queue("q2")
     queue.create(QueueMeta())

@@ -21,10 +21,15 @@ class _Stale2020(datetime):
         return datetime(2020, 9, 13, 12, 26, 40)
 
 
-def test_a_v1_date_from_2020_is_too_skewed(make_bucket: MakeBucket, monkeypatch: pytest.MonkeyPatch) -> None:
+def _stale_http_date(timeval: float | None = None) -> str:
+    return oss2.utils.formatdate(STALE, usegmt=True)
+
+
+def test_a_v1_date_from_2020_is_too_skewed(make_bucket: MakeBucket,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
     bucket = make_bucket()
     bucket.put_object("fresh.txt", b"signed now")
-    monkeypatch.setattr(oss2.utils, "http_date", lambda timeval=None: oss2.utils.formatdate(STALE, usegmt=True))
+    monkeypatch.setattr(oss2.utils, "http_date", _stale_http_date)
     with pytest.raises(oss2.exceptions.ServerError) as err:
         bucket.put_object("stale.txt", b"signed in 2020")
     assert (err.value.status, err.value.code) == (403, "RequestTimeTooSkewed")
@@ -46,7 +51,8 @@ def test_a_v4_x_oss_date_from_2020_is_too_skewed(make_bucket: MakeBucket,
     assert err.value.details["RequestTime"] == "20200913T122640Z"
 
 
-def test_the_emulated_clock_running_ahead_changes_nothing(make_bucket: MakeBucket, cloud: FakeCloud) -> None:
+def test_the_emulated_clock_running_ahead_changes_nothing(make_bucket: MakeBucket,
+                                                         cloud: FakeCloud) -> None:
     cloud.clock.advance(30 * 24 * 3600)  # a month of emulated time: the real clock decides
     bucket = make_bucket()
     bucket.put_object("a.txt", b"x")
@@ -55,7 +61,7 @@ def test_the_emulated_clock_running_ahead_changes_nothing(make_bucket: MakeBucke
 
 def test_a_wrong_signature_is_named_before_the_date(make_bucket: MakeBucket,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(oss2.utils, "http_date", lambda timeval=None: oss2.utils.formatdate(STALE, usegmt=True))
+    monkeypatch.setattr(oss2.utils, "http_date", _stale_http_date)
     with pytest.raises(oss2.exceptions.ServerError) as err:
         make_bucket(secret="not-the-secret").put_object("x.txt", b"x")
     assert err.value.code == "SignatureDoesNotMatch"

@@ -29,7 +29,8 @@ def test_the_storage_class_comes_back_on_head_get_and_list(bucket: oss2.Bucket) 
     assert {o.key: o.storage_class for o in oss2.ObjectIteratorV2(bucket)} == listed
 
 
-def test_an_archived_object_is_refused_until_restored(bucket: oss2.Bucket, cloud: FakeCloud) -> None:
+def test_an_archived_object_is_refused_until_restored(bucket: oss2.Bucket,
+                                                      cloud: FakeCloud) -> None:
     bucket.put_object("disk.qcow2", b"q" * 4096, headers=ARCHIVE)
     for read in (lambda: bucket.get_object("disk.qcow2"),
                  lambda: bucket.get_object("disk.qcow2", byte_range=(0, 511))):
@@ -46,7 +47,8 @@ def test_an_archived_object_is_refused_until_restored(bucket: oss2.Bucket, cloud
     assert still.value.code == "InvalidObjectState"
     cloud.clock.advance(61)                      # an Archive restore takes a minute here
     restored = bucket.head_object("disk.qcow2").headers["x-oss-restore"]
-    assert restored.startswith('ongoing-request="false", expiry-date="') and restored.endswith(' GMT"')
+    assert restored.startswith('ongoing-request="false", expiry-date="')
+    assert restored.endswith(' GMT"')
     assert bucket.get_object("disk.qcow2", byte_range=(0, 3)).read() == b"qqqq"
     assert bucket.restore_object("disk.qcow2").status == 200   # extends the restored copy
     cloud.clock.advance(86400 + 1)               # Days=1: the restored copy is gone again
@@ -58,7 +60,8 @@ def test_an_archived_object_is_refused_until_restored(bucket: oss2.Bucket, cloud
 
 def test_cold_archive_restores_by_tier_and_days(bucket: oss2.Bucket, cloud: FakeCloud) -> None:
     bucket.put_object("cold.bin", b"c", headers={"x-oss-storage-class": "ColdArchive"})
-    config = RestoreConfiguration(days=2, job_parameters=RestoreJobParameters(oss2.models.RESTORE_TIER_EXPEDITED))
+    expedited = RestoreJobParameters(oss2.models.RESTORE_TIER_EXPEDITED)
+    config = RestoreConfiguration(days=2, job_parameters=expedited)
     assert bucket.restore_object("cold.bin", input=config).status == 202
     cloud.clock.advance(3599)
     assert bucket.head_object("cold.bin").headers["x-oss-restore"] == 'ongoing-request="true"'
@@ -84,7 +87,8 @@ def test_restore_refusals(bucket: oss2.Bucket) -> None:
     assert bad.value.code == "InvalidArgument" and "x-oss-storage-class" in bad.value.message
 
 
-def test_copy_sets_the_class_and_cannot_read_a_frozen_source(bucket: oss2.Bucket, cloud: FakeCloud) -> None:
+def test_copy_sets_the_class_and_cannot_read_a_frozen_source(bucket: oss2.Bucket,
+                                                             cloud: FakeCloud) -> None:
     bucket.put_object("std.bin", b"s")
     bucket.copy_object(BUCKET, "std.bin", "to-archive.bin", headers=ARCHIVE)
     assert bucket.head_object("to-archive.bin").headers["x-oss-storage-class"] == "Archive"
@@ -94,13 +98,15 @@ def test_copy_sets_the_class_and_cannot_read_a_frozen_source(bucket: oss2.Bucket
     assert err.value.code == "InvalidObjectState"
     bucket.restore_object("to-archive.bin")
     cloud.clock.advance(61)
-    bucket.copy_object(BUCKET, "to-archive.bin", "back.bin", headers={"x-oss-storage-class": "Standard"})
+    bucket.copy_object(BUCKET, "to-archive.bin", "back.bin",
+                       headers={"x-oss-storage-class": "Standard"})
     assert bucket.get_object("back.bin").read() == b"s"
     assert bucket.head_object("back.bin").headers["x-oss-storage-class"] == "Standard"
 
 
 def test_multipart_upload_keeps_the_class_of_its_initiation(bucket: oss2.Bucket) -> None:
-    upload_id = bucket.init_multipart_upload("mp.bin", headers={"x-oss-storage-class": "ColdArchive"}).upload_id
+    upload_id = bucket.init_multipart_upload(
+        "mp.bin", headers={"x-oss-storage-class": "ColdArchive"}).upload_id
     part = bucket.upload_part("mp.bin", upload_id, 1, b"m" * 10)
     bucket.complete_multipart_upload("mp.bin", upload_id, [oss2.models.PartInfo(1, part.etag)])
     assert bucket.head_object("mp.bin").headers["x-oss-storage-class"] == "ColdArchive"
