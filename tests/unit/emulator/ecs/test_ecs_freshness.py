@@ -53,3 +53,11 @@ def test_the_emulated_clock_running_ahead_changes_nothing(any_ecs: Client,
                                                          cloud: FakeCloud) -> None:
     cloud.clock.advance(365 * 24 * 3600)
     assert any_ecs.describe_regions(REGIONS).body.regions.region
+
+
+def test_a_malformed_x_acs_date_is_named(any_ecs: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Utils, "get_timestamp", staticmethod(lambda: "29/11/2026 19:00"))
+    with pytest.raises(ClientException) as err:
+        any_ecs.describe_regions(REGIONS)
+    assert (err.value.status_code, err.value.code) == (400, "InvalidTimeStamp.Format")
+    assert "'29/11/2026 19:00'" in err.value.message

@@ -65,3 +65,12 @@ def test_a_wrong_signature_is_named_before_the_date(make_bucket: MakeBucket,
     with pytest.raises(oss2.exceptions.ServerError) as err:
         make_bucket(secret="not-the-secret").put_object("x.txt", b"x")
     assert err.value.code == "SignatureDoesNotMatch"
+
+
+def test_a_date_that_is_no_date_is_refused_naming_the_header(make_bucket: MakeBucket,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(oss2.utils, "http_date", lambda timeval=None: "yesterday")
+    with pytest.raises(oss2.exceptions.ServerError) as err:
+        make_bucket().put_object("x.txt", b"x")
+    assert (err.value.status, err.value.code) == (403, "AccessDenied")
+    assert "Date header 'yesterday' is not a date" in err.value.message
