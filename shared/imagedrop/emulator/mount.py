@@ -29,7 +29,8 @@ def service_for_host(host: str) -> str | None:
         return "mns"
     if labels[0].startswith("ecs") or "ecs" in labels:
         return "ecs"
-    if any(label == "fc" or label.startswith("fc-") for label in labels) or ".fc." in host:
+    # FC 3.0: `<account>.<region>.fc.aliyuncs.com`, or the SDK's default `fcv3.<region>.…`
+    if any(label in ("fc", "fcv3") or label.startswith("fc-") for label in labels):
         return "fc"
     return None
 

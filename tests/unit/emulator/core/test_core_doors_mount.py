@@ -31,6 +31,7 @@ from imagedrop.emulator.mount import service_for_host
     ("1234.mns.cn-hangzhou-internal.aliyuncs.com", "mns"),
     ("1234.cn-hangzhou.fc.aliyuncs.com", "fc"),
     ("1234.cn-hangzhou-internal.fc.aliyuncs.com", "fc"),
+    ("fcv3.cn-hangzhou.aliyuncs.com", "fc"),
     ("sts.aliyuncs.com", None),
     ("sts.cn-hangzhou.aliyuncs.com", None),
     ("ram.aliyuncs.com", None),
