@@ -12,8 +12,8 @@ import pytest
 from ops_harness import manifest_file, real_disk, start_stack
 from typer.testing import CliRunner
 
-from imagedrop.cli import app
-from imagedrop.local import LocalStack
+from imagedrop_cli import app
+from imagedrop_cli.local import LocalStack
 
 runner = CliRunner()
 BUCKET = "imagedrop-local"
@@ -126,7 +126,7 @@ def test_replay_to_a_function_that_does_not_exist_stops_with_the_fix(frozen: Loc
 
 def test_replay_rides_out_fc_throttling(frozen: LocalStack, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from imagedrop.ops import fc_invoke
+    from imagedrop_cli.ops import fc_invoke
 
     monkeypatch.setattr(fc_invoke, "FIRST_BACKOFF_SECONDS", 0.01)
     _pair_without_trigger(frozen, tmp_path)
@@ -141,7 +141,7 @@ def test_replay_rides_out_fc_throttling(frozen: LocalStack, tmp_path: Path,
 
 def test_replay_throttled_for_good_says_to_run_again_later(frozen: LocalStack, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from imagedrop.ops import fc_invoke
+    from imagedrop_cli.ops import fc_invoke
 
     monkeypatch.setattr(fc_invoke, "FIRST_BACKOFF_SECONDS", 0.0)
     _pair_without_trigger(frozen, tmp_path)

@@ -3,7 +3,7 @@ memory never holds more than its limit. Times are passed in; nothing waits."""
 
 from __future__ import annotations
 
-from imagedrop.emulator.freshness import MAX_SKEW_SECONDS, NonceMemory, is_skewed, parse_http_date
+from imagedrop_emulator.freshness import MAX_SKEW_SECONDS, NonceMemory, is_skewed, parse_http_date
 
 NOW = 1_800_000_000.0
 

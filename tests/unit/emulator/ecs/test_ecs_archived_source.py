@@ -8,7 +8,7 @@ from alibabacloud_ecs20140526.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from ecs_helpers import BUCKET, disk_bytes, import_request, real_oss_available
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 pytestmark = pytest.mark.skipif(not real_oss_available(), reason="needs the fake OSS")
 

@@ -10,7 +10,7 @@ from alibabacloud_ecs20140526.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from alibabacloud_tea_openapi.utils import Utils
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 REGIONS = m.DescribeRegionsRequest()
 

@@ -12,7 +12,7 @@ from mns.account import Account
 from mns.mns_exception import MNSServerException
 from mns.queue import Message, QueueMeta
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 STALE = time.gmtime(1_600_000_000)  # 2020-09-13T12:26:40Z
 

@@ -10,7 +10,7 @@ import oss2
 import pytest
 from oss_helpers import MakeBucket
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 STALE = 1_600_000_000  # 2020-09-13T12:26:40Z
 

@@ -11,7 +11,7 @@ import pytest
 from oss2.models import RestoreConfiguration, RestoreJobParameters
 from oss_helpers import BUCKET
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 ARCHIVE = {"x-oss-storage-class": "Archive"}
 
