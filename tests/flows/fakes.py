@@ -68,6 +68,7 @@ class StoredObject:
     etag: str
     last_modified: int
     storage_class: str = "Standard"
+    restore: str = ""   # x-oss-restore, for an archived object being or having been restored
 
 
 class MemoryBucket:
@@ -92,7 +93,7 @@ class MemoryBucket:
             if obj is None:
                 return None
             return ObjectInfo(key, len(obj.data), obj.etag, "application/octet-stream",
-                              obj.storage_class, obj.last_modified)
+                              obj.storage_class, obj.last_modified, obj.restore)
         return self.script.run("head", go)
 
     def read(self, key: str, offset: int, length: int) -> bytes:

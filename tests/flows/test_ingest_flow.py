@@ -136,3 +136,31 @@ def test_a_data_disk_arriving_last_completes_the_set(cloud: Cloud) -> None:
     assert result.outcome == "submitted"
     assert cloud.mns.states() == ["waiting", "importing"]
     assert f"imagedrop/waiting/{data_key}" not in cloud.bucket.objects
+
+
+@pytest.mark.parametrize(("restore", "says"), [("", "ossutil restore oss://images/incoming/web.qcow2"),
+                                               ('ongoing-request="true"', "under way")])
+def test_an_archived_disk_is_refused_from_its_head_without_a_read(cloud: Cloud, restore: str,
+                                                                  says: str) -> None:
+    cloud.bucket.drop(DISK, sample_disk())
+    cloud.bucket.objects[DISK].storage_class = "ColdArchive"
+    cloud.bucket.objects[DISK].restore = restore
+    cloud.bucket.script.fail("read", PermanentCloudError("oss", "InvalidObjectState", "frozen"),
+                             times=100)
+    result = ingest_object(cloud.bucket.drop(MANIFEST, manifest()), cloud.services)
+    assert result.outcome == "rejected"
+    [problem] = cloud.record(MANIFEST)["problems"]
+    assert (problem["where"], problem["code"]) == ("oss object incoming/web.qcow2",
+                                                   "InvalidOSSObject.NeedRestore")
+    assert says in problem["fix"] + problem["rule"]
+    assert cloud.ecs.calls == [] and cloud.mns.states() == ["rejected"]
+
+
+def test_a_restored_archived_disk_is_imported(cloud: Cloud) -> None:
+    cloud.bucket.drop(DISK, sample_disk())
+    cloud.bucket.objects[DISK].storage_class = "Archive"
+    cloud.bucket.objects[DISK].restore = \
+        'ongoing-request="false", expiry-date="Mon, 30 Nov 2026 19:00:00 GMT"'
+    result = ingest_object(cloud.bucket.drop(MANIFEST, manifest()), cloud.services)
+    assert result.outcome == "submitted"
+    assert cloud.ecs.calls == ["ImportImage"]
