@@ -32,15 +32,19 @@ class _Seen:
     layout: Layout | None = None
 
 
-def inspect_path(path: str | os.PathLike[str]) -> Inspection:
+def inspect_path(path: str | os.PathLike[str], *, guest: bool = True) -> Inspection:
     try:
         source = FileSource(path)
     except OSError as exc:
         raise DiskError(f"{os.fspath(path)}: cannot open the image ({exc.strerror or exc})") from None
-    return inspect(source)
+    return inspect(source, guest=guest)
 
 
-def inspect(source: ByteSource) -> Inspection:
+def inspect(source: ByteSource, *, guest: bool = True) -> Inspection:
+    """The container, its partition layout and, unless `guest` is False, the guest's own files:
+    their facts and the image-check findings they predict (`guest`, `findings`)."""
+    if guest:
+        return _with_guest_facts(source)
     counting = CountingSource(source)
     budget = BudgetedSource(counting)
     try:
@@ -71,6 +75,19 @@ def inspect_with_guest(source: ByteSource,
         value = use(open_guest(seen.guest.read, seen.virtual_size, seen.layout.spans))
     return (result.model_copy(update={"bytes_read": counting.bytes_read,
                                       "reads": counting.reads}), value)
+
+
+def _with_guest_facts(source: ByteSource) -> Inspection:
+    from .facts.read import read_guest  # the fact readers load only when a guest is read
+
+    result, report = inspect_with_guest(source, read_guest)
+    if report is None:
+        return result
+    update: dict[str, object] = {"guest": report.facts, "findings": report.findings}
+    if report.facts is None:
+        notes = list(result.details.get("notes") or []) + report.notes  # type: ignore[call-overload]
+        update["details"] = {**result.details, "notes": notes}
+    return result.model_copy(update=update)
 
 
 def _inspect(src: BudgetedSource, seen: _Seen) -> Inspection:
