@@ -12,6 +12,7 @@ from .api import (MAX_DIR_BLOCKS, MAX_DIR_ENTRIES, MAX_SYMLINK, MAX_TREE_DEPTH, 
                   Volume)
 
 MAX_INODES_CACHED = 512
+MAX_DIR_SIZE = 1 << 32     # even a largedir htree stays below this
 ROOT_INODE = 2
 INODE_UNINIT = 0x1
 
@@ -214,6 +215,9 @@ class Ext4:
             return
         bs = self.sb.block_size
         blocks = -(-inode.size // bs)
+        if inode.size > MAX_DIR_SIZE:
+            raise FsCorrupt(f"{where} claims {inode.size} bytes (some {inode.size // 12} "
+                            f"entries), over the {MAX_DIR_SIZE} a directory can have")
         seen = steps = 0
         lblk = 0
         while lblk < blocks:
