@@ -124,6 +124,8 @@ class Ext4:
             first = group // per_block * per_block
             block = sb.first_data_block + first * sb.blocks_per_group
             block += 1 if _has_backup(first, sb) else 0
+            if sb.block_size == 1024 and first == 0 and sb.first_data_block == 0:
+                block += 1  # 1 KiB blocks from block 0 (bigalloc): group 0's GDT is at block 2
             at = block * sb.block_size + group % per_block * sb.desc_size
         else:
             at = (sb.first_data_block + 1) * sb.block_size + group * sb.desc_size

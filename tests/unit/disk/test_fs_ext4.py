@@ -142,3 +142,16 @@ def test_a_wrong_depth_in_an_extent_tree_is_corrupt():
     fs = _root("hostile-baddepth.qcow2")
     with pytest.raises(FsCorrupt, match="extent tree"):
         _node(fs, "usr/lib/os-release")
+
+
+def test_meta_bg_descriptors_of_groups_past_the_first_meta_group():
+    fs = _root("rocky-bare-metabg.qcow2")
+    assert fs.sb.incompat & L.INCOMPAT_META_BG and fs.sb.first_meta_bg == 0
+    spread = _node(fs, "usr/share/spread")
+    groups = set()
+    for i in (0, 100, 199):
+        node = fs.lookup(spread, f"f{i:03d}")
+        groups.add((node.ref - 1) // fs.sb.inodes_per_group)
+        assert fs.read(node, 0, 100) == f"file {i:03d}\n".encode()
+    per_meta_group = fs.sb.block_size // fs.sb.desc_size
+    assert max(groups) >= per_meta_group  # a descriptor outside the first meta group was used
