@@ -12,6 +12,7 @@ from .api import (MAX_DIR_BLOCKS, MAX_DIR_ENTRIES, MAX_SYMLINK, MAX_TREE_DEPTH, 
                   Volume)
 
 MAX_INODES_CACHED = 512
+MAX_DIR_SIZE = 1 << 32     # even a largedir htree stays below this
 ROOT_INODE = 2
 INODE_UNINIT = 0x1
 
@@ -123,6 +124,8 @@ class Ext4:
             first = group // per_block * per_block
             block = sb.first_data_block + first * sb.blocks_per_group
             block += 1 if _has_backup(first, sb) else 0
+            if sb.block_size == 1024 and first == 0 and sb.first_data_block == 0:
+                block += 1  # 1 KiB blocks from block 0 (bigalloc): group 0's GDT is at block 2
             at = block * sb.block_size + group % per_block * sb.desc_size
         else:
             at = (sb.first_data_block + 1) * sb.block_size + group * sb.desc_size
@@ -214,6 +217,9 @@ class Ext4:
             return
         bs = self.sb.block_size
         blocks = -(-inode.size // bs)
+        if inode.size > MAX_DIR_SIZE:
+            raise FsCorrupt(f"{where} claims {inode.size} bytes (some {inode.size // 12} "
+                            f"entries), over the {MAX_DIR_SIZE} a directory can have")
         seen = steps = 0
         lblk = 0
         while lblk < blocks:

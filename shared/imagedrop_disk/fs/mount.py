@@ -27,8 +27,8 @@ MAX_VOLUMES = 16
 NOT_FILE_SYSTEMS = {"0657fd6d-a4ab-43c4-84e5-0933c84b4f4f", "0x82",  # swap
                     "21686148-6449-6e6f-744e-656564454649",  # BIOS boot (GRUB's core image)
                     "e3c9e316-0b5c-4db8-817d-f92df00215ae"}  # Microsoft reserved
-LINUX_MARKERS = ("etc/os-release", "usr/lib/os-release", "etc/fstab")
-WINDOWS_MARKER = "Windows/System32/config"
+LINUX_MARKERS = ("/etc/os-release", "/usr/lib/os-release", "/etc/fstab")
+WINDOWS_MARKER = "/Windows/System32/config"
 BOOT_MARKERS = re.compile(r"^(vmlinuz|vmlinux|Image|grub2?$|loader$|initrd|initramfs)")
 MOUNTED_FROM_FSTAB = ("/boot", "/boot/efi", "/usr", "/var")
 DEVICE_PARTITION = re.compile(r"^/dev/(?:[shv]d[a-z]|xvd[a-z]|nvme\d+n\d+p|mmcblk\d+p)(\d+)$")
