@@ -22,6 +22,8 @@ MAX_CELLS = 4096                # cells one Hive object reads before it gives up
 MAX_LIST = 65536                # entries of one subkey or value list
 MAX_RI_DEPTH = 4                # nesting of index-of-indexes lists
 MAX_PATH_DEPTH = 32             # components of a key path
+PAGE = 4096                     # hive bins are whole pages: cells are read a page at a time
+PAGE_CACHE = 16                 # pages kept (64 KiB)
 BIG_DATA_SEGMENT = 16344        # bytes in one segment of a `db` record
 
 REG_SZ, REG_EXPAND_SZ, REG_BINARY, REG_DWORD, REG_MULTI_SZ, REG_QWORD = 1, 2, 3, 4, 7, 11
@@ -65,6 +67,7 @@ class Hive:
     def __init__(self, read: Reader):
         self._read = read
         self.cells_read = 0
+        self._pages: dict[int, bytes] = {}
         base = self._bytes(0, BASE_BLOCK, "the base block")
         if base[:4] != b"regf":
             raise HiveCorrupt("the file does not start with 'regf': it is not a registry hive")
@@ -207,12 +210,27 @@ class Hive:
         return self._bytes(BASE_BLOCK + offset + 4, size - 4, what)
 
     def _bytes(self, offset: int, length: int, what: str) -> bytes:
-        data = self._read(offset, length)
-        if data is None or len(data) < length:
-            got = 0 if data is None else len(data)
+        first, last = offset // PAGE, (offset + length - 1) // PAGE
+        if length <= PAGE * 2 and offset >= BASE_BLOCK:
+            pages = [self._page(p) for p in range(first, last + 1)]
+            whole = all(len(p) == PAGE for p in pages[:-1])
+            data = b"".join(pages)[offset - first * PAGE:][:length] if whole else b""
+        else:
+            data = self._read(offset, length) or b""
+        if len(data) < length:
+            got = len(data)
             raise HiveCorrupt(f"{what} at file offset {offset}: {got} of {length} bytes could "
                               f"be read (the hive is truncated)")
         return data
+
+    def _page(self, number: int) -> bytes:
+        page = self._pages.get(number)
+        if page is None:
+            page = self._read(number * PAGE, PAGE) or b""
+            if len(self._pages) >= PAGE_CACHE:
+                self._pages.pop(next(iter(self._pages)))
+            self._pages[number] = page
+        return page
 
 
 def _utf16(raw: bytes) -> str:

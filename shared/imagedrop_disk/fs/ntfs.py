@@ -44,6 +44,7 @@ class Ntfs:
         self.total_clusters = boot.total_bytes // boot.cluster
         self.uuid: str | None = f"{boot.serial:016X}"
         self._records: dict[int, Record] = {}
+        self._index_blocks: dict[tuple[str, int], bytes] = {}
         raw = volume.read(boot.mft_lcn * boot.cluster, boot.record_size)
         if len(raw) < boot.record_size:
             raise FsCorrupt("NTFS: MFT record 0 lies past the end of the image (truncated)")
@@ -210,7 +211,7 @@ class Ntfs:
         alloc = self._stream(number, INDEX_ALLOCATION, "$I30", f"{what} $INDEX_ALLOCATION")
         unit = self.boot.cluster if block_size >= self.boot.cluster else 512
         stream = alloc if isinstance(alloc, DataStream) else None
-        return Index(what, root, block_size, unit, stream)
+        return Index(what, root, block_size, unit, stream, self._index_blocks)
 
     @staticmethod
     def _number(node: Node) -> int:

@@ -18,6 +18,7 @@ from .ntfs_records import DataStream, apply_fixups
 
 HAS_SUBNODE, LAST = 0x1, 0x2
 DOS_NAMESPACE = 2
+BLOCK_CACHE = 32                # index blocks one volume keeps (128 KiB at 4 KiB blocks)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Index:
     block_size: int
     vcn_unit: int
     allocation: DataStream | None
+    cache: dict[tuple[str, int], bytes]  # index blocks after fix-ups, shared by one volume's lookups
     blocks_read: int = 0
 
     def root_entries(self) -> list[Entry]:
@@ -52,13 +54,23 @@ class Index:
         self.blocks_read += 1
         if self.blocks_read > MAX_DIR_BLOCKS:
             raise FsCorrupt(f"{self.what}: the index needs more than {MAX_DIR_BLOCKS} blocks")
+        block = self.cache.get((self.what, vcn))
+        if block is None:
+            block = self._block(vcn)
+            if len(self.cache) >= BLOCK_CACHE:
+                self.cache.pop(next(iter(self.cache)))
+            self.cache[(self.what, vcn)] = block
+        return _entries(block, 0x18, f"{self.what} index block VCN {vcn}")
+
+    def _block(self, vcn: int) -> bytes:
+        assert self.allocation is not None
         raw = self.allocation.read(vcn * self.vcn_unit, self.block_size)
         if len(raw) < self.block_size:
             raise FsCorrupt(f"{self.what}: index block at VCN {vcn} lies past the allocation")
         block = apply_fixups(raw, b"INDX", f"{self.what} index block VCN {vcn}")
         if struct.unpack_from("<Q", block, 16)[0] != vcn:
             raise FsCorrupt(f"{self.what}: index block at VCN {vcn} says it is another VCN")
-        return _entries(block, 0x18, f"{self.what} index block VCN {vcn}")
+        return block
 
 
 def fold(name: str) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from imagedrop_disk.fs.api import BudgetExceeded, FileSystem, FsCorrupt, Node, NodeKind
 from imagedrop_disk.guest import BudgetedSource
 from imagedrop_disk.qcow2 import Qcow2Guest, parse_header
 from imagedrop_disk.source import BytesSource
@@ -69,3 +70,55 @@ def partition_volume(name: str, index: int = 0) -> MemVolume:
     disk = disk_bytes(name)
     _type, start, length = gpt_partitions(disk)[index]
     return MemVolume(disk[start:start + length])
+
+
+class FsGuestFiles:
+    """GuestFiles over one file system, for these tests only: components looked up one by one
+    with the reader's own lookup (case-insensitive on NTFS); no mounts, no symlinks followed."""
+
+    def __init__(self, fs: FileSystem):
+        self.fs = fs
+        self.notes: list[str] = []
+        self._nodes: dict[str, Node | None] = {}
+
+    def _node(self, path: str) -> Node | None:
+        if path not in self._nodes:
+            self._nodes[path] = self._resolve(path)
+        return self._nodes[path]
+
+    def _resolve(self, path: str) -> Node | None:
+        node = self.fs.root()
+        for part in [p for p in path.split("/") if p]:
+            if node.kind != "dir":
+                return None
+            try:
+                found = self.fs.lookup(node, part)
+            except (FsCorrupt, BudgetExceeded) as exc:
+                self.notes.append(f"{path}: {exc}")
+                return None
+            if found is None:
+                return None
+            node = found
+        return node
+
+    def read_bytes(self, path: str, offset: int, length: int) -> bytes | None:
+        node = self._node(path)
+        if node is None or node.kind != "file":
+            return None
+        try:
+            return self.fs.read(node, offset, length)
+        except (FsCorrupt, BudgetExceeded) as exc:
+            self.notes.append(f"{path}: {exc}")
+            return None
+
+    def read_text(self, path: str, limit: int = 64 * 1024) -> str | None:
+        data = self.read_bytes(path, 0, limit)
+        return None if data is None else data.decode("utf-8", "replace")
+
+    def listdir(self, path: str, limit: int = 4096) -> list[str] | None:
+        node = self._node(path)
+        return None if node is None or node.kind != "dir" else self.fs.entries(node, limit)
+
+    def kind(self, path: str) -> NodeKind | None:
+        node = self._node(path)
+        return None if node is None else node.kind
