@@ -267,6 +267,21 @@ def test_truncated_volumes_never_crash(win2019_bytes, cut):
         pass
 
 
+class DamagedVolume(MemVolume):
+    """The clean bytes with a few bytes changed, without copying the whole volume."""
+
+    def __init__(self, data: bytes, damage: dict[int, int]):
+        super().__init__(data, max_bytes=256 << 20)
+        self.damage = damage
+
+    def read(self, offset: int, length: int) -> bytes:
+        out = bytearray(super().read(offset, length))
+        for at, value in self.damage.items():
+            if offset <= at < offset + len(out):
+                out[at - offset] = value
+        return bytes(out)
+
+
 def test_random_damage_to_metadata_never_crashes_or_reads_without_bound(fs, win2019_bytes):
     mft_at = record_offset(fs, 0)
     regions = [(mft_at, 400 * 1024)]
@@ -274,14 +289,14 @@ def test_random_damage_to_metadata_never_crashes_or_reads_without_bound(fs, win2
     regions += [(r.lcn * 4096, r.length * 4096) for r in system32.allocation.runs]
     rng = random.Random(2019)
     outcomes = {"ok": 0, "corrupt": 0}
-    for _ in range(60):
-        data = bytearray(win2019_bytes)
+    for _ in range(20):
+        damage = {}
         for _ in range(rng.randint(1, 20)):
             start, length = rng.choice(regions)
-            data[start + rng.randrange(length)] = rng.randrange(256)
+            damage[start + rng.randrange(length)] = rng.randrange(256)
         try:
-            fs2, volume = open_volume(bytes(data), max_bytes=256 << 20)
-            everything(fs2)
+            damaged = ntfs.open_fs(DamagedVolume(win2019_bytes, damage))
+            everything(damaged)
             outcomes["ok"] += 1
         except FsCorrupt:
             outcomes["corrupt"] += 1
