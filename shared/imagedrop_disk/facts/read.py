@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from .findings import findings_for
 from .linux import linux_facts
 from .model import Finding, GuestFacts
+from .windows import windows_facts
 
 if TYPE_CHECKING:
     from ..guest_files import OpenedGuest
@@ -42,7 +43,6 @@ def read_guest(opened: OpenedGuest) -> GuestReport:
 def _facts(opened: OpenedGuest) -> GuestFacts:
     assert opened.files is not None
     if opened.os_type == "windows":
-        return GuestFacts(os_type="windows", root_fs=opened.root_fs,
-                          notes=["the root holds Windows/System32/config; the Windows facts "
-                                 "(registry) are not read by this version"])
+        facts = windows_facts(opened.files)
+        return facts.model_copy(update={"root_fs": opened.root_fs or facts.root_fs})
     return linux_facts(opened.files, opened.root_fs)

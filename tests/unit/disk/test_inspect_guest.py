@@ -78,3 +78,14 @@ def test_cli_table_summarises_guest_and_findings(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     assert "Debian GNU/Linux 12 (bookworm)" in out.stdout
     assert "GUESTOS.Virtio" in out.stdout and "virtio no" in out.stdout
+
+
+def test_a_windows_root_gets_the_windows_facts(tmp_path: Path) -> None:
+    path = tmp_path / "win11.qcow2"
+    path.write_bytes(gzip.decompress((GUESTS / "win11.qcow2.gz").read_bytes()))
+    result = inspect_path(path)
+    assert result.guest is not None, result.details
+    assert (result.guest.os_type, result.guest.distro, result.guest.root_fs) == \
+        ("windows", "windows", "ntfs")
+    assert result.guest.fstab_root is None and result.guest.kernel is None
+    assert result.reads <= GUEST_MAX_READS and result.bytes_read <= GUEST_MAX_BYTES
