@@ -85,7 +85,8 @@ def _with_guest_facts(source: ByteSource) -> Inspection:
         return result
     update: dict[str, object] = {"guest": report.facts, "findings": report.findings}
     if report.facts is None:
-        notes = list(result.details.get("notes") or []) + report.notes  # type: ignore[call-overload]
+        earlier = result.details.get("notes")
+        notes = (list(earlier) if isinstance(earlier, list) else []) + report.notes
         update["details"] = {**result.details, "notes": notes}
     return result.model_copy(update=update)
 

@@ -155,7 +155,9 @@ def _guest_rows(r: Inspection) -> list[tuple[str, str]]:
         return [("guest", "unknown (no file system read)")]
 
     def say(value: object) -> str:
-        return "unknown" if value is None else {True: "yes", False: "no"}.get(value, str(value))  # type: ignore[call-overload]
+        if value is None:
+            return "unknown"
+        return ("yes" if value else "no") if isinstance(value, bool) else str(value)
 
     what = ", ".join(str(v) for v in (g.architecture, g.root_fs, g.kernel and f"kernel {g.kernel}")
                      if v)
