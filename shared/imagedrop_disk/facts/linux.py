@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from ..fs.api import GuestFiles
+from . import yamlish
 from .boot import Cmdline, kernel_cmdline
 from .fstab import FSTAB_LIMIT, parse_fstab, spec_kind
 from .kernels import drivers_available, installed_kernels, read_architecture
@@ -25,6 +26,7 @@ CLOUD_INIT_MARKERS = (
 )
 SERIAL_CONSOLES = ("ttyS", "ttyAMA")
 DRIVERS = ("virtio_blk", "virtio_net", "nvme")
+MAX_CLOUD_CFG = 64
 
 
 def linux_facts(files: GuestFiles, root_fs: str | None) -> GuestFacts:
@@ -129,6 +131,19 @@ def _cloud_init_package(files: GuestFiles) -> bool:
     return False
 
 
+def _cloud_init_writes_network(files: GuestFiles) -> bool:
+    """False when cloud.cfg or cloud.cfg.d says `network: {config: disabled}`."""
+    paths = ["/etc/cloud/cloud.cfg"] + [
+        f"/etc/cloud/cloud.cfg.d/{n}" for n in sorted(files.listdir("/etc/cloud/cloud.cfg.d")
+                                                     or [])[:MAX_CLOUD_CFG] if n.endswith(".cfg")]
+    for path in paths:
+        network = yamlish.parse(files.read_text(path, 64 * 1024))
+        network = network.get("network") if isinstance(network, dict) else None
+        if isinstance(network, dict) and str(network.get("config")).lower() == "disabled":
+            return False
+    return True
+
+
 def _root_kind(fstab, cmdline: Cmdline | None, notes: list[str]) -> str | None:
     spec = fstab.root_spec if fstab is not None else None
     where = "/etc/fstab"
@@ -173,7 +188,7 @@ def _network(files: GuestFiles, cloud_init: bool | None,
         notes.append("no network interface configuration found: DHCP unknown")
         return None, rules is not None
     pinned = nic.mac_pinned
-    if pinned and nic.generated_by_cloud_init and cloud_init:
+    if pinned and nic.generated_by_cloud_init and cloud_init and _cloud_init_writes_network(files):
         notes.append(f"{nic.path} pins a MAC address but cloud-init wrote it and rewrites it "
                      f"on the new instance's first boot")
         pinned = False

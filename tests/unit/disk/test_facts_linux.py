@@ -366,3 +366,11 @@ def test_hostile_contents_are_bounded_and_never_raise():
     assert len(facts.fstab_devices) <= 4096
     assert facts.selinux is None
     assert any("symbolic links" in n for n in facts.notes)
+
+
+def test_a_cloud_init_pin_stays_when_cloud_init_leaves_the_network_alone():
+    files, _ = guest("ubuntu2204", **{"/etc/cloud/cloud.cfg.d/99-disable-network-config.cfg":
+                                      "network: {config: disabled}\n"})
+    facts = linux_facts(files, None)
+    assert facts.mac_pinned is True
+    assert not any("rewrites it" in n for n in facts.notes)
