@@ -80,8 +80,10 @@ def _grub_set_vars(text: str) -> dict[str, str]:
     found = {}
     for line in lines(text):
         match = re.match(r"^set\s+([A-Za-z_][A-Za-z0-9_]*)=(.*)$", line)
-        if match:
-            found.setdefault(match.group(1), shell_value(match.group(2)))
+        value = shell_value(match.group(2)) if match else ""
+        # `set default="${next_entry}"` is a one-time boot; the next `set default` is the rule
+        if match and "next_entry" not in value:
+            found.setdefault(match.group(1), value)
     return found
 
 

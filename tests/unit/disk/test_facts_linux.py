@@ -374,3 +374,13 @@ def test_a_cloud_init_pin_stays_when_cloud_init_leaves_the_network_alone():
     facts = linux_facts(files, None)
     assert facts.mac_pinned is True
     assert not any("rewrites it" in n for n in facts.notes)
+
+
+def test_a_one_time_next_entry_does_not_hide_the_saved_default():
+    cfg = ('if [ "${next_entry}" ] ; then\n   set default="${next_entry}"\nelse\n'
+           '   set default="${saved_entry}"\nfi\n'
+           "menuentry 'CentOS (3.10.0-1160)' {\n linux16 /vmlinuz ro console=tty0\n}\n"
+           "menuentry 'CentOS (3.10.0-957)' {\n linux16 /vmlinuz ro console=ttyS0\n}\n")
+    files = MemoryGuestFiles({"/boot/grub2/grub.cfg": cfg,
+                              "/boot/grub2/grubenv": grubenv(saved_entry="CentOS (3.10.0-957)")})
+    assert kernel_cmdline(files).values("console") == ["ttyS0"]
