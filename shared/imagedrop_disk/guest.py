@@ -69,9 +69,9 @@ class BudgetedSource:
         length = max(0, min(length, self.size - offset))
         if length == 0:
             return b""
-        for start, data in self._cached:
-            if start <= offset and offset + length <= start + len(data):
-                return data[offset - start:offset - start + length]
+        cached = self._cached_range(offset, length)
+        if cached is not None:
+            return cached
         reads, spent = self.spent
         if self.guest_phase and (reads >= self.max_reads or spent + length > self.max_bytes):
             raise BudgetExceeded(f"reading the guest would pass the inspection's budget of "
@@ -99,13 +99,34 @@ class BudgetedSource:
     def read_table(self, offset: int, length: int, what: str) -> bytes:
         """Entries of a container's mapping table. In the guest phase the aligned window around
         them is read once, so the next lookups in the same table cost no round trip."""
-        if not self.guest_phase or not 0 < length <= TABLE_WINDOW or offset < 0:
+        if not self.guest_phase or not 0 < length <= TABLE_WINDOW or offset < 0 \
+                or self._cached_range(offset, length) is not None:
             return self.read_exact(offset, length, what)
         start = offset - offset % TABLE_WINDOW
         if offset + length > start + TABLE_WINDOW or offset + length > self.size:
             return self.read_exact(offset, length, what)
         window = self.read(start, min(TABLE_WINDOW, self.size - start))
         return window[offset - start:offset - start + length]
+
+    def read_around(self, offset: int, length: int) -> bytes:
+        """`read`, but in the guest phase the aligned window around the range is read once, so
+        the compressed clusters next to this one (written one after another) cost no round
+        trip."""
+        if not self.guest_phase or offset < 0 or length <= 0 \
+                or self._cached_range(offset, length) is not None:
+            return self.read(offset, length)
+        start = offset - offset % TABLE_WINDOW
+        end = min(self.size, max(start + TABLE_WINDOW, offset + length))
+        if offset >= end:
+            return b""
+        window = self.read(start, end - start)
+        return window[offset - start:offset - start + length]
+
+    def _cached_range(self, offset: int, length: int) -> bytes | None:
+        for start, data in self._cached:
+            if start <= offset and offset + length <= start + len(data):
+                return data[offset - start:offset - start + length]
+        return None
 
 
 class GuestView(Protocol):
@@ -214,7 +235,7 @@ def decompress_prefix(source: BudgetedSource, loc: Compressed, want: int) -> byt
     # Deflate never grows data by more than a few bytes per 16 KiB block: this much input always
     # holds `want` bytes of output.
     budget = min(loc.max_length, want + want // 64 + 1024)
-    raw = source.read(loc.file_offset, max(0, budget))
+    raw = source.read_around(loc.file_offset, max(0, budget))
     if not raw:
         raise CorruptImage(f"a compressed cluster at offset {loc.file_offset} lies beyond the end "
                            f"of the file: the file is truncated")

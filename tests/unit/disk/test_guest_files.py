@@ -6,11 +6,16 @@ from __future__ import annotations
 import pytest
 
 from imagedrop_disk import BytesSource, CountingSource
+from imagedrop_disk.fs import mount
 from imagedrop_disk.fs.api import BudgetExceeded
 from imagedrop_disk.fs.cache import BlockCache
+from imagedrop_disk.fs.mount import Opened, open_volumes
 from imagedrop_disk.fs.paths import MountedFiles
+from imagedrop_disk.fs.volumes import SliceVolume, volumes_of
 from imagedrop_disk.guest import GUEST_MAX_BYTES, GUEST_MAX_READS, BudgetedSource
 from imagedrop_disk.inspect import inspect_with_guest
+from imagedrop_disk.partitions import read_layout
+from imagedrop_disk.qcow2 import Qcow2Guest, parse_header
 
 from guest_helpers import GUESTS, guest_bytes, open_fixture
 
@@ -174,3 +179,56 @@ def test_block_cache_reads_aligned_blocks_and_forgets_the_oldest():
     end = len(data) - 100
     assert cache.read(end - 10, 100) == data[end - 10:end]
     assert cache.read(end, 10) == b""
+
+
+def _opened(name: str) -> tuple[list[SliceVolume], list[Opened]]:
+    src = BudgetedSource(BytesSource(guest_bytes(name)))
+    src.enter_guest_phase()
+    guest = Qcow2Guest(src, parse_header(src.read(0, 4096), src))
+    layout = read_layout(guest.read, guest.virtual_size)
+    volumes, _ = volumes_of(guest.read, guest.virtual_size, layout.spans)
+    return volumes, open_volumes(volumes, [])
+
+
+@pytest.mark.parametrize("spec, found", [
+    ("UUID=33333333-0000-4000-8000-00000000000B", "partition 1"),   # case does not matter
+    ("/dev/disk/by-uuid/33333333-0000-4000-8000-00000000000b", "partition 1"),
+    ("LABEL=BOOT", "partition 1"),
+    ("/dev/disk/by-label/BOOT", "partition 1"),
+    ("PARTUUID=0a0a0a0a-0000-4000-8000-0000000000c1", "partition 1"),
+    ("/dev/sda1", "partition 1"), ("/dev/vda1", "partition 1"), ("/dev/nvme0n1p1", "partition 1"),
+    ("/dev/xvda2", "partition 2"),
+    ("LABEL=boot", None), ("UUID=00000000-0000-0000-0000-000000000000", None), ("/dev/sda9", None),
+])
+def test_fstab_specs_name_volumes(spec, found):
+    _, opened = _opened("debian-gpt-boot-label.qcow2")
+    match = mount._match(spec, opened)
+    assert (match.volume.name if match else None) == found
+
+
+def test_a_volume_expander_turns_one_partition_into_its_volumes(monkeypatch):
+    """How the LVM reader plugs in: a PV partition becomes named logical volumes."""
+    def as_lvm(volume: SliceVolume):
+        if volume.name != "partition 2":
+            return None
+        return [SliceVolume(volume.disk, volume.start, volume.length, "vg0/root", "lvm",
+                            {"devices": "/dev/mapper/vg0-root /dev/vg0/root"})]
+
+    monkeypatch.setattr(mount, "VOLUME_EXPANDERS", [as_lvm])
+    _, opened = _opened("debian-gpt-boot-label.qcow2")
+    assert [o.volume.name for o in opened] == ["partition 1", "vg0/root"]
+    assert mount._match("/dev/mapper/vg0-root", opened).volume.name == "vg0/root"
+    _, g = inspect_with_guest(BytesSource(guest_bytes("debian-gpt-boot-label.qcow2")),
+                              lambda g: g)
+    assert g.mounts == {"/boot": "partition 1"}
+
+
+def test_an_opener_that_fails_on_hostile_bytes_is_a_note_not_a_crash(monkeypatch):
+    def broken(volume):
+        raise IndexError("index out of range")
+
+    monkeypatch.setattr(mount, "OPENERS", [broken, *mount.OPENERS])
+    _, g = inspect_with_guest(BytesSource(guest_bytes("ubuntu-gpt-ext4.qcow2")), lambda g: g)
+    assert g.files is None
+    assert any("partition 2: the file system cannot be read (unexpected structure: IndexError"
+               in n for n in g.notes)
