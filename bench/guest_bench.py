@@ -1,0 +1,158 @@
+"""Reads, bytes and time of the guest inspection (container, partitions, file systems) for every
+guest fixture, plus a 4 GiB qcow2 made on the spot when mkfs.ext4 and qemu-img are installed.
+Each image is read locally and over the emulated OSS (ranged GETs through oss2 on loopback).
+
+The workload is the files a Linux facts reader opens: os-release, fstab, the ELF header of
+/bin/sh, the kernels and their modules, grub and BLS entries, SELinux, network and cloud-init
+configuration."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from imagedrop_disk import FileSource
+from imagedrop_disk.inspect import inspect_with_guest
+from imagedrop_disk.source import ByteSource
+
+GUESTS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "guests"
+RUNS = 5
+BUCKET = "bench-guest"
+READ = ["/etc/os-release", "/etc/fstab", "/etc/selinux/config", "/etc/default/grub",
+        "/boot/grub2/grub.cfg", "/boot/grub/grub.cfg", "/boot/grub2/grubenv",
+        "/etc/netplan/50-cloud-init.yaml", "/etc/network/interfaces", "/etc/cloud/cloud.cfg",
+        "/etc/udev/rules.d/70-persistent-net.rules", "/usr/bin/cloud-init"]
+LIST = ["/boot", "/boot/loader/entries", "/etc/sysconfig/network-scripts", "/etc/netplan",
+        "/etc/NetworkManager/system-connections", "/etc/systemd/network", "/lib/modules"]
+
+
+def workload(guest) -> int:  # type: ignore[no-untyped-def]
+    """What a facts reader asks; returns how many paths answered."""
+    f = guest.files
+    if f is None:
+        return 0
+    found = sum(f.read_text(p) is not None for p in READ)
+    found += f.read_bytes("/bin/sh", 0, 64) is not None
+    for directory in LIST:
+        names = f.listdir(directory) or []
+        found += bool(names)
+        if directory == "/lib/modules":
+            for ver in names[:3]:
+                base = f"/lib/modules/{ver}"
+                found += f.read_text(f"{base}/modules.builtin") is not None
+                for mod in ("block/virtio_blk.ko.xz", "net/virtio_net.ko.xz"):
+                    found += f.kind(f"{base}/kernel/drivers/{mod}") is not None
+    return found
+
+
+def _measure(source: ByteSource) -> tuple[str, int, int, float, int]:
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        inspection, answer = inspect_with_guest(source, lambda g: (g.root_fs, workload(g)))
+        times.append((time.perf_counter() - start) * 1000)
+    root, found = answer or (None, 0)
+    return (root or "-", inspection.reads, inspection.bytes_read, statistics.median(times), found)
+
+
+def _generated(directory: Path) -> list[Path]:
+    """A 4 GiB GPT disk whose ext4 root holds 6,000 files of 8 KiB in 30 directories."""
+    if not (shutil.which("mkfs.ext4") and shutil.which("qemu-img") and shutil.which("sgdisk")):
+        return []
+    tree = directory / "tree"
+    for d in range(30):
+        sub = tree / "usr" / "share" / f"d{d:02d}"
+        sub.mkdir(parents=True)
+        for i in range(200):
+            (sub / f"f{i:03d}").write_bytes(bytes([d, i % 256]) * 4096)
+    (tree / "etc").mkdir()
+    (tree / "usr" / "lib").mkdir()
+    (tree / "usr" / "lib" / "os-release").write_text("ID=bench\nVERSION_ID=1\n")
+    (tree / "etc" / "os-release").symlink_to("../usr/lib/os-release")
+    (tree / "etc" / "fstab").write_text("LABEL=root / ext4 defaults 0 1\n")
+    raw, fs = directory / "big.raw", directory / "root.img"
+    subprocess.run(["truncate", "-s", "4G", str(raw)], check=True)
+    subprocess.run(["sgdisk", "-o", "-n1:2048:+1M", "-t1:EF02", "-n2:0:0", "-t2:8300",
+                    str(raw)], check=True, capture_output=True)
+    subprocess.run(["truncate", "-s", str(4 * 1024**3 - 4 * 1024**2), str(fs)], check=True)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "root", "-d", str(tree), str(fs)], check=True)
+    subprocess.run(["dd", f"if={fs}", f"of={raw}", "bs=1M", "seek=2", "conv=notrunc,sparse",
+                    "status=none"], check=True)
+    fs.unlink()
+    out = directory / "big-4gib.qcow2"
+    subprocess.run(["qemu-img", "convert", "-O", "qcow2", str(raw), str(out)], check=True)
+    raw.unlink()
+    return [out]
+
+
+class _OssSource:
+    def __init__(self, bucket, key: str, size: int):  # type: ignore[no-untyped-def]
+        self.bucket, self.key, self._size = bucket, key, size
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def read(self, offset: int, length: int) -> bytes:
+        end = min(offset + length, self._size) - 1
+        if end < offset:
+            return b""
+        return self.bucket.get_object(self.key, byte_range=(offset, end)).read()
+
+
+def _over_oss(paths: list[Path]):  # type: ignore[no-untyped-def]
+    try:
+        import oss2
+
+        from imagedrop.emulator import Clock, CloudServer, FakeCloud
+    except ImportError:
+        return None
+    cloud = FakeCloud(clock=Clock(speed=0.0), services=("oss",))
+    cloud.oss.create_bucket(BUCKET)
+    server = CloudServer(cloud)
+    server.__enter__()
+    bucket = oss2.Bucket(oss2.Auth(cloud.access_key_id, cloud.access_key_secret),
+                         server.endpoints["oss"], BUCKET)
+    for path in paths:
+        bucket.put_object_from_file(path.name, str(path))
+    return server, {p.name: _OssSource(bucket, p.name, p.stat().st_size) for p in paths}
+
+
+def main() -> None:
+    table = Table(title=f"guest inspection: cost per image (median of {RUNS} runs)")
+    for col in ("image", "root fs", "reads", "bytes read", "local ms", "OSS ms", "paths found"):
+        table.add_column(col, justify="left" if col in ("image", "root fs") else "right")
+    worst = (0, 0)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for gz in sorted(GUESTS.glob("*.gz")):
+            path = Path(tmp) / gz.name[:-3]
+            path.write_bytes(gzip.decompress(gz.read_bytes()))
+            paths.append(path)
+        paths += _generated(Path(tmp))
+        oss = _over_oss(paths)
+        try:
+            for path in paths:
+                root, reads, spent, local_ms, found = _measure(FileSource(path))
+                oss_ms = f"{_measure(oss[1][path.name])[3]:.1f}" if oss else "-"
+                worst = (max(worst[0], reads), max(worst[1], spent))
+                table.add_row(path.name, root, str(reads), str(spent), f"{local_ms:.1f}",
+                              oss_ms, str(found))
+        finally:
+            if oss:
+                oss[0].__exit__(None, None, None)
+    Console(width=120).print(table)
+    print(f"worst: {worst[0]} reads, {worst[1]} bytes ({worst[1] / 1024:.0f} KiB); budget 40 "
+          f"reads, 4 MiB")
+
+
+if __name__ == "__main__":
+    main()
