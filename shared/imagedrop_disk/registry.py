@@ -51,7 +51,7 @@ class Value:
     data: bytes
 
     def as_python(self) -> str | int | list[str] | bytes:
-        """REG_SZ/EXPAND_SZ → str, DWORD/QWORD → int, MULTI_SZ → list, anything else → bytes."""
+        """REG_SZ/EXPAND_SZ → str, DWORD/QWORD → int, MULTI_SZ → list, any other → bytes."""
         if self.type in (REG_SZ, REG_EXPAND_SZ):
             return _utf16(self.data).split("\0", 1)[0]
         if self.type == REG_MULTI_SZ:

@@ -198,7 +198,7 @@ def _linear_lvs(pv: Volume, vg_name: str, vg: dict, pv_uuid: str,
         if "VISIBLE" not in (lv.get("status") or []):
             continue  # internal LVs (thin pool data, RAID images) are not volumes of their own
         segments, why = _segments(lv, pv_name, pe_start, extent)
-        if why and not _touches(lv, pv_name):
+        if why and _elsewhere(lv, pv_name):
             continue  # wholly on other PVs: read from those
         if why:
             notes.append(f"LVM2 LV {full} is not read: {why}")
@@ -235,9 +235,12 @@ def _segments(lv: dict, pv_name: str, pe_start: int,
     return segments, None
 
 
-def _touches(lv: dict, pv_name: str) -> bool:
-    return any(isinstance(seg, dict) and pv_name in (seg.get("stripes") or [])[::2]
-               for key, seg in lv.items() if key.startswith("segment"))
+def _elsewhere(lv: dict, pv_name: str) -> bool:
+    """Every segment lies on other PVs (the LV is read from those, no note here)."""
+    segments = [s for k, s in lv.items() if k.startswith("segment") and isinstance(s, dict)]
+    return bool(segments) and all(
+        isinstance(s.get("stripes"), list) and s["stripes"] and pv_name not in s["stripes"][::2]
+        for s in segments)
 
 
 def _int(value: object, field: str) -> int:

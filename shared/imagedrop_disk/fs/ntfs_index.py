@@ -38,7 +38,7 @@ class Index:
     block_size: int
     vcn_unit: int
     allocation: DataStream | None
-    cache: dict[tuple[str, int], bytes]  # index blocks after fix-ups, shared by one volume's lookups
+    cache: dict[tuple[str, int], bytes]  # index blocks after fix-ups, shared by a volume's lookups
     blocks_read: int = 0
 
     def root_entries(self) -> list[Entry]:

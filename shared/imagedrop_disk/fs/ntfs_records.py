@@ -175,7 +175,8 @@ def decode_runlist(data: bytes, first_vcn: int, highest_vcn: int, total_clusters
     while pos < len(data) and data[pos] != 0:
         header = data[pos]
         len_size, off_size = header & 0xF, header >> 4
-        if len_size == 0 or len_size > 8 or off_size > 8 or pos + 1 + len_size + off_size > len(data):
+        end = pos + 1 + len_size + off_size
+        if len_size == 0 or len_size > 8 or off_size > 8 or end > len(data):
             raise FsCorrupt(f"{what}: runlist header {header:#x} at byte {pos} is impossible")
         length = int.from_bytes(data[pos + 1:pos + 1 + len_size], "little")
         delta = int.from_bytes(data[pos + 1 + len_size:pos + 1 + len_size + off_size], "little",
@@ -201,7 +202,8 @@ class DataStream:
 
     def __init__(self, volume: Volume, cluster: int, runs: list[Run], size: int, init: int,
                  what: str):
-        self.volume, self.cluster, self.size, self.init, self.what = volume, cluster, size, init, what
+        self.volume, self.cluster, self.what = volume, cluster, what
+        self.size, self.init = size, init
         self.runs = runs
         self._starts = [r.vcn for r in runs]
         for prev, run in zip(runs, runs[1:]):

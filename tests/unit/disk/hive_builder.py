@@ -50,7 +50,8 @@ class HiveBuilder:
 
     def name_at(self, off: int) -> str:
         cell = self.body[off - 0x20 + 4:]
-        flags, name_len = struct.unpack_from("<H", cell, 2)[0], struct.unpack_from("<H", cell, 72)[0]
+        flags = struct.unpack_from("<H", cell, 2)[0]
+        name_len = struct.unpack_from("<H", cell, 72)[0]
         raw = bytes(cell[76:76 + name_len])
         return raw.decode("latin-1") if flags & 0x20 else raw.decode("utf-16-le")
 

@@ -98,7 +98,8 @@ def test_fragmented_hive_reads_whole(fs):
     assert hbins_size + 4096 == node.size
     pos = 4096  # every hive bin in its place proves the runs were joined in order
     while pos < node.size:
-        assert data[pos:pos + 4] == b"hbin" and struct.unpack_from("<I", data, pos + 4)[0] == pos - 4096
+        assert data[pos:pos + 4] == b"hbin"
+        assert struct.unpack_from("<I", data, pos + 4)[0] == pos - 4096
         pos += struct.unpack_from("<I", data, pos + 8)[0]
 
 
