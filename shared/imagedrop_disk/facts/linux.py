@@ -8,7 +8,7 @@ from typing import TypeVar
 from ..fs.api import GuestFiles
 from . import yamlish
 from .boot import Cmdline, kernel_cmdline
-from .fstab import FSTAB_LIMIT, parse_fstab, spec_kind
+from .fstab import FSTAB_LIMIT, Fstab, parse_fstab, spec_kind
 from .kernels import drivers_available, installed_kernels, read_architecture
 from .model import GuestFacts
 from .network import pinning_rules, primary_nic
@@ -144,7 +144,7 @@ def _cloud_init_writes_network(files: GuestFiles) -> bool:
     return True
 
 
-def _root_kind(fstab, cmdline: Cmdline | None, notes: list[str]) -> str | None:
+def _root_kind(fstab: Fstab | None, cmdline: Cmdline | None, notes: list[str]) -> str | None:
     spec = fstab.root_spec if fstab is not None else None
     where = "/etc/fstab"
     if spec is None and cmdline is not None and cmdline.value("root"):

@@ -82,7 +82,7 @@ def _redhat_like(files: GuestFiles) -> Release | None:
 
 def _suse(files: GuestFiles) -> Release | None:
     text = files.read_text("/etc/SuSE-release", RELEASE_LIMIT)
-    first = _first_line(files, "/etc/SuSE-release") if text else None
+    first = next((line for line in lines(text) if line), None)
     if not first:
         return None
     kv = {k.strip().upper(): v.strip() for k, _, v in

@@ -17,7 +17,8 @@ from imagedrop_disk.guest import GUEST_MAX_BYTES, GUEST_MAX_READS
 
 GUESTS = Path(__file__).resolve().parents[2] / "fixtures" / "guests"
 IMAGES = {"facts-ubuntu2204.qcow2": "ubuntu2204", "facts-centos7.vhd": "centos7",
-          "facts-debian12.raw": "debian12", "facts-rocky9.vmdk": "rocky9"}
+          "facts-debian12.raw": "debian12", "facts-rocky9.vmdk": "rocky9",
+          "facts-opensuse-leap15-arm64.qcow2": "opensuse-leap15-arm64"}
 
 
 def _image(name: str, directory: Path) -> Path:
@@ -40,6 +41,12 @@ def test_boot_on_its_own_partition_gives_the_kernel_and_command_line(tmp_path: P
     guest = inspect_path(_image("facts-rocky9.vmdk", tmp_path)).guest
     assert guest.kernel == "5.14.0-362.8.1.el9_3.x86_64"     # /boot/vmlinuz-* on partition 1
     assert guest.serial_console is False                      # grubenv kernelopts, not rescue
+
+
+def test_arm64_guest_with_an_esp(tmp_path: Path) -> None:
+    result = inspect_path(_image("facts-opensuse-leap15-arm64.qcow2", tmp_path))
+    assert result.boot_mode == "UEFI" and result.guest.architecture == "arm64"
+    assert result.guest.kernel == "5.14.21-150500.55.19-default"     # from /boot/Image-*
 
 
 def test_findings_come_with_the_facts(tmp_path: Path) -> None:
