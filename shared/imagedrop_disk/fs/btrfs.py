@@ -132,7 +132,7 @@ class BtrfsFileSystem:
     def lookup(self, directory: Node, name: str) -> Node | None:
         tree, dirino = _ref(directory)
         wanted = name.encode("utf-8", "surrogateescape")
-        if not wanted or len(wanted) > MAX_NAME or "/" in name:
+        if not wanted or len(wanted) > MAX_NAME or "/" in name or directory.kind != "dir":
             return None
         if name == ".":
             return directory
@@ -169,7 +169,7 @@ class BtrfsFileSystem:
     def entries(self, directory: Node, limit: int = MAX_DIR_ENTRIES) -> list[str]:
         tree, dirino = _ref(directory)
         names: list[str] = []
-        if limit <= 0:
+        if limit <= 0 or directory.kind != "dir":
             return names
         for _key, body in self._items(tree, (dirino, DIR_INDEX, 0), (dirino, DIR_INDEX, U64)):
             for entry, _location, _ftype in _dir_items(body, f"btrfs directory {dirino}"):

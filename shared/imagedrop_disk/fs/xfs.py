@@ -231,6 +231,8 @@ class XfsFileSystem:
 
     def entries(self, directory: Node, limit: int = MAX_DIR_ENTRIES) -> list[str]:
         names: list[str] = []
+        if directory.kind != "dir":
+            return names
         for name, _ino in self._dir_entries(directory, cut=True):
             if len(names) >= limit:
                 break
@@ -240,7 +242,7 @@ class XfsFileSystem:
 
     def lookup(self, directory: Node, name: str) -> Node | None:
         wanted = name.encode("utf-8", "surrogateescape")
-        if not wanted or len(wanted) > MAX_NAME or "/" in name:
+        if not wanted or len(wanted) > MAX_NAME or "/" in name or directory.kind != "dir":
             return None
         if name == ".":
             return directory

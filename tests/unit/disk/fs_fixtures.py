@@ -71,3 +71,23 @@ def _load(name: str) -> tuple[int, dict[int, bytes]]:
 def volume(name: str) -> SparseVolume:
     size, blocks = _load(name)
     return SparseVolume(size, blocks)
+
+
+def walk_everything(fs, max_entries: int = 40, max_depth: int = 6) -> int:
+    """Visit a bounded part of every directory, file head and symlink; return nodes seen.
+    Only the readers' own errors may escape (the caller checks which)."""
+    seen = 0
+    stack = [(fs.root(), 0)]
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if node.kind == "dir" and depth < max_depth:
+            for name in fs.entries(node, limit=max_entries):
+                child = fs.lookup(node, name)
+                if child is not None:
+                    stack.append((child, depth + 1))
+        elif node.kind == "file":
+            fs.read(node, 0, 8192)
+        elif node.kind == "symlink":
+            fs.readlink(node)
+    return seen
