@@ -16,6 +16,7 @@ from .xfs_map import BmbtWalker, Extent, extent_list
 LOCAL, EXTENTS, BTREE = 1, 2, 3
 KINDS: dict[int, NodeKind] = {0o100000: "file", 0o040000: "dir", 0o120000: "symlink"}
 SYMLINK_MAXLEN = 1024
+REALTIME_FLAG = 0x1          # di_flags: data extents address the realtime device
 NREXT64_FLAG = 1 << 4        # di_flags2: the data extent count is the u64 at 24
 
 
@@ -45,6 +46,7 @@ class Inode:
     size: int
     nextents: int
     fork: bytes
+    realtime: bool = False
 
     @property
     def kind(self) -> NodeKind:
@@ -120,14 +122,19 @@ class XfsFileSystem:
     def _read_fsblock(self, fsblock: int, where: str) -> bytes:
         return self.volume.read(self._fsblock_offset(fsblock, 1, where), self.sb.blocksize)
 
-    def inode(self, ino: int) -> Inode:
-        sb, where = self.sb, f"xfs inode {ino}"
+    def inode_offset(self, ino: int) -> int:
+        """Where inode `ino` starts: AG, block and index come from its number alone."""
+        sb = self.sb
         agno = ino >> (sb.agblklog + sb.inopblog)
         agbno = (ino >> sb.inopblog) & ((1 << sb.agblklog) - 1)
         index = ino & ((1 << sb.inopblog) - 1)
         if agno >= sb.agcount or agbno >= sb.agblocks:
-            raise FsCorrupt(f"{where}: number points past the last allocation group")
-        offset = (agno * sb.agblocks + agbno) * sb.blocksize + index * sb.inodesize
+            raise FsCorrupt(f"xfs inode {ino}: number points past the last allocation group")
+        return (agno * sb.agblocks + agbno) * sb.blocksize + index * sb.inodesize
+
+    def inode(self, ino: int) -> Inode:
+        sb, where = self.sb, f"xfs inode {ino}"
+        offset = self.inode_offset(ino)
         raw = self.volume.read(offset, sb.inodesize)
         if len(raw) < sb.inodesize or raw[:2] != b"IN":
             raise FsCorrupt(f"{where}: no inode magic at byte {offset}")
@@ -145,7 +152,8 @@ class XfsFileSystem:
         fork_end = core + forkoff * 8 if forkoff else sb.inodesize
         if fork_end > sb.inodesize or size >= 1 << 63:
             raise FsCorrupt(f"{where}: attribute fork offset {forkoff} or size {size}")
-        return Inode(ino, mode, fmt, size, nextents, raw[core:fork_end])
+        realtime = bool(struct.unpack_from(">H", raw, 90)[0] & REALTIME_FLAG)
+        return Inode(ino, mode, fmt, size, nextents, raw[core:fork_end], realtime)
 
     def _node(self, ino: int) -> Node:
         inode = self.inode(ino)
@@ -191,6 +199,9 @@ class XfsFileSystem:
         inode = self.inode(int(node.ref))  # type: ignore[call-overload]
         if inode.kind != "file":
             raise FsCorrupt(f"xfs inode {inode.ino} is a {inode.kind}, not a file")
+        if inode.realtime:
+            raise FsCorrupt(f"xfs inode {inode.ino}: a realtime file (its data is on the "
+                            "realtime device, which this reader does not read)")
         length = max(0, min(length, inode.size - offset))
         if length == 0:
             return b""

@@ -13,7 +13,8 @@ from imagedrop_disk.fs import xfs, xfs_dir
 from imagedrop_disk.fs.api import BudgetExceeded, FsCorrupt
 from imagedrop_disk.fs.xfs_map import BmbtWalker
 
-VERSIONS = {"xfs-v5": ("5f5f5f5f-0000-4000-8000-000000000005", "xfsfive", "rocky"),
+# name → (sb_uuid, label, distro); the v5 image was given a new UUID after mkfs (xfs_admin -U)
+VERSIONS = {"xfs-v5": ("5f5f5f5f-0000-4000-8000-000000000055", "xfsfive", "rocky"),
             "xfs-v4": ("4f4f4f4f-0000-4000-8000-000000000004", "xfsfour", "centos")}
 FRAG_BLOCKS = 600
 
@@ -46,6 +47,19 @@ def test_superblock_names_the_file_system_as_fstab_does(image):
     assert (fs.kind, fs.uuid, fs.label, fs.case_sensitive) == ("xfs", uuid, label, True)
     assert fs.sb.v5 == (name == "xfs-v5") and fs.sb.ftype == (name == "xfs-v5")
     assert fs.sb.inodesize == (512 if name == "xfs-v5" else 256)
+    assert fs.sb.dirblksize == (4096 if name == "xfs-v5" else 8192)
+
+
+def test_uuid_is_sb_uuid_not_the_metadata_uuid():
+    vol = volume("xfs-v5")
+    fs = xfs.open_fs(vol)
+    head = vol.read(0, 512)
+    assert struct.unpack_from(">I", head, 216)[0] & 0x4                  # META_UUID
+    assert head[248:264].hex() == "5f5f5f5f000040008000000000000005"      # the mkfs one
+    assert fs.uuid == "5f5f5f5f-0000-4000-8000-000000000055"
+    # the image's own fstab still names the UUID it had at install time
+    assert fs.read(walk(fs, "etc/fstab"), 0, 100).startswith(
+        b"UUID=5f5f5f5f-0000-4000-8000-000000000005 /")
 
 
 def test_linux_root_with_relative_symlinks(image):
@@ -54,7 +68,8 @@ def test_linux_root_with_relative_symlinks(image):
     assert fs.readlink(walk(fs, "bin")) == "usr/bin"
     release = walk(fs, "usr/lib/os-release")
     assert f"ID={VERSIONS[name][2]}" in fs.read(release, 0, 4096).decode()
-    assert fs.read(walk(fs, "etc/fstab"), 0, 100).startswith(f"UUID={VERSIONS[name][0]} /".encode())
+    fstab_uuid = VERSIONS[name][0][:-2]       # v5: the UUID before xfs_admin -U changed it
+    assert fs.read(walk(fs, "etc/fstab"), 0, 100).startswith(f"UUID={fstab_uuid}".encode())
     assert fs.read(walk(fs, "usr/bin/sh"), 0, 4)[:4] == b"\x7fELF"
     assert walk(fs, "etc/missing") is None and walk(fs, "usr/bin/sh/x") is None
 
@@ -70,7 +85,7 @@ def test_every_directory_form(image, form, count, fmt, leaf_magics):
     directory = walk(fs, f"dirs/{form}")
     inode = fs.inode(directory.ref)
     # the fixture really holds this form: the fork format and the block at the leaf offset
-    assert inode.fmt == fmt or (form == "node" and inode.fmt == xfs.EXTENTS)
+    assert inode.fmt == fmt
     if form == "block":
         assert inode.size == fs.sb.dirblksize
     if leaf_magics:
@@ -158,9 +173,7 @@ def _fs5():
 
 
 def _inode_offset(fs, ino: int) -> int:
-    sb = fs.sb
-    agno, agbno = ino >> (sb.agblklog + sb.inopblog), (ino >> sb.inopblog) & ((1 << sb.agblklog) - 1)
-    return (agno * sb.agblocks + agbno) * sb.blocksize + (ino & ((1 << sb.inopblog) - 1)) * sb.inodesize
+    return fs.inode_offset(ino)
 
 
 def test_corrupt_superblock_fields_are_named():
@@ -242,6 +255,15 @@ def test_huge_directory_is_cut_or_refused_not_walked(monkeypatch):
     with pytest.raises(BudgetExceeded, match="directory blocks"):
         fs.lookup(directory, "node-entry-with-a-longer-name-2999")
     assert vol.reads - before < 20
+
+
+def test_realtime_files_are_refused():
+    vol, fs = _fs5()
+    node = walk(fs, "big.txt")
+    flags_at = _inode_offset(fs, node.ref) + 90
+    bad = xfs.open_fs(vol.patched(flags_at, b"\x00\x01"))
+    with pytest.raises(FsCorrupt, match="realtime"):
+        bad.read(node, 0, 10)
 
 
 def test_symlink_with_absurd_length_is_refused():
