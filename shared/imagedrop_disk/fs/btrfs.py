@@ -19,6 +19,7 @@ ROOT_TREE, FS_TREE, ROOT_TREE_DIR = 1, 5, 6
 U64 = 2**64 - 1
 KINDS: dict[int, NodeKind] = {0o100000: "file", 0o040000: "dir", 0o120000: "symlink"}
 MAX_SUBVOL_DEPTH = 40          # path components when opening a subvolume by path
+MAX_SUBVOLUMES = 256           # subvolumes one listing returns (snapshots can be many)
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,42 @@ class BtrfsFileSystem:
         if ino != self._root(tree).dirid:
             raise FsCorrupt(f"btrfs: {path!r} is a directory, not a subvolume")
         return BtrfsFileSystem(self.trees, tree, self._roots)
+
+    def subvolumes(self, limit: int = MAX_SUBVOLUMES) -> list[tuple[int, str]]:
+        """(tree id, path from the top level) of up to `limit` subvolumes, parents first: what
+        a caller tries when the default subvolume does not hold the system (Ubuntu's `@`)."""
+        out: list[tuple[int, str]] = []
+        paths = {FS_TREE: ""}
+        queue = [FS_TREE]
+        while queue and len(out) < limit:
+            parent = queue.pop(0)
+            for key, body in self.trees.items(self.sb.root, self.sb.root_level,
+                                              (parent, ROOT_REF, 0), (parent, ROOT_REF, U64)):
+                child = key[2]
+                if len(body) < 18 or child in paths or len(out) >= limit:
+                    continue
+                dirid, _seq, name_len = struct.unpack_from("<QQH", body, 0)
+                name = body[18:18 + name_len].decode("utf-8", "surrogateescape")
+                where = self._dir_path(parent, dirid)
+                paths[child] = "/".join(p for p in (paths[parent], where, name) if p)
+                out.append((child, paths[child]))
+                queue.append(child)
+        return out
+
+    def _dir_path(self, tree: int, ino: int) -> str:
+        """The path of directory `ino` from its tree's root directory (INODE_REF upwards)."""
+        parts: list[str] = []
+        top = self._root(tree).dirid
+        for _ in range(MAX_SUBVOL_DEPTH):
+            if ino == top:
+                return "/".join(reversed(parts))
+            ref = next(iter(self._items(tree, (ino, INODE_REF, 0), (ino, INODE_REF, U64))), None)
+            if ref is None or len(ref[1]) < 10:
+                break
+            name_len = struct.unpack_from("<H", ref[1], 8)[0]
+            parts.append(ref[1][10:10 + name_len].decode("utf-8", "surrogateescape"))
+            ino = ref[0][2]
+        raise FsCorrupt(f"btrfs tree {tree}: directory {ino} does not lead to the tree's root")
 
     # --- inodes -------------------------------------------------------------------------------
     def _node(self, tree: int, ino: int) -> Node:

@@ -80,6 +80,18 @@ def test_subvolumes_by_id_by_name_and_across_a_path():
         btrfs.open_fs(vol, subvolid=999)
 
 
+def test_subvolume_listing_and_a_nested_snapshot(fs):
+    snapshot_path = "@/.snapshots/1/snapshot"
+    assert fs.subvolumes() == [(256, "@"), (257, "@home"), (258, snapshot_path)]
+    assert fs.subvolumes(limit=1) == [(256, "@")]
+    snapshot = btrfs.open_fs(fs.trees.volume, subvol=snapshot_path)
+    assert snapshot.tree == 258
+    assert walk(snapshot, "after-snapshot.txt") is None
+    assert walk(fs, "after-snapshot.txt") is not None
+    assert snapshot.read(walk(snapshot, "c-lzo/big.txt"), 0, 20) == BIG[:20]
+    assert fs.lookup(walk(fs, ".snapshots/1/snapshot"), "..") == walk(fs, ".snapshots/1")
+
+
 @pytest.mark.parametrize("codec", sorted(CODECS))
 def test_compressed_files_inline_and_regular(fs, codec):
     small, big = walk(fs, f"c-{codec}/small.txt"), walk(fs, f"c-{codec}/big.txt")
