@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Iterator
 
 from .api import MAX_DIR_ENTRIES, MAX_NAME, MAX_SYMLINK, FsCorrupt, Node, NodeKind, Volume
 from .btrfs_data import INLINE, FileExtent, decompress, parse_extent
 from .btrfs_tree import (SUPER_OFFSET, Key, Trees, bootstrap_chunks, parse_key, parse_superblock,
                          read_chunk_tree)
 from .crc32c import btrfs_name_hash
+from .limits import MAX_READ
 
 INODE_ITEM, INODE_REF, DIR_ITEM, DIR_INDEX, EXTENT_DATA = 1, 12, 84, 96, 108
 ROOT_ITEM, ROOT_BACKREF, ROOT_REF = 132, 144, 156
@@ -76,7 +78,8 @@ class BtrfsFileSystem:
             self._roots[tree] = Root(tree, bytenr, found[238], dirid)
         return self._roots[tree]
 
-    def _items(self, tree: int, lo: Key, hi: Key, with_previous: bool = False):
+    def _items(self, tree: int, lo: Key, hi: Key,
+               with_previous: bool = False) -> Iterator[tuple[Key, bytes]]:
         root = self._root(tree)
         return self.trees.items(root.bytenr, root.level, lo, hi, with_previous)
 
@@ -229,8 +232,8 @@ class BtrfsFileSystem:
 
     def _read(self, node: Node, offset: int, length: int, size: int) -> bytes:
         tree, ino = _ref(node)
-        length = max(0, min(length, size - offset))
-        if length == 0:
+        length = max(0, min(length, size - offset, MAX_READ))
+        if length == 0 or offset < 0:
             return b""
         out = bytearray(length)
         end, after = offset + length, -1
@@ -279,7 +282,7 @@ def _ref(node: Node) -> tuple[int, int]:
     return ref[0], ref[1]
 
 
-def _dir_items(body: bytes, where: str):
+def _dir_items(body: bytes, where: str) -> Iterator[tuple[bytes, Key, int]]:
     """(name, location key, file type) for each btrfs_dir_item packed in one item."""
     pos = 0
     while pos < len(body):

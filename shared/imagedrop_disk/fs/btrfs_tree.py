@@ -105,9 +105,14 @@ class ChunkMap:
             if chunk.logical <= logical < chunk.logical + chunk.length:
                 if logical + length > chunk.logical + chunk.length:
                     raise FsCorrupt(f"btrfs: range {logical}+{length} crosses a chunk end")
+                if chunk.physical is None and chunk.profile in UNSUPPORTED_PROFILES.values():
+                    raise FsCorrupt(f"btrfs: logical {logical} is in a {chunk.profile} chunk: "
+                                    "only single, DUP and RAID1 chunks are read, not striped "
+                                    "or parity profiles")
                 if chunk.physical is None:
                     raise FsCorrupt(f"btrfs: logical {logical} is in a {chunk.profile} chunk "
-                                    "(only single, DUP and RAID1 on this device are read)")
+                                    f"with no copy on this device (devid {self.devid}); the "
+                                    "file system spans devices this image does not hold")
                 return chunk.physical + logical - chunk.logical
         raise FsCorrupt(f"btrfs: logical address {logical} is in no chunk")
 

@@ -10,6 +10,7 @@ from typing import Iterator
 
 from .api import (MAX_DIR_BLOCKS, MAX_DIR_ENTRIES, MAX_NAME, MAX_SYMLINK, BudgetExceeded,
                   FsCorrupt, Node, NodeKind, Volume)
+from .limits import MAX_READ
 from .xfs_dir import LEAF_OFFSET, data_block_entries, shortform
 from .xfs_map import BmbtWalker, Extent, extent_list
 
@@ -202,8 +203,8 @@ class XfsFileSystem:
         if inode.realtime:
             raise FsCorrupt(f"xfs inode {inode.ino}: a realtime file (its data is on the "
                             "realtime device, which this reader does not read)")
-        length = max(0, min(length, inode.size - offset))
-        if length == 0:
+        length = max(0, min(length, inode.size - offset, MAX_READ))
+        if length == 0 or offset < 0:
             return b""
         if inode.fmt == LOCAL:
             return inode.fork[offset:offset + length]
@@ -285,4 +286,5 @@ class XfsFileSystem:
                         return
                     raise BudgetExceeded(f"{where}: more than {MAX_DIR_BLOCKS} directory blocks")
                 block = self._read_mapped(inode, offset, dbs)
-                yield from data_block_entries(block, self.sb.ftype, f"{where} @{offset}")
+                yield from data_block_entries(block, self.sb.ftype, inode.ino,
+                                              f"{where} @{offset}")

@@ -37,14 +37,19 @@ def shortform(fork: bytes, size: int, ftype: bool, where: str) -> tuple[int, lis
     return parent, entries
 
 
-def data_block_entries(block: bytes, ftype: bool, where: str) -> Iterator[tuple[str, int]]:
-    """(name, inode) entries of one directory data block, "." and ".." included."""
+def data_block_entries(block: bytes, ftype: bool, owner: int,
+                       where: str) -> Iterator[tuple[str, int]]:
+    """(name, inode) entries of one directory data block, "." and ".." included. v5 blocks
+    must name `owner` (the directory's inode) in their header."""
     magic = block[:4]
     if magic in SKIPPED_MAGICS:
         return
     if magic not in DATA_MAGICS:
         raise FsCorrupt(f"{where}: directory block has magic {magic!r}")
     pos, single = DATA_MAGICS[magic]
+    if pos == 64 and struct.unpack_from(">Q", block, 40)[0] != owner:
+        raise FsCorrupt(f"{where}: directory block belongs to inode "
+                        f"{struct.unpack_from('>Q', block, 40)[0]}")
     end = len(block)
     if single:
         count = struct.unpack_from(">I", block, end - 8)[0]

@@ -9,6 +9,8 @@ import sys
 import zlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fs_fixtures import SparseVolume, volume, walk_everything
 from imagedrop_disk.fs import btrfs, btrfs_data, btrfs_tree
@@ -262,3 +264,39 @@ def test_random_metadata_damage_never_escapes_the_reader():
         except (FsCorrupt, BudgetExceeded):
             pass
         assert vol.bytes_read < 64 * 1024 * 1024
+
+
+def test_a_chunk_on_another_device_is_named():
+    vol = volume("btrfs")
+    stripes = 0x32B + 17 + 48                       # the system chunk is DUP: both copies
+    elsewhere = _superblock_with(_superblock_with(vol, stripes, struct.pack("<Q", 2)),
+                                 stripes + 32, struct.pack("<Q", 2))
+    with pytest.raises(FsCorrupt, match="no copy on this device"):
+        btrfs.open_fs(elsewhere)
+
+
+def test_reads_are_clipped_and_capped(fs, monkeypatch):
+    holes = walk(fs, "holes.bin")
+    assert fs.read(holes, -5, 10) == b"" and fs.read(holes, holes.size + 1, 10) == b""
+    monkeypatch.setattr(btrfs, "MAX_READ", 1000)
+    assert len(fs.read(holes, 0, holes.size)) == 1000
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300), st.integers(min_value=0, max_value=5000))
+def test_lzo_never_fails_otherwise_nor_exceeds_its_limit(data, limit):
+    from imagedrop_disk.fs import lzo
+    try:
+        assert len(lzo.decompress(data, limit)) <= limit
+    except lzo.LzoError:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=4, max_size=400))
+def test_compressed_frames_of_noise_are_fs_corrupt_or_bounded(data):
+    for codec in (1, 2):
+        try:
+            assert len(btrfs_data.decompress(codec, data, 4096, 4096, "t")) <= 4096
+        except FsCorrupt:
+            pass

@@ -7,6 +7,8 @@ import random
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fs_fixtures import GUESTS, SparseVolume, volume, walk_everything
 from imagedrop_disk.fs import xfs, xfs_dir
@@ -291,3 +293,36 @@ def test_random_metadata_damage_never_escapes_the_reader(name):
         except (FsCorrupt, BudgetExceeded):
             pass
         assert vol.bytes_read < 64 * 1024 * 1024
+
+
+def test_reads_are_clipped_and_capped(monkeypatch):
+    _vol, fs = _fs5()
+    frag = walk(fs, "frag.bin")
+    assert fs.read(frag, -1, 10) == b"" and fs.read(frag, frag.size, 10) == b""
+    monkeypatch.setattr(xfs, "MAX_READ", 1000)
+    assert len(fs.read(frag, 0, frag.size)) == 1000
+
+
+def test_directory_block_of_another_inode_is_refused():
+    vol, fs = _fs5()
+    block = walk(fs, "dirs/block")
+    first = next(fs._extents(fs.inode(block.ref), 0, 1))
+    at = fs._fsblock_offset(first.fsblock, 1, "t")
+    bad = xfs.open_fs(vol.patched(at + 40, struct.pack(">Q", 99)))
+    with pytest.raises(FsCorrupt, match="belongs to inode 99"):
+        bad.entries(block)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600), st.booleans())
+def test_directory_parsers_on_noise_raise_only_fs_corrupt(data, ftype):
+    try:
+        xfs_dir.shortform(data, len(data), ftype, "t")
+    except FsCorrupt:
+        pass
+    block = (b"XD2D" + data).ljust(4096, b"\0")
+    try:
+        for name, _ino in xfs_dir.data_block_entries(block, ftype, 0, "t"):
+            assert 0 < len(name.encode("utf-8", "surrogateescape")) <= 255
+    except FsCorrupt:
+        pass
