@@ -24,6 +24,13 @@ BIG = b"".join(b"record %07d compressible payload\n" % i for i in range(12000))
 CODECS = {"zlib": 1, "lzo": 2, "zstd": 3}
 
 
+def mixed_expected() -> bytes:
+    rnd = random.Random(3)          # as make_xfs_btrfs.sh writes mixed.bin
+    return b"".join(
+        bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(1, 300)))
+        + b"abc" * rnd.randrange(1, 400) + bytes(rnd.randrange(0, 3000)) for _ in range(120))
+
+
 def walk(fs, path: str):
     node = fs.root()
     for part in path.split("/"):
@@ -105,6 +112,9 @@ def test_compressed_files_inline_and_regular(fs, codec):
     assert fs.read(big, 0, big.size) == BIG
     for offset in (0, 4095, 131070, 200_000, len(BIG) - 7):
         assert fs.read(big, offset, 9) == BIG[offset:offset + 9]
+    mixed = walk(fs, f"c-{codec}/mixed.bin")
+    assert CODECS[codec] in {e.compression for e in extents(fs, mixed)}   # noise stays raw
+    assert fs.read(mixed, 0, mixed.size) == mixed_expected()
 
 
 def test_zstd_without_the_extra_is_a_named_refusal(fs, monkeypatch):
