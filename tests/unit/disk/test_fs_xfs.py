@@ -156,10 +156,14 @@ def test_shortform_with_eight_byte_inode_numbers():
                 for line in (GUESTS / "xfs-i8-inodes.txt").read_text().splitlines()}
     root = fs.inode(fs.sb.rootino)
     assert root.fmt == xfs.LOCAL and root.fork[1] > 0          # i8count
+    assert fs.sb.inodesize == 1024 and fs.sb.nrext64           # 64-bit extent counters
     assert max(expected.values()) > 2**32
     for path, ino in expected.items():
         node = walk(fs, path)
         assert node.ref == ino and fs.read(node, 0, 20) == f"in {path.split('/')[0]}\n".encode()
+        raw = fs.volume.read(fs.inode_offset(ino), 128)
+        assert struct.unpack_from(">Q", raw, 120)[0] & xfs.NREXT64_FLAG
+        assert struct.unpack_from(">I", raw, 76)[0] == 0 and fs.inode(ino).nextents == 1
 
 
 def test_other_volumes_are_not_xfs():
