@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .api import MAX_DIR_ENTRIES, MAX_NAME, MAX_SYMLINK, FsCorrupt, Node, NodeKind, Volume
-from .btrfs_data import INLINE, FileExtent, decompress, parse_extent
-from .btrfs_tree import (SUPER_OFFSET, Key, Trees, bootstrap_chunks, parse_key, parse_superblock,
+from .btrfs_data import INLINE, FileExtent, decompress, dir_items, parse_extent
+from .btrfs_tree import (SUPER_OFFSET, Key, Trees, bootstrap_chunks, parse_superblock,
                          read_chunk_tree)
 from .crc32c import btrfs_name_hash
 from .limits import MAX_READ
@@ -22,6 +22,7 @@ U64 = 2**64 - 1
 KINDS: dict[int, NodeKind] = {0o100000: "file", 0o040000: "dir", 0o120000: "symlink"}
 MAX_SUBVOL_DEPTH = 40          # path components when opening a subvolume by path
 MAX_SUBVOLUMES = 256           # subvolumes one listing returns (snapshots can be many)
+SYSTEM_CANDIDATES = 16         # subvolumes open_system looks into for etc/
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,26 @@ def open_fs(volume: Volume, subvol: str | None = None,
     if subvol is not None:
         return fs.subvolume_at(subvol)
     return fs.subvolume(fs.default_subvolume())
+
+
+def open_system(volume: Volume) -> BtrfsFileSystem | None:
+    """The subvolume that holds an installed system, for a caller that has no fstab yet: the
+    default subvolume when its top has `etc`, else the first subvolume (parents first, so `@`
+    before its snapshots) that has it, else the default. Ubuntu keeps `/` in `@` and leaves the
+    default at the top level; Fedora uses `root`; openSUSE sets the default to a snapshot."""
+    fs = open_fs(volume)
+    if fs is None or _has_etc(fs):
+        return fs
+    for tree, _path in fs.subvolumes(limit=SYSTEM_CANDIDATES):
+        candidate = fs.subvolume(tree)
+        if _has_etc(candidate):
+            return candidate
+    return fs
+
+
+def _has_etc(fs: BtrfsFileSystem) -> bool:
+    found = fs.lookup(fs.root(), "etc")
+    return found is not None and found.kind == "dir"
 
 
 class BtrfsFileSystem:
@@ -89,7 +110,7 @@ class BtrfsFileSystem:
                                            (ROOT_TREE_DIR, DIR_ITEM, btrfs_name_hash(b"default")),
                                            (ROOT_TREE_DIR, DIR_ITEM,
                                             btrfs_name_hash(b"default"))):
-            for name, location, _ftype in _dir_items(body, "btrfs root tree directory"):
+            for name, location, _ftype in dir_items(body, "btrfs root tree directory"):
                 if name == b"default":
                     return location[0]
         return FS_TREE
@@ -180,7 +201,7 @@ class BtrfsFileSystem:
             return self._parent(tree, dirino)
         key = (dirino, DIR_ITEM, btrfs_name_hash(wanted))
         for _key, body in self._items(tree, key, key):
-            for entry, location, _ftype in _dir_items(body, f"btrfs directory {dirino}"):
+            for entry, location, _ftype in dir_items(body, f"btrfs directory {dirino}"):
                 if entry == wanted:
                     return self._follow(tree, location)
         return None
@@ -212,7 +233,7 @@ class BtrfsFileSystem:
         if limit <= 0 or directory.kind != "dir":
             return names
         for _key, body in self._items(tree, (dirino, DIR_INDEX, 0), (dirino, DIR_INDEX, U64)):
-            for entry, _location, _ftype in _dir_items(body, f"btrfs directory {dirino}"):
+            for entry, _location, _ftype in dir_items(body, f"btrfs directory {dirino}"):
                 names.append(entry.decode("utf-8", "surrogateescape"))
             if len(names) >= limit:
                 break
@@ -280,17 +301,3 @@ def _ref(node: Node) -> tuple[int, int]:
     if not (isinstance(ref, tuple) and len(ref) == 2):
         raise FsCorrupt(f"btrfs: {ref!r} is not a btrfs node")
     return ref[0], ref[1]
-
-
-def _dir_items(body: bytes, where: str) -> Iterator[tuple[bytes, Key, int]]:
-    """(name, location key, file type) for each btrfs_dir_item packed in one item."""
-    pos = 0
-    while pos < len(body):
-        if pos + 30 > len(body):
-            raise FsCorrupt(f"{where}: directory item header runs past its item")
-        location = parse_key(body, pos)
-        data_len, name_len, ftype = struct.unpack_from("<HHB", body, pos + 25)
-        if name_len == 0 or name_len > MAX_NAME or pos + 30 + name_len + data_len > len(body):
-            raise FsCorrupt(f"{where}: directory item with name length {name_len}")
-        yield body[pos + 30:pos + 30 + name_len], location, ftype
-        pos += 30 + name_len + data_len

@@ -1,13 +1,16 @@
-"""Btrfs file extents (EXTENT_DATA items) and their decompression, every output capped."""
+"""Btrfs item bodies: file extents (EXTENT_DATA) and their decompression, every output capped;
+directory items (DIR_ITEM, DIR_INDEX)."""
 
 from __future__ import annotations
 
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import Iterator
 
 from . import lzo
-from .api import FsCorrupt
+from .api import MAX_NAME, FsCorrupt
+from .btrfs_tree import Key, parse_key
 
 INLINE, REGULAR, PREALLOC = 0, 1, 2
 COMPRESSION = {0: "none", 1: "zlib", 2: "lzo", 3: "zstd"}
@@ -123,3 +126,17 @@ def _zstd(data: bytes, want: int) -> bytes:
         return bytes(out)
     except zstandard.ZstdError as exc:
         raise ValueError(str(exc)) from None
+
+
+def dir_items(body: bytes, where: str) -> Iterator[tuple[bytes, Key, int]]:
+    """(name, location key, file type) for each btrfs_dir_item packed in one item."""
+    pos = 0
+    while pos < len(body):
+        if pos + 30 > len(body):
+            raise FsCorrupt(f"{where}: directory item header runs past its item")
+        location = parse_key(body, pos)
+        data_len, name_len, ftype = struct.unpack_from("<HHB", body, pos + 25)
+        if name_len == 0 or name_len > MAX_NAME or pos + 30 + name_len + data_len > len(body):
+            raise FsCorrupt(f"{where}: directory item with name length {name_len}")
+        yield body[pos + 30:pos + 30 + name_len], location, ftype
+        pos += 30 + name_len + data_len

@@ -310,3 +310,28 @@ def test_compressed_frames_of_noise_are_fs_corrupt_or_bounded(data):
             assert len(btrfs_data.decompress(codec, data, 4096, 4096, "t")) <= 4096
         except FsCorrupt:
             pass
+
+
+def _with_default(vol: SparseVolume, tree: int) -> SparseVolume:
+    """The image with the root tree's `default` entry pointing at `tree` (5: never set)."""
+    fs = btrfs.open_fs(vol)
+    leaf = fs.sb.root
+    assert fs.sb.root_level == 0
+    raw, nritems = fs.trees.node(leaf, 0)
+    wanted = (6, 84, btrfs_name_hash(b"default"))
+    for i in range(nritems):
+        if btrfs_tree.parse_key(raw, 101 + i * 25) == wanted:
+            offset = struct.unpack_from("<I", raw, 101 + i * 25 + 17)[0]
+            at = fs.trees.chunks.physical(leaf, 1) + 101 + offset
+            return vol.patched(at, struct.pack("<Q", tree))
+    raise AssertionError("no default entry")
+
+
+def test_open_system_finds_the_subvolume_holding_etc():
+    vol = volume("btrfs")
+    assert btrfs.open_system(vol).tree == 256                     # the default holds etc/
+    ubuntu_like = _with_default(vol, 5)
+    assert btrfs.open_fs(ubuntu_like).tree == 5                   # the default: the top level
+    system = btrfs.open_system(ubuntu_like)
+    assert system.tree == 256 and system.lookup(system.root(), "etc").kind == "dir"
+    assert btrfs.open_system(SparseVolume(1 << 20, {})) is None
