@@ -62,3 +62,43 @@ def test_a_corrupt_file_system_is_a_note_not_a_crash():
     files = mounted.files
     assert files.read_text("/etc/fstab") is None
     assert any("no inode magic" in note for note in files.notes)
+
+
+class _MbrDisk:
+    """A raw disk: an MBR whose one Linux partition (type 0x83) at 1 MiB holds a fixture."""
+
+    START = 1024 * 1024
+
+    def __init__(self, name: str):
+        self.fs_volume = volume(name)
+        sectors = self.fs_volume.size // 512
+        entry = bytes([0, 0, 0, 0, 0x83, 0, 0, 0]) + (self.START // 512).to_bytes(4, "little") \
+            + sectors.to_bytes(4, "little")
+        self.mbr = bytes(446) + entry + bytes(48) + b"\x55\xaa"
+        self.size = self.START + self.fs_volume.size
+
+    def read(self, offset: int, length: int) -> bytes:
+        end = min(offset + length, self.size)
+        head = (self.mbr + bytes(self.START - 512))[offset:min(end, self.START)] \
+            if offset < self.START else b""
+        tail_from = max(offset, self.START)
+        tail = self.fs_volume.read(tail_from - self.START, end - tail_from) if end > tail_from \
+            else b""
+        return head + tail
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_inspection_reads_the_guest_in_a_few_ranged_reads(name):
+    from imagedrop_disk.inspect import inspect_with_guest
+
+    def use(guest):
+        files = guest.files
+        return (guest.root_fs, guest.os_type, files.read_text("/etc/os-release"),
+                files.read_bytes("/bin/sh", 0, 4))
+
+    inspection, (root_fs, os_type, release, elf) = inspect_with_guest(_MbrDisk(name), use)
+    kind, distro = EXPECTED[name]
+    assert (inspection.partition_table, root_fs, os_type) == ("mbr", kind, "linux")
+    assert f"ID={distro}" in release and elf == b"\x7fELF"
+    # container and guest together, well inside the inspection's targets (40 reads, 4 MiB)
+    assert inspection.reads <= 20 and inspection.bytes_read <= 1024 * 1024
