@@ -16,8 +16,8 @@ HEADER = 101
 CHUNK_ITEM = 228
 MAX_KEY = (2**64 - 1, 255, 2**64 - 1)
 MAX_NODES_PER_WALK = 2048            # tree nodes one search may visit
-UNSUPPORTED_PROFILES = {0x8: "RAID0", 0x40: "RAID10", 0x80: "RAID5", 0x100: "RAID6",
-                        0x200: "RAID1C3", 0x400: "RAID1C4"}
+UNSUPPORTED_PROFILES = {0x8: "RAID0", 0x40: "RAID10", 0x80: "RAID5", 0x100: "RAID6"}
+MIRRORED_PROFILES = {0x20: "DUP", 0x10: "RAID1", 0x200: "RAID1C3", 0x400: "RAID1C4"}
 METADATA_UUID = 1 << 10
 
 Key = tuple[int, int, int]
@@ -96,8 +96,8 @@ class ChunkMap:
             if devid == self.devid and not bad:
                 physical = offset
                 break
-        profile = bad[0] if bad else ("DUP" if ctype & 0x20 else
-                                      "RAID1" if ctype & 0x10 else "single")
+        mirrored = [name for bit, name in MIRRORED_PROFILES.items() if ctype & bit]
+        profile = (bad or mirrored or ["single"])[0]
         self.chunks.append(Chunk(logical, length, physical, profile))
 
     def physical(self, logical: int, length: int) -> int:
@@ -107,8 +107,8 @@ class ChunkMap:
                     raise FsCorrupt(f"btrfs: range {logical}+{length} crosses a chunk end")
                 if chunk.physical is None and chunk.profile in UNSUPPORTED_PROFILES.values():
                     raise FsCorrupt(f"btrfs: logical {logical} is in a {chunk.profile} chunk: "
-                                    "only single, DUP and RAID1 chunks are read, not striped "
-                                    "or parity profiles")
+                                    "only single and mirrored (DUP, RAID1*) chunks are read, "
+                                    "not striped or parity profiles")
                 if chunk.physical is None:
                     raise FsCorrupt(f"btrfs: logical {logical} is in a {chunk.profile} chunk "
                                     f"with no copy on this device (devid {self.devid}); the "

@@ -10,6 +10,7 @@ from typing import Iterator
 
 from .api import (MAX_DIR_BLOCKS, MAX_DIR_ENTRIES, MAX_NAME, MAX_SYMLINK, BudgetExceeded,
                   FsCorrupt, Node, NodeKind, Volume)
+from .crc32c import crc32c
 from .limits import MAX_READ
 from .xfs_dir import LEAF_OFFSET, data_block_entries, shortform
 from .xfs_map import BmbtWalker, Extent, extent_list
@@ -35,6 +36,7 @@ class Superblock:
     v5: bool
     ftype: bool
     nrext64: bool
+    ascii_ci: bool             # names compare ASCII-case-insensitively (mkfs -n version=ci)
     uuid: str
     label: str | None
 
@@ -69,6 +71,9 @@ def parse_superblock(sb: bytes) -> Superblock | None:
     dirblklog = sb[192]
     features2, incompat = struct.unpack_from(">I", sb, 200)[0], struct.unpack_from(">I", sb, 216)[0]
     version = versionnum & 0xF
+    if version == 5 and struct.unpack_from("<I", sb, 224)[0] != crc32c(
+            sb[:224] + bytes(4) + sb[228:]):
+        raise FsCorrupt("xfs superblock: checksum mismatch (sb_crc over the first sector)")
     problems = []
     if version not in (4, 5):
         problems.append(f"version {version} (4 or 5 expected)")
@@ -92,11 +97,20 @@ def parse_superblock(sb: bytes) -> Superblock | None:
                       inopblog=inopblog, dirblksize=blocksize << dirblklog, v5=v5,
                       ftype=bool(incompat & 1) if v5 else bool(features2 & 0x200),
                       nrext64=v5 and bool(incompat & 0x20),
+                      ascii_ci=bool(versionnum & 0x4000),
                       uuid=str(uuidlib.UUID(bytes=sb[32:48])), label=label)
 
 
 def open_fs(volume: Volume) -> XfsFileSystem | None:
-    sb = parse_superblock(volume.read(0, 512))
+    head = volume.read(0, 512)
+    if head[:4] != b"XFSB" or len(head) < 512:
+        return None
+    sectsize = struct.unpack_from(">H", head, 102)[0]
+    if sectsize not in (512, 1024, 2048, 4096, 8192, 16384, 32768):
+        raise FsCorrupt(f"xfs superblock: sector size {sectsize}")
+    if sectsize > 512:          # v5's checksum covers the whole first sector
+        head = volume.read(0, sectsize)
+    sb = parse_superblock(head)
     return None if sb is None else XfsFileSystem(volume, sb)
 
 
@@ -108,6 +122,7 @@ class XfsFileSystem:
         self.volume, self.sb = volume, sb
         self.uuid: str | None = sb.uuid           # sb_uuid: what fstab names (not sb_meta_uuid)
         self.label: str | None = sb.label
+        self.case_sensitive = not sb.ascii_ci
 
     # --- addresses ------------------------------------------------------------------------
     def _fsblock_offset(self, fsblock: int, count: int, where: str) -> int:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from fs_fixtures import GUESTS, SparseVolume, volume, walk_everything
 from imagedrop_disk.fs import xfs, xfs_dir
 from imagedrop_disk.fs.api import BudgetExceeded, FsCorrupt
+from imagedrop_disk.fs.crc32c import crc32c
 from imagedrop_disk.fs.xfs_map import BmbtWalker
 
 # name → (sb_uuid, label, distro); the v5 image was given a new UUID after mkfs (xfs_admin -U)
@@ -182,12 +183,24 @@ def _inode_offset(fs, ino: int) -> int:
     return fs.inode_offset(ino)
 
 
+def _sb_patched(vol: SparseVolume, offset: int, data: bytes) -> SparseVolume:
+    """The v5 superblock with `data` at `offset` and its checksum made right again."""
+    sb = bytearray(vol.read(0, 512))
+    sb[offset:offset + len(data)] = data
+    sb[224:228] = bytes(4)
+    return vol.patched(0, bytes(sb[:224]) + struct.pack("<I", crc32c(bytes(sb))))
+
+
 def test_corrupt_superblock_fields_are_named():
     vol, _fs = _fs5()
+    with pytest.raises(FsCorrupt, match="checksum"):
+        xfs.open_fs(vol.patched(108, b"X"))                 # the label, CRC left stale
     with pytest.raises(FsCorrupt, match="allocation groups"):
-        xfs.open_fs(vol.patched(124, b"\x07"))            # agblklog
+        xfs.open_fs(_sb_patched(vol, 124, b"\x07"))        # agblklog
     with pytest.raises(FsCorrupt, match="block size"):
-        xfs.open_fs(vol.patched(4, struct.pack(">I", 3000)))
+        xfs.open_fs(_sb_patched(vol, 4, struct.pack(">I", 3000)))
+    with pytest.raises(FsCorrupt, match="sector size"):
+        xfs.open_fs(vol.patched(102, struct.pack(">H", 3)))
 
 
 def test_truncated_image_gives_fs_corrupt():
@@ -330,3 +343,10 @@ def test_directory_parsers_on_noise_raise_only_fs_corrupt(data, ftype):
             assert 0 < len(name.encode("utf-8", "surrogateescape")) <= 255
     except FsCorrupt:
         pass
+
+
+def test_ascii_ci_file_systems_say_they_fold_case():
+    vol, _fs = _fs5()
+    versionnum = struct.unpack_from(">H", vol.read(0, 512), 100)[0]
+    folded = xfs.open_fs(_sb_patched(vol, 100, struct.pack(">H", versionnum | 0x4000)))
+    assert folded.case_sensitive is False and xfs.open_fs(vol).case_sensitive is True
