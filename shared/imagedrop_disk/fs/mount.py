@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import ext4, ntfs
+from . import btrfs, ext4, ntfs, xfs
 from .api import BudgetExceeded, FileSystem
 from .paths import UNREADABLE, MountedFiles, _why
 from .volumes import SliceVolume
@@ -20,7 +20,7 @@ from .volumes import SliceVolume
 Opener = Callable[[SliceVolume], "FileSystem | None"]
 Expander = Callable[[SliceVolume], "list[SliceVolume] | None"]
 
-OPENERS: list[Opener] = [ext4.open_fs, ntfs.open_fs]
+OPENERS: list[Opener] = [ext4.open_fs, xfs.open_fs, btrfs.open_system, ntfs.open_fs]
 VOLUME_EXPANDERS: list[Expander] = []
 
 MAX_VOLUMES = 16
