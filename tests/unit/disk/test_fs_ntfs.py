@@ -141,6 +141,7 @@ def test_reparse_points(fs):
     assert junction is not None and junction.kind == "other"
     with pytest.raises(FsCorrupt, match="not a symlink"):
         fs.readlink(junction)
+    assert fs.lookup(junction, "anything") is None and fs.entries(junction) == []
     wof = walk_path(fs, "Windows/System32/wof.dll")
     assert wof.kind == "file"  # it exists; its content is in a compressed stream
     with pytest.raises(ntfs.NtfsUnsupported, match="WOF-compressed"):
