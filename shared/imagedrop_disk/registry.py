@@ -212,21 +212,27 @@ class Hive:
     def _bytes(self, offset: int, length: int, what: str) -> bytes:
         first, last = offset // PAGE, (offset + length - 1) // PAGE
         if length <= PAGE * 2 and offset >= BASE_BLOCK:
-            pages = [self._page(p) for p in range(first, last + 1)]
+            pages = [self._page(p, what) for p in range(first, last + 1)]
             whole = all(len(p) == PAGE for p in pages[:-1])
             data = b"".join(pages)[offset - first * PAGE:][:length] if whole else b""
         else:
-            data = self._read(offset, length) or b""
+            data = self._checked_read(offset, length, what)
         if len(data) < length:
-            got = len(data)
-            raise HiveCorrupt(f"{what} at file offset {offset}: {got} of {length} bytes could "
-                              f"be read (the hive is truncated)")
+            raise HiveCorrupt(f"{what} at file offset {offset}: only {len(data)} of {length} "
+                              f"bytes exist (the hive is truncated)")
         return data
 
-    def _page(self, number: int) -> bytes:
+    def _checked_read(self, offset: int, length: int, what: str) -> bytes:
+        data = self._read(offset, length)
+        if data is None:
+            raise HiveCorrupt(f"{what} at file offset {offset} could not be read (the file's "
+                              f"bytes were refused: see the notes on the file)")
+        return data
+
+    def _page(self, number: int, what: str) -> bytes:
         page = self._pages.get(number)
         if page is None:
-            page = self._read(number * PAGE, PAGE) or b""
+            page = self._checked_read(number * PAGE, PAGE, what)
             if len(self._pages) >= PAGE_CACHE:
                 self._pages.pop(next(iter(self._pages)))
             self._pages[number] = page

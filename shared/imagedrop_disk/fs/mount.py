@@ -3,7 +3,8 @@ system, mount /boot (and the like) on it as its fstab says.
 
 `OPENERS` and `VOLUME_EXPANDERS` are the hooks other readers extend: an opener returns a
 FileSystem or None (not its magic); an expander turns one volume into others (an LVM PV into
-its LVs) or returns None when the volume is not its kind.
+its LVs, saying in the notes what it leaves out) or returns None when the volume is not its
+kind.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from dataclasses import dataclass, field
 
 from . import btrfs, ext4, ntfs, xfs
 from .api import BudgetExceeded, FileSystem
+from .lvm_volumes import expand_lvm
 from .paths import UNREADABLE, MountedFiles, _why
 from .volumes import SliceVolume
 
 Opener = Callable[[SliceVolume], "FileSystem | None"]
-Expander = Callable[[SliceVolume], "list[SliceVolume] | None"]
+Expander = Callable[[SliceVolume, list[str]], "list[SliceVolume] | None"]
 
 OPENERS: list[Opener] = [ext4.open_fs, xfs.open_fs, btrfs.open_system, ntfs.open_fs]
-VOLUME_EXPANDERS: list[Expander] = []
+VOLUME_EXPANDERS: list[Expander] = [expand_lvm]
 
 MAX_VOLUMES = 16
 NOT_FILE_SYSTEMS = {"0657fd6d-a4ab-43c4-84e5-0933c84b4f4f", "0x82",  # swap
@@ -90,7 +92,7 @@ def open_volumes(volumes: list[SliceVolume], notes: list[str]) -> list[Opened]:
 def _expand(volume: SliceVolume, notes: list[str]) -> list[SliceVolume] | None:
     for expander in VOLUME_EXPANDERS:
         try:
-            inner = expander(volume)
+            inner = expander(volume, notes)
         except UNREADABLE as exc:
             notes.append(f"{volume.name}: its volumes cannot be read ({_why(exc)})")
             return []

@@ -62,12 +62,16 @@ class Ntfs:
         return self._node(ROOT_RECORD, 0)
 
     def lookup(self, directory: Node, name: str) -> Node | None:
+        if directory.kind != "dir":
+            return None
         ref = find(self._index(directory), name)
         if ref is None:
             return None
         return self._node(ref & 0xFFFFFFFFFFFF, ref >> 48)
 
     def entries(self, directory: Node, limit: int = MAX_DIR_ENTRIES) -> list[str]:
+        if directory.kind != "dir":
+            return []
         return names(self._index(directory), min(limit, MAX_DIR_ENTRIES))
 
     def read(self, node: Node, offset: int, length: int) -> bytes:

@@ -186,3 +186,11 @@ def test_a_hive_truncated_inside_the_key_it_needs():
         if facts.virtio is None:
             assert any("truncated" in n for n in facts.notes)
     assert None in outcomes
+
+
+def test_a_dirty_hive_is_read_and_said_to_be_dirty():
+    hive = bytearray(system("AMD64"))
+    hive[8:12] = (2).to_bytes(4, "little")  # secondary sequence ahead: a write never finished
+    facts = windows_facts(guest(None, bytes(hive)))
+    assert facts.architecture == "x86_64"
+    assert any("SYSTEM was not cleanly closed" in n for n in facts.notes)

@@ -68,7 +68,7 @@ def test_case_insensitive_lookup_through_index_allocation(fs):
     index = fs._index(system32)
     assert index.allocation is not None  # 300 entries: the index spills into INDX blocks
     names = fs.entries(system32)
-    dlls = [n for n in names if n.endswith(".dll")]
+    dlls = [n for n in names if n.startswith("api-ms-")]
     assert len(dlls) == 300 and dlls == sorted(dlls)
     for i in (1, 77, 150, 299, 300):
         node = fs.lookup(system32, f"API-MS-WIN-CORE-COMPONENT-L1-1-{i:03d}.DLL")
@@ -134,6 +134,74 @@ def test_compressed_file_is_refused_not_called_corrupt(fs):
     with pytest.raises(ntfs.NtfsUnsupported, match="compressed .* not supported"):
         fs.read(node, 0, 10)
     assert fs.entries(walk_path(fs, "Compressed")) == ["notes.txt"]
+
+
+def test_reparse_points(fs):
+    junction = fs.lookup(fs.root(), "documents and settings")
+    assert junction is not None and junction.kind == "other"
+    with pytest.raises(FsCorrupt, match="not a symlink"):
+        fs.readlink(junction)
+    assert fs.lookup(junction, "anything") is None and fs.entries(junction) == []
+    wof = walk_path(fs, "Windows/System32/wof.dll")
+    assert wof.kind == "file"  # it exists; its content is in a compressed stream
+    with pytest.raises(ntfs.NtfsUnsupported, match="WOF-compressed"):
+        fs.read(wof, 0, 2)
+
+
+def encode_run(length: int, delta: int) -> bytes:
+    size = (length.bit_length() + 7) // 8
+    off = 1
+    while not -(1 << (8 * off - 1)) <= delta < 1 << (8 * off - 1):
+        off += 1
+    return (bytes([off << 4 | size]) + length.to_bytes(size, "little")
+            + delta.to_bytes(off, "little", signed=True))
+
+
+def with_fixups(record: bytearray) -> bytes:
+    usa_off, usa_count = struct.unpack_from("<HH", record, 4)
+    usn = record[usa_off:usa_off + 2]
+    for i in range(1, usa_count):
+        record[usa_off + 2 * i:usa_off + 2 * i + 2] = record[i * 512 - 2:i * 512]
+        record[i * 512 - 2:i * 512] = usn
+    return bytes(record)
+
+
+def test_fragmented_mft(fs, win2019_bytes):
+    """The second half of the MFT moved elsewhere and record 0's runlist rewritten to say so."""
+    (run,) = fs.mft.runs
+    half, cluster = run.length // 2, fs.boot.cluster
+    rest = run.length - half
+    zero = bytes(rest * cluster)
+    dest = next(c for c in range(fs.total_clusters - rest, 0, -rest)
+                if win2019_bytes[c * cluster:(c + rest) * cluster] == zero)
+    data = bytearray(win2019_bytes)
+    moved = slice((run.lcn + half) * cluster, (run.lcn + run.length) * cluster)
+    data[dest * cluster:(dest + rest) * cluster] = data[moved]
+    data[moved] = bytes(rest * cluster)  # nothing left where the old runlist points
+    at = run.lcn * cluster
+    record = bytearray(apply_fixups(bytes(data[at:at + 1024]), b"FILE", "record 0"))
+    pos = struct.unpack_from("<H", record, 0x14)[0]
+    while struct.unpack_from("<I", record, pos)[0] != DATA:
+        pos += struct.unpack_from("<I", record, pos + 4)[0]
+    length, run_off = struct.unpack_from("<I", record, pos + 4)[0], \
+        struct.unpack_from("<H", record, pos + 0x20)[0]
+    runlist = encode_run(half, run.lcn) + encode_run(rest, dest - run.lcn) + b"\0"
+    new_len = (run_off + len(runlist) + 7) & ~7
+    attr = bytearray(record[pos:pos + run_off] + runlist.ljust(new_len - run_off, b"\0"))
+    struct.pack_into("<I", attr, 4, new_len)
+    used = struct.unpack_from("<I", record, 0x18)[0]
+    body = record[:pos] + attr + record[pos + length:used]
+    assert len(body) <= 1024
+    struct.pack_into("<I", body, 0x18, len(body))
+    data[at:at + 1024] = with_fixups(body.ljust(1024, b"\0"))
+
+    moved_fs, _ = open_volume(bytes(data))
+    assert [(r.length, r.lcn) for r in moved_fs.mft.runs] == [(half, run.lcn), (rest, dest)]
+    hive = walk_path(moved_fs, "Windows/System32/config/SOFTWARE")
+    assert hive.ref >= half * cluster // 1024  # its record lies in the moved half
+    assert moved_fs.read(hive, 0, 4) == b"regf"
+    assert moved_fs.entries(walk_path(moved_fs, "Windows/System32")) == \
+        fs.entries(walk_path(fs, "Windows/System32"))
 
 
 def test_not_ntfs_is_none():

@@ -171,3 +171,11 @@ def test_no_value_list_and_none_offsets():
     hive = Hive(reader(b.build(root)))
     assert hive.root.values_list == NO
     assert hive.get("", "x") is None and hive.key("a") is None
+
+
+def test_refused_reads_are_not_called_truncation():
+    with pytest.raises(HiveCorrupt, match="could not be read .*refused"):
+        Hive(lambda offset, length: None)
+    good = built_hive()
+    with pytest.raises(HiveCorrupt, match="root|key .*refused"):
+        Hive(lambda offset, length: good[offset:offset + length] if offset < 4096 else None)
