@@ -208,7 +208,7 @@ def test_fstab_specs_name_volumes(spec, found):
 
 def test_a_volume_expander_turns_one_partition_into_its_volumes(monkeypatch):
     """How the LVM reader plugs in: a PV partition becomes named logical volumes."""
-    def as_lvm(volume: SliceVolume):
+    def as_lvm(volume: SliceVolume, notes: list[str]):
         if volume.name != "partition 2":
             return None
         return [SliceVolume(volume.disk, volume.start, volume.length, "vg0/root", "lvm",
