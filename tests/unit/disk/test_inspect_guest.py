@@ -18,6 +18,7 @@ from imagedrop_disk.guest import GUEST_MAX_BYTES, GUEST_MAX_READS
 GUESTS = Path(__file__).resolve().parents[2] / "fixtures" / "guests"
 IMAGES = {"facts-ubuntu2204.qcow2": "ubuntu2204", "facts-centos7.vhd": "centos7",
           "facts-debian12.raw": "debian12", "facts-rocky9.vmdk": "rocky9",
+          "facts-rocky9-xfs.qcow2": "rocky9",
           "facts-opensuse-leap15-arm64.qcow2": "opensuse-leap15-arm64"}
 
 
@@ -32,7 +33,8 @@ def test_image_facts_match_its_tree(name: str, tmp_path: Path) -> None:
     result = inspect_path(_image(name, tmp_path))
     expected = TREES[IMAGES[name]]()[1]
     assert result.guest is not None, result.details
-    assert result.guest.root_fs == "ext4" and result.guest.os_type == "linux"
+    assert result.guest.root_fs == ("xfs" if "xfs" in name else "ext4")
+    assert result.guest.os_type == "linux"
     assert {k: getattr(result.guest, k) for k in expected} == expected
     assert result.reads <= GUEST_MAX_READS and result.bytes_read <= GUEST_MAX_BYTES
 
