@@ -30,7 +30,7 @@ def open_guest(read: Callable[[int, int], bytes], disk_size: int,
     """`read` reads the guest disk (at most one cache block at a time); `spans` the partitions
     (empty: the disk is one volume from byte 0)."""
     from .fs.mount import mount_guest  # the readers load only when a guest is read
-    from .fs.paths import UNREADABLE, _why
+    from .fs.paths import UNREADABLE, why_unreadable
     from .fs.volumes import volumes_of
 
     cache = BlockCache(read, disk_size)
@@ -38,7 +38,7 @@ def open_guest(read: Callable[[int, int], bytes], disk_size: int,
     try:
         mounted = mount_guest(volumes, notes)
     except UNREADABLE as exc:  # a reader's bug on hostile bytes must not end the inspection
-        notes.append(f"the guest's file systems cannot be read ({_why(exc)})")
+        notes.append(f"the guest's file systems cannot be read ({why_unreadable(exc)})")
         return OpenedGuest(None, None, None, notes)
     if mounted.files is None or mounted.root is None:
         return OpenedGuest(None, None, None, notes)

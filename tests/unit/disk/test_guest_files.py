@@ -232,3 +232,26 @@ def test_an_opener_that_fails_on_hostile_bytes_is_a_note_not_a_crash(monkeypatch
     assert g.files is None
     assert any("partition 2: the file system cannot be read (unexpected structure: IndexError"
                in n for n in g.notes)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_damage_to_file_system_metadata_never_escapes(seed):
+    """Bytes flipped in the superblock, descriptors, inode table and directories of a raw ext4:
+    whatever they say, the guest reads answer or say why, within the budget."""
+    import random
+
+    rng = random.Random(seed)
+    image = bytearray(guest_bytes("hostile-truncated.raw"))
+    fs_meta = (1024, 1024 + 2048) if seed % 4 == 0 else (0, 160 * 1024)
+    for _ in range(rng.choice((1, 4, 32))):
+        image[rng.randrange(*fs_meta)] = rng.randrange(256)
+    try:
+        inspection, found = inspect_with_guest(BytesSource(bytes(image)),
+                                               lambda g: (g, _crawl(g, 60) if g.files else 0))
+    except Exception as exc:  # the container phase may refuse it in one line, never crash
+        from imagedrop_disk.errors import DiskError
+        assert isinstance(exc, DiskError), exc
+        return
+    assert inspection.reads <= GUEST_MAX_READS and inspection.bytes_read <= GUEST_MAX_BYTES
+    guest, _ = found
+    assert guest.files is not None or guest.notes
