@@ -255,3 +255,24 @@ def test_random_damage_to_file_system_metadata_never_escapes(seed):
     assert inspection.reads <= GUEST_MAX_READS and inspection.bytes_read <= GUEST_MAX_BYTES
     guest, _ = found
     assert guest.files is not None or guest.notes
+
+
+def test_root_in_a_logical_partition_and_boot_by_device_name():
+    inspection, g = open_fixture("centos7-mbr-logical-root.qcow2")
+    assert inspection.details["partitions"] == ["0x83", "0x05"]  # the container phase stops here
+    assert (g.root_fs, g.mounts) == ("ext4", {"/boot": "partition 1"})  # fstab: /dev/sda1
+    assert g.files.read_text("/etc/fstab").startswith("/dev/sda5 / ")
+    assert g.files.kind("/boot/vmlinuz-3.10.0-1160.el7.x86_64") == "file"
+
+
+def test_partition_spans_say_where_each_partition_lies():
+    gpt, _ = _opened("debian-gpt-boot-label.qcow2")
+    assert [(v.name, v.start, v.size, v.attrs["partuuid"]) for v in gpt] == [
+        ("partition 1", 1 << 20, 2 << 20, "0a0a0a0a-0000-4000-8000-0000000000c1"),
+        ("partition 2", 3 << 20, gpt[1].size, "0a0a0a0a-0000-4000-8000-0000000000c2")]
+    mbr, _ = _opened("el8-arm64-mbr-boot.qcow2")
+    assert [(v.name, v.start, v.size, v.type) for v in mbr] == [
+        ("partition 1", 2048 * 512, 8192 * 512, "0x83"),
+        ("partition 2", 10240 * 512, 14 * 2**20 - 10240 * 512, "0x83")]
+    bare, _ = _opened("fedora-bare-inline.qcow2")
+    assert [(v.name, v.start) for v in bare] == [("the whole disk", 0)]
