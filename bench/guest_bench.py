@@ -183,7 +183,7 @@ def _over_oss(paths: list[Path]):  # type: ignore[no-untyped-def]
     try:
         import oss2
 
-        from imagedrop.emulator import Clock, CloudServer, FakeCloud
+        from imagedrop_emulator import Clock, CloudServer, FakeCloud
     except ImportError:
         return None
     cloud = FakeCloud(clock=Clock(speed=0.0), services=("oss",))
