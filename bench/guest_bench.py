@@ -77,6 +77,77 @@ def _generated(directory: Path) -> list[Path]:
     return [out]
 
 
+def _kernel_written(directory: Path) -> list[Path]:
+    """An 8 GiB GPT disk whose ext4 root (default mkfs options) was filled through the kernel
+    (loop mount), so directories spread over block groups as on an installed system: a distro
+    sized tree of ~9,000 files. Needs root and loop devices; skipped otherwise."""
+    if not all(shutil.which(t) for t in ("mkfs.ext4", "qemu-img", "sgdisk", "mount")):
+        return []
+    fs, mnt = directory / "root8g.img", directory / "mnt"
+    mnt.mkdir()
+    subprocess.run(["truncate", "-s", "8G", str(fs)], check=True)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "root", str(fs)], check=True)
+    if subprocess.run(["mount", "-o", "loop", str(fs), str(mnt)],
+                      capture_output=True).returncode != 0:
+        return []
+    try:
+        _distro_tree(mnt)
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
+    raw = directory / "distro.raw"
+    subprocess.run(["truncate", "-s", "8200M", str(raw)], check=True)
+    subprocess.run(["sgdisk", "-o", "-n1:2048:+1M", "-t1:EF02", "-n2:0:0", "-t2:8300",
+                    str(raw)], check=True, capture_output=True)
+    subprocess.run(["dd", f"if={fs}", f"of={raw}", "bs=1M", "seek=2", "conv=notrunc,sparse",
+                    "status=none"], check=True)
+    fs.unlink()
+    out = directory / "distro-8gib.qcow2"
+    subprocess.run(["qemu-img", "convert", "-c", "-O", "qcow2", str(raw), str(out)], check=True)
+    raw.unlink()
+    return [out]
+
+
+def _distro_tree(root: Path) -> None:
+    kver = "5.14.0-362.8.1.el9_3.x86_64"
+    for top in ("bin", "boot", "dev", "etc", "home", "opt", "proc", "root", "run", "srv", "sys",
+                "tmp", "usr", "var"):
+        (root / top).mkdir(exist_ok=True)
+    (root / "bin").rmdir()
+    (root / "bin").symlink_to("usr/bin")
+    (root / "lib").symlink_to("usr/lib")
+    for sub, count in (("usr/bin", 1500), ("usr/sbin", 600), ("usr/lib64", 2500),
+                       ("usr/share/doc", 800), ("etc", 300), ("etc/sysconfig", 60),
+                       ("var/lib/rpm", 20)):
+        d = root / sub
+        d.mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            (d / f"{sub.replace('/', '-')}-{i:04d}").write_bytes(b"x" * (64 + i % 2000))
+    (root / "usr/bin/sh").write_bytes(Path("/bin/sh").read_bytes()[:64])
+    mods = root / "usr/lib/modules" / kver / "kernel"
+    for d in range(120):
+        sub = mods / "drivers" / f"group{d:03d}"
+        sub.mkdir(parents=True)
+        for i in range(25):
+            (sub / f"mod{i:02d}.ko.xz").write_bytes(b"m" * 300)
+    (mods / "drivers/block").mkdir()
+    (mods / "drivers/block/virtio_blk.ko.xz").write_bytes(b"m" * 300)
+    (root / "usr/lib/modules" / kver / "modules.builtin").write_text("kernel/fs/ext4/ext4.ko\n")
+    (root / "boot/loader/entries").mkdir(parents=True)
+    (root / "boot/grub2").mkdir()
+    (root / f"boot/vmlinuz-{kver}").write_bytes(b"k" * 12_000_000)
+    (root / "boot/loader/entries" / f"abc-{kver}.conf").write_text("options root=LABEL=root\n")
+    (root / "boot/grub2/grubenv").write_text("# GRUB Environment Block\nkernelopts=ro\n")
+    (root / "usr/lib/os-release").write_text('ID="rocky"\nVERSION_ID="9.3"\n')
+    (root / "etc/os-release").symlink_to("../usr/lib/os-release")
+    (root / "etc/fstab").write_text("LABEL=root / ext4 defaults 0 1\n")
+    (root / "etc/selinux").mkdir()
+    (root / "etc/selinux/config").write_text("SELINUX=enforcing\n")
+    (root / "etc/sysconfig/network-scripts").mkdir()
+    (root / "etc/sysconfig/network-scripts/ifcfg-eth0").write_text("BOOTPROTO=dhcp\n")
+    (root / "etc/cloud").mkdir()
+    (root / "etc/cloud/cloud.cfg").write_text("datasource_list: [AliYun]\n")
+
+
 class _OssSource:
     def __init__(self, bucket, key: str, size: int):  # type: ignore[no-untyped-def]
         self.bucket, self.key, self._size = bucket, key, size
@@ -96,7 +167,7 @@ def _over_oss(paths: list[Path]):  # type: ignore[no-untyped-def]
     try:
         import oss2
 
-        from imagedrop.emulator import Clock, CloudServer, FakeCloud
+        from imagedrop_emulator import Clock, CloudServer, FakeCloud
     except ImportError:
         return None
     cloud = FakeCloud(clock=Clock(speed=0.0), services=("oss",))
@@ -121,7 +192,7 @@ def main() -> None:
             path = Path(tmp) / gz.name[:-3]
             path.write_bytes(gzip.decompress(gz.read_bytes()))
             paths.append(path)
-        paths += _generated(Path(tmp))
+        paths += _generated(Path(tmp)) + _kernel_written(Path(tmp))
         oss = _over_oss(paths)
         try:
             for path in paths:

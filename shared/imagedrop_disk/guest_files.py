@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .fs.api import GuestFiles
 from .fs.cache import BlockCache
-from .partitions import PartitionSpan
+from .partitions import PartitionSpan, logical_spans
 
 
 @dataclass
@@ -25,20 +25,28 @@ class OpenedGuest:
     mounts: dict[str, str] = field(default_factory=dict)  # mount point → volume name
 
 
-def open_guest(read: Callable[[int, int], bytes], disk_size: int,
-               spans: list[PartitionSpan]) -> OpenedGuest:
+def open_guest(read: Callable[[int, int], bytes], disk_size: int, spans: list[PartitionSpan],
+               extended_lba: int | None = None) -> OpenedGuest:
     """`read` reads the guest disk (at most one cache block at a time); `spans` the partitions
-    (empty: the disk is one volume from byte 0)."""
+    (empty: the disk is one volume from byte 0); `extended_lba` an MBR extended partition whose
+    logical partitions are read here when `spans` lacks them."""
     from .fs.mount import mount_guest  # the readers load only when a guest is read
-    from .fs.paths import UNREADABLE, _why
+    from .fs.paths import UNREADABLE, why_unreadable
     from .fs.volumes import volumes_of
 
     cache = BlockCache(read, disk_size)
-    volumes, notes = volumes_of(cache.read, disk_size, spans)
+    notes: list[str] = []
+    if extended_lba and not any(span.number >= 5 for span in spans):
+        try:
+            spans = spans + logical_spans(cache.read, extended_lba, disk_size)
+        except UNREADABLE as exc:
+            notes.append(f"the logical partitions cannot be read ({why_unreadable(exc)})")
+    volumes, more = volumes_of(cache.read, disk_size, spans)
+    notes += more
     try:
         mounted = mount_guest(volumes, notes)
     except UNREADABLE as exc:  # a reader's bug on hostile bytes must not end the inspection
-        notes.append(f"the guest's file systems cannot be read ({_why(exc)})")
+        notes.append(f"the guest's file systems cannot be read ({why_unreadable(exc)})")
         return OpenedGuest(None, None, None, notes)
     if mounted.files is None or mounted.root is None:
         return OpenedGuest(None, None, None, notes)

@@ -72,7 +72,8 @@ def inspect_with_guest(source: ByteSource,
     value: T | None = None
     if seen.guest is not None and seen.layout is not None:
         budget.enter_guest_phase()
-        value = use(open_guest(seen.guest.read, seen.virtual_size, seen.layout.spans))
+        value = use(open_guest(seen.guest.read, seen.virtual_size, seen.layout.spans,
+                               seen.layout.extended_lba))
     return (result.model_copy(update={"bytes_read": counting.bytes_read,
                                       "reads": counting.reads}), value)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import struct
 from collections import OrderedDict
 
+from . import ext4_htree as htree
 from . import ext4_layout as L
 from .api import (MAX_DIR_BLOCKS, MAX_DIR_ENTRIES, MAX_SYMLINK, MAX_TREE_DEPTH, FsCorrupt, Node,
                   Volume)
@@ -42,14 +43,18 @@ class Ext4:
 
     def lookup(self, directory: Node, name: str) -> Node | None:
         want = name.encode("utf-8", "surrogateescape")
-        for ino, entry in self._walk_dir(self.inode(_ino(directory)), stop=want):
+        inode = self.inode(_ino(directory))
+        hashed = self._hashed_blocks(inode, want)
+        found = (self._walk_dir(inode) if hashed is None else
+                 (e for lblk in hashed for e in self._dir_block(inode, lblk)))
+        for ino, entry in found:
             if entry == want:
                 return self._node(self.inode(ino, f"the entry {name!r}"))
         return None
 
     def entries(self, directory: Node, limit: int = MAX_DIR_ENTRIES) -> list[str]:
         out: list[str] = []
-        for _, entry in self._walk_dir(self.inode(_ino(directory)), stop=None):
+        for _, entry in self._walk_dir(self.inode(_ino(directory))):
             if entry not in (b".", b".."):
                 out.append(entry.decode("utf-8", "surrogateescape"))
                 if len(out) >= limit:
@@ -207,7 +212,32 @@ class Ext4:
         return block
 
     # -- directories --------------------------------------------------------------------------
-    def _walk_dir(self, inode: L.Inode, stop: bytes | None):
+    def _hashed_blocks(self, inode: L.Inode, name: bytes) -> list[int] | None:
+        """The blocks an htree index says may hold `name`; None to read the directory whole."""
+        if inode.kind != "dir" or not inode.flags & L.FLAG_INDEX \
+                or not self.sb.compat & L.COMPAT_DIR_INDEX \
+                or inode.flags & L.FLAG_INLINE_DATA or inode.size < 2 * self.sb.block_size:
+            return None
+        unsigned = bool(self.sb.flags & htree.FLAG_UNSIGNED_HASH)
+        root = self._dir_bytes(inode, 0)
+        if root is None:
+            return None
+        return htree.leaf_blocks(root, name, self.sb.hash_seed, unsigned,
+                                 lambda lblk: self._dir_bytes(inode, lblk) or b"")
+
+    def _dir_bytes(self, inode: L.Inode, lblk: int) -> bytes | None:
+        if lblk * self.sb.block_size >= inode.size:
+            raise FsCorrupt(f"directory inode {inode.number}: its index points at block {lblk}, "
+                            f"past its {inode.size} bytes")
+        pblk, _ = self._map(inode, lblk)
+        return None if pblk is None else self._block(pblk, f"directory inode {inode.number}")
+
+    def _dir_block(self, inode: L.Inode, lblk: int) -> list[tuple[int, bytes]]:
+        data = self._dir_bytes(inode, lblk)
+        where = f"directory inode {inode.number}, block {lblk}"
+        return [] if data is None else L.dirents(data, self._filetype, where)
+
+    def _walk_dir(self, inode: L.Inode):
         if inode.kind != "dir":
             return
         where = f"directory inode {inode.number}"

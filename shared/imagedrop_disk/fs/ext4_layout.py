@@ -14,6 +14,7 @@ EXTENT_MAGIC = 0xF30A
 XATTR_MAGIC = 0xEA020000
 
 COMPAT_HAS_JOURNAL = 0x4
+COMPAT_DIR_INDEX = 0x20
 INCOMPAT_COMPRESSION = 0x1
 INCOMPAT_FILETYPE = 0x2
 INCOMPAT_JOURNAL_DEV = 0x8
@@ -52,6 +53,8 @@ class Superblock:
     first_meta_bg: int
     uuid: str
     label: str | None
+    hash_seed: tuple[int, ...] = (0, 0, 0, 0)
+    flags: int = 0
 
     @property
     def groups(self) -> int:
@@ -101,7 +104,8 @@ def parse_superblock(raw: bytes) -> Superblock | None:
     label = raw[0x78:0x88].split(b"\0", 1)[0].decode("utf-8", "replace") or None
     return Superblock(block_size, blocks, first_data, per_group, inodes_per_group, inodes_count,
                       inode_size, desc_size, compat, incompat, ro_compat, first_meta_bg,
-                      str(uuidlib.UUID(bytes=raw[0x68:0x78])), label)
+                      str(uuidlib.UUID(bytes=raw[0x68:0x78])), label,
+                      struct.unpack_from("<4I", raw, 0xEC), struct.unpack_from("<I", raw, 0x160)[0])
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from . import btrfs, ext4, ntfs, xfs
 from .api import BudgetExceeded, FileSystem
 from .lvm_volumes import expand_lvm
-from .paths import UNREADABLE, MountedFiles, _why
+from .paths import UNREADABLE, MountedFiles, why_unreadable
 from .volumes import SliceVolume
 
 Opener = Callable[[SliceVolume], "FileSystem | None"]
@@ -94,7 +94,7 @@ def _expand(volume: SliceVolume, notes: list[str]) -> list[SliceVolume] | None:
         try:
             inner = expander(volume, notes)
         except UNREADABLE as exc:
-            notes.append(f"{volume.name}: its volumes cannot be read ({_why(exc)})")
+            notes.append(f"{volume.name}: its volumes cannot be read ({why_unreadable(exc)})")
             return []
         if inner is not None:
             return inner
@@ -108,7 +108,7 @@ def _open(volume: SliceVolume, notes: list[str]) -> FileSystem | None:
         except BudgetExceeded:
             raise
         except UNREADABLE as exc:
-            notes.append(f"{volume.name}: the file system cannot be read ({_why(exc)})")
+            notes.append(f"{volume.name}: the file system cannot be read ({why_unreadable(exc)})")
             return None
         if fs is not None:
             return fs

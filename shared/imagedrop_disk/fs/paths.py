@@ -50,7 +50,7 @@ class MountedFiles:
         try:
             return fs.read(node, offset, length)
         except UNREADABLE as exc:
-            self._note(f"{path}: cannot be read ({_why(exc)})")
+            self._note(f"{path}: cannot be read ({why_unreadable(exc)})")
             return None
 
     def listdir(self, path: str, limit: int = MAX_DIR_ENTRIES) -> list[str] | None:
@@ -61,7 +61,7 @@ class MountedFiles:
         try:
             return fs.entries(node, limit)
         except UNREADABLE as exc:
-            self._note(f"{path}: the directory cannot be listed ({_why(exc)})")
+            self._note(f"{path}: the directory cannot be listed ({why_unreadable(exc)})")
             return None
 
     def kind(self, path: str) -> NodeKind | None:
@@ -81,7 +81,7 @@ class MountedFiles:
         try:
             return found[0].readlink(found[1])
         except UNREADABLE as exc:
-            self._note(f"{path}: the symlink cannot be read ({_why(exc)})")
+            self._note(f"{path}: the symlink cannot be read ({why_unreadable(exc)})")
             return None
 
     # -- resolution --------------------------------------------------------------------------
@@ -91,7 +91,7 @@ class MountedFiles:
         except Unresolved as exc:
             self._note(f"{path}: {exc}")
         except UNREADABLE as exc:
-            self._note(f"{path}: cannot be read ({_why(exc)})")
+            self._note(f"{path}: cannot be read ({why_unreadable(exc)})")
         return None
 
     def _resolve(self, path: str, follow: bool) -> tuple[FileSystem, Node] | None:
@@ -157,7 +157,7 @@ def _parts(path: str) -> list[str]:
     return [p for p in path.split("/") if p not in ("", ".")]
 
 
-def _why(exc: BaseException) -> str:
+def why_unreadable(exc: BaseException) -> str:
     if isinstance(exc, (FsCorrupt, BudgetExceeded, CorruptImage, GuestUnreadable, Unresolved)):
         return str(exc)
     return f"unexpected structure: {type(exc).__name__}: {exc}"

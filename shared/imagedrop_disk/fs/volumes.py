@@ -43,7 +43,7 @@ def volumes_of(disk: Callable[[int, int], bytes], disk_size: int,
     out: list[SliceVolume] = []
     notes: list[str] = []
     for i, span in enumerate(spans, 1):
-        name = f"partition {i}"
+        name = f"partition {span.number or i}"
         if span.start >= disk_size:
             notes.append(f"{name} starts at byte {span.start}, past the disk's end "
                          f"({disk_size} bytes): skipped")

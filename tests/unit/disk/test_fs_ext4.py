@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import uuid
 
 import pytest
 
+from imagedrop_disk.fs import ext4_htree as htree
 from imagedrop_disk.fs import ext4_layout as L
 from imagedrop_disk.fs.api import FsCorrupt
 from imagedrop_disk.fs.ext4 import Ext4, open_fs
@@ -155,3 +157,32 @@ def test_meta_bg_descriptors_of_groups_past_the_first_meta_group():
         assert fs.read(node, 0, 100) == f"file {i:03d}\n".encode()
     per_meta_group = fs.sb.block_size // fs.sb.desc_size
     assert max(groups) >= per_meta_group  # a descriptor outside the first meta group was used
+
+
+@pytest.mark.parametrize("vector", EXT4_EXPECTED["dx_hash"], ids=lambda v: v["hash"])
+def test_directory_hash_matches_e2fsprogs(vector):
+    seed = struct.unpack("<4I", uuid.UUID(EXT4_EXPECTED["dx_hash_seed"]).bytes)
+    version = {"legacy": htree.LEGACY, "half_md4": htree.HALF_MD4, "tea": htree.TEA}
+    assert htree.name_hash(vector["name"].encode(), version[vector["hash"]], seed) \
+        == int(vector["value"], 16)
+
+
+def test_htree_lookup_reads_the_index_and_one_leaf_not_the_whole_directory(monkeypatch):
+    fs = _root("ubuntu-gpt-ext4.qcow2")
+    many = _node(fs, "usr/share/many")
+    total = -(-many.size // fs.sb.block_size)
+    assert total >= 8
+    blocks: list[int] = []
+    real = fs._block
+
+    def counted(block: int, where: str) -> bytes:
+        blocks.append(block)
+        return real(block, where)
+
+    monkeypatch.setattr(fs, "_block", counted)
+    for i in range(0, 3000, 7):
+        blocks.clear()
+        assert fs.lookup(many, f"entry-{i:04d}") is not None
+        assert len(blocks) <= 3
+    blocks.clear()
+    assert fs.lookup(many, "absent") is None and len(blocks) <= 3

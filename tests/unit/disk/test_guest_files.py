@@ -232,3 +232,47 @@ def test_an_opener_that_fails_on_hostile_bytes_is_a_note_not_a_crash(monkeypatch
     assert g.files is None
     assert any("partition 2: the file system cannot be read (unexpected structure: IndexError"
                in n for n in g.notes)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_damage_to_file_system_metadata_never_escapes(seed):
+    """Bytes flipped in the superblock, descriptors, inode table and directories of a raw ext4:
+    whatever they say, the guest reads answer or say why, within the budget."""
+    import random
+
+    rng = random.Random(seed)
+    image = bytearray(guest_bytes("hostile-truncated.raw"))
+    fs_meta = (1024, 1024 + 2048) if seed % 4 == 0 else (0, 160 * 1024)
+    for _ in range(rng.choice((1, 4, 32))):
+        image[rng.randrange(*fs_meta)] = rng.randrange(256)
+    try:
+        inspection, found = inspect_with_guest(BytesSource(bytes(image)),
+                                               lambda g: (g, _crawl(g, 60) if g.files else 0))
+    except Exception as exc:  # the container phase may refuse it in one line, never crash
+        from imagedrop_disk.errors import DiskError
+        assert isinstance(exc, DiskError), exc
+        return
+    assert inspection.reads <= GUEST_MAX_READS and inspection.bytes_read <= GUEST_MAX_BYTES
+    guest, _ = found
+    assert guest.files is not None or guest.notes
+
+
+def test_root_in_a_logical_partition_and_boot_by_device_name():
+    inspection, g = open_fixture("centos7-mbr-logical-root.qcow2")
+    assert inspection.details["partitions"] == ["0x83", "0x05"]  # the container phase stops here
+    assert (g.root_fs, g.mounts) == ("ext4", {"/boot": "partition 1"})  # fstab: /dev/sda1
+    assert g.files.read_text("/etc/fstab").startswith("/dev/sda5 / ")
+    assert g.files.kind("/boot/vmlinuz-3.10.0-1160.el7.x86_64") == "file"
+
+
+def test_partition_spans_say_where_each_partition_lies():
+    gpt, _ = _opened("debian-gpt-boot-label.qcow2")
+    assert [(v.name, v.start, v.size, v.attrs["partuuid"]) for v in gpt] == [
+        ("partition 1", 1 << 20, 2 << 20, "0a0a0a0a-0000-4000-8000-0000000000c1"),
+        ("partition 2", 3 << 20, gpt[1].size, "0a0a0a0a-0000-4000-8000-0000000000c2")]
+    mbr, _ = _opened("el8-arm64-mbr-boot.qcow2")
+    assert [(v.name, v.start, v.size, v.type) for v in mbr] == [
+        ("partition 1", 2048 * 512, 8192 * 512, "0x83"),
+        ("partition 2", 10240 * 512, 14 * 2**20 - 10240 * 512, "0x83")]
+    bare, _ = _opened("fedora-bare-inline.qcow2")
+    assert [(v.name, v.start) for v in bare] == [("the whole disk", 0)]
