@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from guest_memory import TREES
-from imagedrop.cli import app
+from imagedrop_cli import app
 from imagedrop_disk import BytesSource, inspect, inspect_path
 from imagedrop_disk.guest import GUEST_MAX_BYTES, GUEST_MAX_READS
 
