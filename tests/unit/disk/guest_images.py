@@ -58,7 +58,8 @@ def gpt_partitions(disk: bytes) -> list[tuple[str, int, int]]:
     entries_lba, count, entry_size = struct.unpack_from("<QII", disk, 512 + 72)
     out = []
     for i in range(count):
-        e = disk[entries_lba * 512 + i * entry_size:][:entry_size]
+        at = entries_lba * 512 + i * entry_size
+        e = disk[at:at + entry_size]
         if e[:16] == bytes(16):
             continue
         first, last = struct.unpack_from("<QQ", e, 32)

@@ -8,9 +8,12 @@ import struct
 
 import pytest
 from guest_images import MemVolume, partition_volume
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from imagedrop_disk.fs import ntfs
 from imagedrop_disk.fs.api import FsCorrupt, Node
+from imagedrop_disk.fs.ntfs_index import _entries
 from imagedrop_disk.fs.ntfs_records import (ATTR_LIST, DATA, INDEX_ALLOCATION, Run,
                                             apply_fixups, decode_runlist)
 
@@ -376,3 +379,23 @@ def test_index_allocation_attribute_is_named_i30(fs):
     system32 = walk_path(fs, "Windows/System32")
     names = {a.name for a in fs.attributes(system32.ref) if a.type == INDEX_ALLOCATION}
     assert names == {"$I30"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600), st.integers(0, 64), st.integers(-1, 1 << 20))
+def test_any_runlist_bytes_decode_or_are_corrupt(raw, first, highest):
+    try:
+        runs = decode_runlist(raw, first, highest, 1 << 16, "fuzz")
+    except FsCorrupt:
+        return
+    assert all(r.length > 0 and (r.lcn is None or 0 <= r.lcn < 1 << 16) for r in runs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=16, max_size=2048))
+def test_any_index_node_bytes_parse_or_are_corrupt(raw):
+    try:
+        entries = _entries(raw, 0, "fuzz")
+    except FsCorrupt:
+        return
+    assert entries[-1].name is None  # a node always ends with its last (keyless) entry

@@ -6,6 +6,8 @@ from __future__ import annotations
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from guest_images import FsGuestFiles, partition_volume
 from hive_builder import (BINARY, DWORD, EXPAND_SZ, MULTI_SZ, NO, QWORD, SZ, HiveBuilder, dword,
                           multi_sz, reader, sz)
@@ -179,3 +181,16 @@ def test_refused_reads_are_not_called_truncation():
     good = built_hive()
     with pytest.raises(HiveCorrupt, match="root|key .*refused"):
         Hive(lambda offset, length: good[offset:offset + length] if offset < 4096 else None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=4096), st.integers(0, 4095))
+def test_any_hive_bin_bytes_read_or_are_corrupt(body, at):
+    good = bytearray(built_hive())
+    good[4096 + at:4096 + at + len(body)] = body[:len(good) - 4096 - at]
+    try:
+        hive = Hive(reader(bytes(good)))
+        hive.get(r"RiParent\Leaf02", "")
+        hive.get("LfParent", "Big")
+    except HiveCorrupt:
+        pass
