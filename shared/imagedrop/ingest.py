@@ -149,6 +149,12 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
         rid = import_id(life.bucket, manifest_key, info.version, [])
         problems = [_manifest_problem(manifest_key, line) for line in err.problems]
         return _reject(life, rid, manifest_key, problems, "the manifest breaks the rules")
+    key_problems = manifest.name_problems(manifest_key, life.prefix)
+    if key_problems:  # before any disk is awaited or read: these keys cannot be imported
+        rid = import_id(life.bucket, manifest_key, info.version, [])
+        problems = [Problem.from_text(where, text, "rename the objects, then upload them again")
+                    for where, text in key_problems]
+        return _reject(life, rid, manifest_key, problems, "the manifest's objects cannot be imported")
 
     wanted = disk_facts_for(manifest, manifest_key)
     heads = {key: store.head(key) for key, *_ in wanted}
