@@ -84,14 +84,32 @@ def _headline(event: dict[str, Any]) -> tuple[str, list[str]]:
     return title, lines
 
 
+# Keys, field names and values come from producers: none of it may become markup. Slack's own
+# escaping turns `<!channel>` and `<https://…|text>` into plain text; DingTalk's markdown has no
+# documented escape, so the characters of links, images and HTML become look-alikes.
+_SLACK_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_DINGTALK_ESCAPES = str.maketrans({"[": "［", "]": "］", "(": "（", ")": "）", "<": "‹",
+                                   ">": "›", "!": "ǃ", "`": "ˋ"})
+
+
+def slack_text(text: str) -> str:
+    return text.translate(_SLACK_ESCAPES)
+
+
+def dingtalk_text(text: str) -> str:
+    return text.translate(_DINGTALK_ESCAPES)
+
+
 def dingtalk_message(event: dict[str, Any]) -> dict[str, Any]:
     title, lines = _headline(event)
+    title, lines = dingtalk_text(title), [dingtalk_text(line) for line in lines]
     text = f"#### {title}\n\n" + "\n".join(f"- {line}" for line in lines)
     return {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
 
 
 def slack_message(event: dict[str, Any]) -> dict[str, Any]:
     title, lines = _headline(event)
+    title, lines = slack_text(title), [slack_text(line) for line in lines]
     text = f"*{title}*\n" + "\n".join(f"• {line}" for line in lines)
     return {"text": title, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}]}
 
