@@ -21,6 +21,7 @@ from .errors import ManifestError, PermanentCloudError, RetryableCloudError
 from .events import ObjectCreated, TrackMessage
 from .lifecycle import Lifecycle
 from .manifest import parse_manifest
+from .ownership import NamedObject, claim_data_disks
 from .plan import DiskFacts, ImportPlan, Rejection, disk_facts_for, import_id, plan_import
 from .services import Services
 from .status import DiskRecord, Event, Problem, StatusRecord
@@ -180,6 +181,10 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
         _announce_refusal(life, record, rid, manifest_key, changed or [manifest_key])
         return Result(manifest_key, "busy", f"import {record.id} is still {record.state}")
 
+    taken = claim_data_disks(store, life.prefix, manifest_key, [
+        NamedObject(key, role, field.rsplit(".", 1)[0] + ".object") for key, role, _, _, field in wanted])
+    if taken:
+        return _reject(life, rid, manifest_key, taken, "the manifest names another manifest's objects")
     disks = [_facts(life, key, role, fmt, gib, field, heads[key]) for key, role, fmt, gib, field in wanted]
     bucket_region = store.region()
     outcome = plan_import(manifest, manifest_key=manifest_key, bucket=life.bucket,
