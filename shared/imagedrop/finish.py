@@ -99,7 +99,8 @@ def finish(life: Lifecycle, record: StatusRecord, manifest: Manifest, image: Ima
                 life.store.delete(key)
         if kept:
             record.advice.append(f"kept {', '.join(kept)}: another manifest names "
-                                 f"{'them' if len(kept) > 1 else 'it'}, so it is not this import's to delete")
+                                 f"{'them' if len(kept) > 1 else 'it'}, so it is not this "
+                                 "import's to delete")
         record = life.update(record, source_deleted=True)
     elif manifest.delete_source_on_success:
         record.advice.append("source objects kept: a finishing step had a problem")

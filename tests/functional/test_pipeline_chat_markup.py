@@ -8,14 +8,16 @@ import json
 import pytest
 from pipeline_harness import Harness, WebhookSink
 
-HOSTILE = "incoming/<!channel> <https://evil.example|release notes> [docs](https://evil.example)/web.qcow2"
+HOSTILE = ("incoming/<!channel> <https://evil.example|release notes> "
+           "[docs](https://evil.example)/web.qcow2")
 
 
 def test_object_keys_reach_slack_and_dingtalk_escaped(stack: Harness,
                                                      clean_env: pytest.MonkeyPatch) -> None:
     slack, dingtalk = WebhookSink(), WebhookSink()
     clean_env.setenv("IMAGEDROP_SLACK_URL", slack.url.replace("/hook", "/services/T/B/X"))
-    clean_env.setenv("IMAGEDROP_DINGTALK_URL", dingtalk.url.replace("/hook", "/robot/send?access_token=t"))
+    clean_env.setenv("IMAGEDROP_DINGTALK_URL",
+                     dingtalk.url.replace("/hook", "/robot/send?access_token=t"))
     try:
         disk, manifest = stack.sample()
         key = stack.drop(disk, manifest, key=HOSTILE)

@@ -178,7 +178,8 @@ def test_check_items_become_fixes_and_advice(stack: Harness) -> None:
 def test_the_repair_command_carries_the_templates_required_base_image(
         stack: Harness, architecture: str, base: str) -> None:
     stack.cloud.ecs.scenario.detection = [
-        {"Name": "GUESTOS.Fstab", "Value": "Unsupported", "RiskLevel": "Medium", "RiskCode": "Fstab.DeviceName"}]
+        {"Name": "GUESTOS.Fstab", "Value": "Unsupported", "RiskLevel": "Medium",
+         "RiskCode": "Fstab.DeviceName"}]
     disk, manifest = stack.sample()
     key = stack.drop(disk, {**manifest, "architecture": architecture})
     stack.run()

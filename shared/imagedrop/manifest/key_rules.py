@@ -32,7 +32,7 @@ def manifest_name_problem(manifest_key: str) -> KeyProblem | None:
     name = manifest_key.rpartition("/")[2]
     if manifest_key.endswith(".json") and name != ".json":
         return None
-    return (manifest_key, f"names no disk image (a manifest is named '<disk key>.json'); rename "
+    return (manifest_key, "names no disk image (a manifest is named '<disk key>.json'); rename "
                           "it after its disk, e.g. 'web.qcow2.json' beside 'web.qcow2'")
 
 
