@@ -13,7 +13,7 @@ import pytest
 from pipeline_harness import Harness
 from typer.testing import CliRunner
 
-from imagedrop.cli import app
+from imagedrop_cli import app
 from imagedrop.status import status_key
 
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}

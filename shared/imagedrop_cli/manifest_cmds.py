@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from ..manifest import (MAX_MANIFEST_BYTES, manifest_problems, parse_manifest,
-                        render_schema_json)
+from imagedrop.manifest import (MAX_MANIFEST_BYTES, manifest_problems, parse_manifest,
+                                render_schema_json)
 from .app import app
 
 
