@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 from ..core import ServiceError, WireRequest, WireResponse, new_request_id
 from . import auth
 from . import params as p
+from .builder_wire import builder_routes
 from .render import image_shape, task_attribute, task_summary
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class EcsWire:
             "DescribeImageSharePermission": self.describe_image_share_permission,
             "DeleteImage": self.delete_image,
             "DescribeRegions": self.describe_regions,
+            **builder_routes(lambda: self.backend),
         }
 
     @property
