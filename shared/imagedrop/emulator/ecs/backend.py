@@ -56,6 +56,7 @@ class EcsBackend(ImageOperations, ImageBuilderOperations):
         self.detection_seconds = 120.0
         self.import_role_exists = True
         self.roles: set[str] = {DEFAULT_ROLE}
+        self.denied_actions: set[str] = set()   # the caller's RAM policy lacks these: Forbidden.RAM
         self.init_builder()
 
     # ------------------------------------------------------------------ scenario knobs
