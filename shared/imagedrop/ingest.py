@@ -178,7 +178,8 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
     bucket_region = store.region()
     outcome = plan_import(manifest, manifest_key=manifest_key, bucket=life.bucket,
                           bucket_region=bucket_region, function_region=services.settings.region,
-                          disks=disks, import_role=services.settings.import_role, client_token=rid)
+                          disks=disks, import_role=services.settings.import_role, client_token=rid,
+                          repair_policy=services.settings.repair)
     if isinstance(outcome, Rejection):
         return _reject(life, rid, manifest_key, outcome.problems, "the image cannot be imported as asked")
     # The claim keeps what the poller needs later, as it was when the import started; and what the

@@ -18,12 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, Sequence, Union
 
-LINUX_REPAIR_ITEMS: tuple[str, ...] = ("fstab", "grub", "dhcp", "selinux", "growpart",
-                                       "cloudinit", "aegis", "nvme", "virtio",
-                                       "standardizedtimezone")
-WINDOWS_REPAIR_ITEMS: tuple[str, ...] = ("bcd", "hotfix", "disk", "update", "server", "bootmgr",
-                                         "vminit", "osloader", "virtio", "standardizedtimezone")
-ALL_REPAIR_ITEMS: tuple[str, ...] = tuple(dict.fromkeys(LINUX_REPAIR_ITEMS + WINDOWS_REPAIR_ITEMS))
+from .manifest.choices import LINUX_REPAIR_ITEMS, REPAIR_ITEMS, WINDOWS_REPAIR_ITEMS
+
+ALL_REPAIR_ITEMS = REPAIR_ITEMS
 
 # Check item (lower-cased, without `GUESTOS.`) → RepairItem, per OS.
 LINUX_REPAIRS: dict[str, str] = {
