@@ -27,7 +27,8 @@ from .status import DiskRecord, Event, Problem, StatusRecord
 from .track import cloud_problem, error_advice, next_poll
 
 CANCEL_SUFFIX = ".cancel"
-Outcome = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled", "busy"]
+Outcome = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled", "cancelling",
+                  "busy"]
 
 
 @dataclass(frozen=True)
@@ -318,6 +319,8 @@ def cancel(life: Lifecycle, manifest_key: str) -> Result:
         return Result(manifest_key, "ignored", "nothing to cancel")
     if record.state == "finishing":
         return Result(manifest_key, "ignored", "too late to cancel: the image is imported and being finished")
+    if record.state == "repairing":
+        return _cancel_repair(life, record, manifest_key)
     if record.task_id and record.state == "importing":
         try:
             life.services.ecs.cancel_task(record.task_id)
@@ -333,3 +336,19 @@ def cancel(life: Lifecycle, manifest_key: str) -> Result:
                       f"{record.region} --ImageId {record.image_id}) if you do not want it")
     life.move(record, "cancelled", "cancelled on request (cancel marker)", advice=advice)
     return Result(manifest_key, "cancelled")
+
+
+def _cancel_repair(life: Lifecycle, record: StatusRecord, manifest_key: str) -> Result:
+    """A repair is cancelled by the poller, which alone may delete its template once the build has
+    ended: leave it the marker, and ask ECS to stop the build now (it may be past cancelling)."""
+    from .repair_step import cancel_marker_key
+
+    life.store.put_if_absent(cancel_marker_key(life.prefix, record.id),
+                             json.dumps({"at": life.now(), "manifest": manifest_key}))
+    execution_id = record.repair.execution_id if record.repair else None
+    if execution_id:
+        try:
+            life.services.ecs.cancel_image_pipeline_execution(execution_id)
+        except PermanentCloudError as err:
+            logs.step("cancel.repair_refused", id=record.id, code=err.code, message=err.message)
+    return Result(manifest_key, "cancelling", "the repair is being cancelled; the poller ends it")
