@@ -21,7 +21,8 @@ from .errors import PermanentCloudError
 from .events import TrackMessage
 from .lifecycle import Lifecycle
 from .manifest import Manifest
-from .repair_items import RepairSelection, select_repair
+from .fixes import fixes_for
+from .repair_items import LINUX_REPAIRS, WINDOWS_REPAIRS, RepairSelection, item_key, select_repair
 from .repair_track import (ExecutionView, RepairEnded, Repaired, RepairWait, decide_repair,
                            execution_token, name_prefix, pipeline_token, unrepaired_name)
 from .services import Services
@@ -144,9 +145,25 @@ def _swap(life: Lifecycle, record: StatusRecord, repair: RepairRecord, manifest:
     if repaired is not None and repaired.get("ImageName") != name:
         ecs.modify_image(repaired_id, {"ImageName": name})
     checked = bool(repaired and (repaired.get("DetectionOptions") or {}).get("Status"))
-    return life.update(record, image_id=repaired_id, repair=repair.model_copy(update={
+    advice = record.advice
+    if not checked and original is not None:
+        advice = list(dict.fromkeys([*advice, *_unrepaired_advice(original, repaired_id, repair,
+                                                                  manifest)]))
+    return life.update(record, image_id=repaired_id, advice=advice, repair=repair.model_copy(update={
         "status": execution.status, "repaired_image_id": repaired_id,
         "original_renamed_to": away, "instance_seconds": _seconds(execution), "checked": checked}))
+
+
+def _unrepaired_advice(original: dict, repaired_id: str, repair: RepairRecord,  # type: ignore[type-arg]
+                       manifest: Manifest) -> list[str]:
+    """Without a check of the repaired image, the original's risks the repair did not cover still
+    stand: their advice, pointed at the repaired image."""
+    view = ImageView.from_wire(original)
+    table = WINDOWS_REPAIRS if (view.os_type or manifest.os_type) == "windows" else LINUX_REPAIRS
+    left = [i for i in view.detection_items if table.get(item_key(i.name)) not in repair.items]
+    target = ImageView.from_wire({**original, "ImageId": repaired_id})
+    return fixes_for(left, nvme_support="unsupported", detected_boot_mode=None, image=target,
+                     license_type_wanted=None).advice
 
 
 def _after_swap(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manifest: Manifest,

@@ -210,3 +210,81 @@ def test_copies_and_shares_are_of_the_repaired_image(stack: Harness) -> None:
     copy = stack.cloud.ecs.images[record.copies["cn-shanghai"]["image_id"]]
     assert copy.source_image_id == record.image_id == record.repair.repaired_image_id  # type: ignore[union-attr]
     assert stack.cloud.ecs.images[record.image_id].shared_with == ["1234567890123"]
+
+
+def _poller_trigger(h: Harness) -> Any:
+    return next(t for t in h.cloud.mns.triggers if t.name == "imagedrop-poller")
+
+
+@pytest.mark.parametrize("cancel", [False, True], ids=["repaired", "cancelled"])
+def test_every_poller_message_delivered_twice_still_ends_once(stack: Harness, cancel: bool) -> None:
+    trigger = _poller_trigger(stack)
+    poller = trigger.sink
+
+    def twice(payload: bytes) -> object:
+        poller(payload)
+        return poller(payload)
+
+    trigger.sink = twice
+    key = _drop(stack, repair="auto")
+    if cancel:
+        _run_until_state(stack, key, "repairing")
+        stack.put("incoming/web.qcow2.json.cancel", b"")
+    stack.run()
+    record = stack.status(key)
+    assert record.state == ("cancelled" if cancel else "succeeded"), record.model_dump_json(indent=1)
+    assert _one_terminal(stack, key) == record.state
+    states = stack.states(key)
+    assert len(states) == len(set(states)), states
+    assert stack.cloud.ecs.pipelines == {} and len(stack.images()) == 1
+    assert stack.images()[0].name == "web-2026.11"
+
+
+def test_parallel_deliveries_of_each_repair_message_end_once(stack: Harness) -> None:
+    import threading
+
+    trigger = _poller_trigger(stack)
+    poller = trigger.sink
+
+    def side_by_side(payload: bytes) -> object:
+        results: list[object] = []
+        threads = [threading.Thread(target=lambda: results.append(poller(payload))) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return results[0]
+
+    trigger.sink = side_by_side
+    key = _drop(stack, repair="auto")
+    stack.run()
+    record = stack.status(key)
+    assert record.state == "succeeded", record.model_dump_json(indent=1)
+    # Two racing deliveries may both announce a state, with the same CloudEvent id (the
+    # lifecycle's at-least-once promise): one terminal event, however many times it was sent.
+    ends = {e["id"] for e in stack.events(key) if e["type"].rsplit(".", 1)[-1] in TERMINAL}
+    assert ends == {f"{record.id}-succeeded-{len(record.history)}"}
+    (image,) = stack.images()
+    assert image.image_id == record.image_id and image.name == "web-2026.11"
+    assert stack.cloud.ecs.pipelines == {}
+
+
+def test_an_unchecked_repaired_image_keeps_the_advice_for_what_was_not_repaired(stack: Harness) -> None:
+    stack.cloud.ecs.builder_checks_output = False
+    key = _drop(stack, repair=["fstab"])
+    stack.run()
+    record = stack.status(key)
+    assert record.state == "succeeded" and record.repair is not None and record.repair.checked is False
+    assert "Image Builder ran no image check on it" in " ".join(record.fixes)
+    advice = " ".join(record.advice)
+    assert "GUESTOS.CloudInit" in advice and "GUESTOS.Fstab" not in advice
+
+
+def test_a_partial_repair_leaves_advice_from_the_repaired_image_check(stack: Harness) -> None:
+    key = _drop(stack, repair=["fstab"])
+    stack.run()
+    record = stack.status(key)
+    assert record.state == "succeeded" and record.repair is not None and record.repair.checked
+    advice = " ".join(record.advice)
+    assert "GUESTOS.CloudInit" in advice and "GUESTOS.Fstab" not in advice
+    assert record.image_id in advice   # the repair command names the image that exists now
