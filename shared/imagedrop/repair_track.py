@@ -9,7 +9,9 @@ DescribeImagePipelineExecutions answered (None: the build is not visible) and do
 - `RepairEnded(outcome, code, message, advice)`: the build ended without a usable image
   (`failed` or `cancelled`): delete what it left, keep the original, end the import.
 
-Statuses not listed in `RUNNING`/`FINAL` count as running (ECS adds states over time); a deadline
+Polls follow the import's schedule (`track.next_poll`, the phase read as a share of the build
+done), never further apart than a tenth of the build's age, so the end is seen within
+max(first poll, 10 %) of it. Statuses not listed in `RUNNING`/`FINAL` count as running (ECS adds states over time); a deadline
 cancels a build that can be cancelled and, past a grace period, gives up on one that cannot.
 `ImageId` is trusted only in SUCCESS, PARTITION_SUCCESS and TEST_FAILED (when ECS fills it is not
 documented), and ErrorCode/ErrorInfo only when non-empty.
@@ -33,6 +35,7 @@ FINAL = frozenset({"SUCCESS", "PARTITION_SUCCESS", "FAILED", "TEST_FAILED", "CAN
 PHASE_PROGRESS = {"PREPARING": 5, "REPAIRING": 25, "BUILDING": 55, "TESTING": 75,
                   "DISTRIBUTING": 85, "RELEASING": 95, "CANCELLING": 95}
 CANCEL_GRACE_SECONDS = 3600
+LATENCY_FRACTION = 0.1
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,9 @@ def decide_repair(msg: TrackMessage, execution: ExecutionView | None, now: float
         attempt=msg.attempt, elapsed=elapsed, total_bytes=msg.total_bytes, progress=progress,
         first_seconds=first_seconds, max_seconds=max_seconds, last=last)
     if why is None:
+        # Phase durations are undocumented, so the phase's share is a rough guess: never sleep
+        # more than a tenth of the time the build has run, which bounds the latency to that.
+        delay = min(delay, max(first_seconds, int(elapsed * LATENCY_FRACTION)))
         delay = min(delay, max(1, int(deadline_seconds - elapsed) + 1))
     delay = max(1, min(delay, max_seconds))
     cancel = why if why is not None and status in CANCELLABLE else None

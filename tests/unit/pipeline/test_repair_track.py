@@ -93,3 +93,28 @@ def test_tokens_and_names_fit_the_api() -> None:
     assert 2 <= len(name_prefix("w" * 128)) <= 64 and name_prefix("web").endswith("-repaired")
     assert len(unrepaired_name("w" * 128, "idp-1")) <= 128
     assert unrepaired_name("web", "idp-1") == unrepaired_name("web", "idp-1")
+
+
+@pytest.mark.parametrize("duration", [300, 720, 1800, 5400, 4 * 3600])
+def test_the_end_of_a_build_is_seen_within_a_tenth_of_its_length(duration: int) -> None:
+    phases = [("PREPARING", 2), ("REPAIRING", 5), ("BUILDING", 4), ("RELEASING", 1)]
+    unit = duration / 12
+
+    def status(t: float) -> str:
+        end = 0.0
+        for name, share in phases:
+            end += share * unit
+            if t < end:
+                return name
+        return "SUCCESS"
+
+    m, now, polls = msg(), T0 + 60, 0
+    while True:
+        polls += 1
+        d = decide(m, ex(status(now - T0), image_id="m-2"), now)
+        if isinstance(d, Repaired):
+            break
+        assert isinstance(d, RepairWait)
+        m, now = d.message, now + d.delay
+    assert now - T0 - duration <= max(60, duration / 10)
+    assert polls * 10 <= duration / 5 + 10    # far fewer calls than a fixed 5 s poll
