@@ -84,8 +84,10 @@ def report() -> bool:
         all_ok &= ok
         other = run.total - run.calls["DescribeImagePipelineExecutions"]
         print(f"{label:>7} {fixed:>9} {run.polls:>5} {other:>11} {run.total:>5} "
-              f"{fixed / run.polls:>5.1f}x {run.latency:>7.0f}s {limit:>5.0f}s  {'yes' if ok else 'NO'}")
+              f"{fixed / run.polls:>5.1f}x {run.latency:>7.0f}s {limit:>5.0f}s  "
+              f"{'yes' if ok else 'NO'}")
     print("  polls: DescribeImagePipelineExecutions, one per poll (target ≤ 1/10 of a fixed 5 s "
-          "poll); other calls: CreateImagePipeline, StartImagePipelineExecution, DescribeImages ×2, "
+          "poll); other calls: CreateImagePipeline, StartImagePipelineExecution, "
+          "DescribeImages ×2, "
           "ModifyImageAttribute ×2, DeleteImagePipeline, DeleteImage")
     return all_ok

@@ -27,8 +27,8 @@ from .status import DiskRecord, Event, Problem, StatusRecord
 from .track import cloud_problem, error_advice, next_poll
 
 CANCEL_SUFFIX = ".cancel"
-Outcome = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled", "cancelling",
-                  "busy"]
+Outcome = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled",
+                  "cancelling", "busy"]
 
 
 @dataclass(frozen=True)

@@ -160,8 +160,9 @@ def _abandon_repair(life: Lifecycle, record: StatusRecord) -> str:
         except CloudError as err:
             if not err.code.endswith("NotFound"):
                 left = (f"; the repair's template {repair.pipeline_id} is left (ECS answered "
-                        f"{err.code}): delete it once its build ends (aliyun ecs DeleteImagePipeline "
-                        f"--RegionId {record.region} --ImagePipelineId {repair.pipeline_id})")
+                        f"{err.code}): delete it once its build ends (aliyun ecs "
+                        f"DeleteImagePipeline --RegionId {record.region} "
+                        f"--ImagePipelineId {repair.pipeline_id})")
     return (f"the imported image {repair.original_image_id} is kept, unrepaired, under its name: "
             "use it as it is, repair it by hand, or upload the manifest again" + left)
 
@@ -212,7 +213,8 @@ def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
         chosen = repair_step.selection_for(manifest, services, image, claim.get("findings")) \
             if manifest is not None and image is not None else None
         if chosen is not None and chosen.wanted:
-            started = repair_step.start(life, record, msg, manifest, chosen, decision.note)  # type: ignore[arg-type]
+            started = repair_step.start(life, record, msg, manifest,  # type: ignore[arg-type]
+                                        chosen, decision.note)
             return Result(msg.import_id, "repairing" if started else "ended")
     if record.state != "finishing":  # else a retry: the first delivery moved it, then failed to finish
         moved = life.move(record, "finishing", decision.note, progress="100%")
@@ -233,7 +235,8 @@ def _repair_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
                                                                    "image_id": record.image_id}))
     if not claim.get("spec"):
         problem = Problem(where=f"import {msg.import_id}", rule="its claim record is gone",
-                          fix="look for the images in the console; upload the manifest again to retry")
+                          fix="look for the images in the console; upload the manifest again "
+                              "to retry")
         life.move(record, "failed", "cannot follow the repair: its claim record is gone",
                   problems=[problem])
         return Result(msg.import_id, "failed", "lost")

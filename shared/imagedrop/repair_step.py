@@ -67,7 +67,8 @@ def start(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manifest: Ma
         tags=manifest.tag_pairs, instance_type=settings.repair_instance_type,
         vswitch_id=settings.repair_vswitch_id)
     try:
-        execution_id = ecs.start_image_pipeline_execution(pipeline_id, token=execution_token(record.id))
+        execution_id = ecs.start_image_pipeline_execution(pipeline_id,
+                                                          token=execution_token(record.id))
     except PermanentCloudError:
         _delete_pipeline(services, pipeline_id)   # leave no template behind a refused start
         raise
@@ -93,9 +94,11 @@ def poll(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manifest: Man
         return _after_swap(life, record, msg, manifest, finish_stage)
     if repair.outcome:                           # a retry after the end was decided
         gone = services.ecs.describe_image_pipeline_execution(
-            repair.pipeline_id or msg.pipeline_id or "", repair.execution_id or msg.execution_id or "")
+            repair.pipeline_id or msg.pipeline_id or "",
+            repair.execution_id or msg.execution_id or "")
         return _end(life, record, msg, manifest, gone, RepairEnded(
-            repair.outcome, repair.code or "RepairFailed", repair.message or "", ""))  # type: ignore[arg-type]
+            repair.outcome, repair.code or "RepairFailed", repair.message or "",
+                                                                   ""))  # type: ignore[arg-type]
     assert msg.pipeline_id and msg.execution_id
     marker = life.store.head(cancel_marker_key(life.prefix, record.id)) is not None
     execution = services.ecs.describe_image_pipeline_execution(msg.pipeline_id, msg.execution_id)
@@ -149,12 +152,14 @@ def _swap(life: Lifecycle, record: StatusRecord, repair: RepairRecord, manifest:
     if not checked and original is not None:
         advice = list(dict.fromkeys([*advice, *_unrepaired_advice(original, repaired_id, repair,
                                                                   manifest)]))
-    return life.update(record, image_id=repaired_id, advice=advice, repair=repair.model_copy(update={
+    return life.update(record, image_id=repaired_id, advice=advice,
+                       repair=repair.model_copy(update={
         "status": execution.status, "repaired_image_id": repaired_id,
         "original_renamed_to": away, "instance_seconds": _seconds(execution), "checked": checked}))
 
 
-def _unrepaired_advice(original: dict, repaired_id: str, repair: RepairRecord,  # type: ignore[type-arg]
+def _unrepaired_advice(original: dict, repaired_id: str, repair: RepairRecord,
+                       # type: ignore[type-arg]
                        manifest: Manifest) -> list[str]:
     """Without a check of the repaired image, the original's risks the repair did not cover still
     stand: their advice, pointed at the repaired image."""
@@ -180,9 +185,11 @@ def _after_swap(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manife
         except PermanentCloudError as err:
             if not err.code.endswith("NotFound"):
                 problems.append(Problem(where=f"image {repair.original_image_id}", code=err.code,
-                                        rule=f"the unrepaired original could not be deleted: {err.message}",
-                                        fix=f"delete it by hand: aliyun ecs DeleteImage --RegionId "
-                                            f"{record.region} --ImageId {repair.original_image_id}"))
+                                        rule="the unrepaired original could not be deleted: "
+                                             f"{err.message}",
+                                        fix=f"delete it by hand: aliyun ecs DeleteImage "
+                                            f"--RegionId {record.region} "
+                                            f"--ImageId {repair.original_image_id}"))
         if not problems:
             repair = repair.model_copy(update={"original_deleted": True})
     fixes = list(dict.fromkeys([*record.fixes, repair_summary(repair, manifest)]))
@@ -194,8 +201,8 @@ def _after_swap(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manife
         if moved is None:
             return "ended", ""
         record = moved
-    return finish_stage(life, record, msg.model_copy(update={"stage": "finish",
-                                                              "image_id": repair.repaired_image_id}))
+    following = msg.model_copy(update={"stage": "finish", "image_id": repair.repaired_image_id})
+    return finish_stage(life, record, following)
 
 
 def repair_summary(repair: RepairRecord, manifest: Manifest) -> str:
@@ -230,7 +237,8 @@ def _end(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manifest: Man
             if not err.code.endswith("NotFound"):
                 raise
     if repair.pipeline_id and (execution is None or execution.status in
-                               ("SUCCESS", "PARTITION_SUCCESS", "FAILED", "TEST_FAILED", "CANCELLED")):
+                               ("SUCCESS", "PARTITION_SUCCESS", "FAILED", "TEST_FAILED",
+                                "CANCELLED")):
         _delete_pipeline(services, repair.pipeline_id)
     original = repair.original_image_id or msg.image_id
     advice = [*record.advice, f"the imported image {original} is kept, unrepaired, under "

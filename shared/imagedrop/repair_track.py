@@ -11,8 +11,9 @@ DescribeImagePipelineExecutions answered (None: the build is not visible) and do
 
 Polls follow the import's schedule (`track.next_poll`, the phase read as a share of the build
 done), never further apart than a tenth of the build's age, so the end is seen within
-max(first poll, 10 %) of it. Statuses not listed in `RUNNING`/`FINAL` count as running (ECS adds states over time); a deadline
-cancels a build that can be cancelled and, past a grace period, gives up on one that cannot.
+max(first poll, 10 %) of it. Statuses not listed in `RUNNING`/`FINAL` count as running (ECS
+adds states over time); a deadline cancels a build that can be cancelled and, past a grace
+period, gives up on one that cannot.
 `ImageId` is trusted only in SUCCESS, PARTITION_SUCCESS and TEST_FAILED (when ECS fills it is not
 documented), and ErrorCode/ErrorInfo only when non-empty.
 """

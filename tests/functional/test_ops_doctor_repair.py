@@ -27,7 +27,8 @@ def frozen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSta
 
 def test_doctor_checks_image_builder_only_when_the_deployment_repairs(
         frozen: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
-    names = {c["check"] for c in json.loads(runner.invoke(app, ["doctor", "--local", "--json"]).stdout)["checks"]}
+    names = {c["check"] for c in json.loads(runner.invoke(app, ["doctor", "--local",
+                                                                "--json"]).stdout)["checks"]}
     assert not [n for n in names if n.startswith("repair:")]
     monkeypatch.setenv("IMAGEDROP_REPAIR", "auto")
     result = runner.invoke(app, ["doctor", "--local", "--json"])
@@ -35,7 +36,8 @@ def test_doctor_checks_image_builder_only_when_the_deployment_repairs(
     checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
     for action in PROBED:
         assert checks[f"repair: ecs:{action} allowed"]["ok"]
-    assert "not probed" in checks["repair: ecs:CreateImagePipeline, ram:CreateServiceLinkedRole"]["detail"]
+    unprobed = checks["repair: ecs:CreateImagePipeline, ram:CreateServiceLinkedRole"]
+    assert "not probed" in unprobed["detail"]
     # read-only: nothing was created
     assert frozen.cloud.ecs.pipelines == {} and frozen.cloud.ecs.executions == {}
 
@@ -46,13 +48,15 @@ def test_doctor_names_a_missing_image_builder_action(frozen: LocalStack,
     frozen.cloud.ecs.denied_actions.add("CancelImagePipelineExecution")
     result = runner.invoke(app, ["doctor", "--local"], terminal_width=200)
     assert result.exit_code == 1, result.output
-    assert "✗ repair: ecs:CancelImagePipelineExecution allowed: ECS answered Forbidden.RAM" in result.stdout
+    assert ("✗ repair: ecs:CancelImagePipelineExecution allowed: ECS answered Forbidden.RAM"
+            in result.stdout)
     assert "deploy/ram-policy.json" in result.stdout
     assert "✓ repair: ecs:DeleteImagePipeline allowed" in result.stdout
 
 
 @pytest.mark.parametrize("code, ok", [("InvalidImagePipeline.NotFound", True),
                                       ("InvalidImagePipelineExecution.NotFound", True),
-                                      ("Forbidden.RAM", False), ("InternalError", False), (None, True)])
+                                      ("Forbidden.RAM", False), ("InternalError", False), (None,
+                                                                                           True)])
 def test_builder_verdicts(code: str | None, ok: bool) -> None:
     assert builder_check("DeleteImagePipeline", code, "m").ok is ok

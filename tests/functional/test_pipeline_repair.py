@@ -84,12 +84,14 @@ def test_auto_repair_ends_with_the_repaired_image_under_the_manifest_name(stack:
     assert data["repair"]["items"] == ["fstab", "cloudinit"]
     said = " ".join(data["fixes"])
     assert "repaired by ECS Image Builder (fstab, cloudinit)" in said
-    assert f"{repair.repaired_image_id} now carries web-2026.11 and replaced {repair.original_image_id} (deleted)" in said
+    assert (f"{repair.repaired_image_id} now carries web-2026.11 and replaced "
+            f"{repair.original_image_id} (deleted)") in said
     assert "billed a temporary pay-as-you-go instance for about 12 min" in said
     assert stack.cloud.ecs.executions == {}   # deleted with their template
 
 
-def test_the_build_was_asked_for_the_right_things(stack: Harness, clean_env: pytest.MonkeyPatch) -> None:
+def test_the_build_was_asked_for_the_right_things(stack: Harness,
+                                                  clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("IMAGEDROP_REPAIR_INSTANCE_TYPE", "ecs.g6.large")
     clean_env.setenv("IMAGEDROP_REPAIR_VSWITCH_ID", "vsw-bp1repair")
     key = _drop(stack, repair=["fstab"])
@@ -135,7 +137,8 @@ def test_the_deployment_default_applies_and_forbid_rejects(stack: Harness,
     assert stack.status(key).repair is not None and stack.status(key).state == "succeeded"
     clean_env.setenv("IMAGEDROP_REPAIR", "forbid")
     other = stack.drop(*stack.sample()[:1], {**stack.sample()[1], "repair": "auto",
-                                              "image_name": "web-forbidden"}, key="incoming/w2.qcow2")
+                                              "image_name": "web-forbidden"},
+                       key="incoming/w2.qcow2")
     stack.run()
     record = stack.status(other)
     assert record.state == "rejected" and record.problems[0].where == "repair"
@@ -163,7 +166,8 @@ def test_a_failed_build_ends_failed_with_its_code_keeping_the_original(stack: Ha
     assert record.problems[-1].code == "InstanceStartFailed"
     assert "no stock" in record.problems[-1].rule
     _clean(stack, record, "web-2026.11")
-    assert any(f"{record.image_id} is kept, unrepaired, under web-2026.11" in a for a in record.advice)
+    kept = f"{record.image_id} is kept, unrepaired, under web-2026.11"
+    assert any(kept in a for a in record.advice)
 
 
 def test_a_build_past_the_deadline_is_cancelled_and_ends_timeout(stack: Harness) -> None:
@@ -187,8 +191,10 @@ def test_a_refused_repair_ends_failed_and_leaves_nothing(stack: Harness) -> None
 
 
 def test_lost_answers_and_throttling_still_make_one_repaired_image(stack: Harness) -> None:
-    for spec in ("ecs:CreateImagePipeline:lost-503*1", "ecs:StartImagePipelineExecution:lost-reset*1",
-                 "ecs:DescribeImagePipelineExecutions:throttle*2", "ecs:ModifyImageAttribute:lost-500*2",
+    for spec in ("ecs:CreateImagePipeline:lost-503*1",
+                 "ecs:StartImagePipelineExecution:lost-reset*1",
+                 "ecs:DescribeImagePipelineExecutions:throttle*2",
+                 "ecs:ModifyImageAttribute:lost-500*2",
                  "ecs:DeleteImagePipeline:lost-reset*1", "ecs:DeleteImage:lost-503*1"):
         stack.cloud.faults.add_spec(spec)
     key = _drop(stack, repair="auto")
@@ -208,7 +214,8 @@ def test_copies_and_shares_are_of_the_repaired_image(stack: Harness) -> None:
     record = stack.status(key)
     assert record.state == "succeeded", record.model_dump_json(indent=1)
     copy = stack.cloud.ecs.images[record.copies["cn-shanghai"]["image_id"]]
-    assert copy.source_image_id == record.image_id == record.repair.repaired_image_id  # type: ignore[union-attr]
+    assert record.repair is not None
+    assert copy.source_image_id == record.image_id == record.repair.repaired_image_id
     assert stack.cloud.ecs.images[record.image_id].shared_with == ["1234567890123"]
 
 
@@ -232,7 +239,8 @@ def test_every_poller_message_delivered_twice_still_ends_once(stack: Harness, ca
         stack.put("incoming/web.qcow2.json.cancel", b"")
     stack.run()
     record = stack.status(key)
-    assert record.state == ("cancelled" if cancel else "succeeded"), record.model_dump_json(indent=1)
+    expected = "cancelled" if cancel else "succeeded"
+    assert record.state == expected, record.model_dump_json(indent=1)
     assert _one_terminal(stack, key) == record.state
     states = stack.states(key)
     assert len(states) == len(set(states)), states
@@ -248,7 +256,8 @@ def test_parallel_deliveries_of_each_repair_message_end_once(stack: Harness) -> 
 
     def side_by_side(payload: bytes) -> object:
         results: list[object] = []
-        threads = [threading.Thread(target=lambda: results.append(poller(payload))) for _ in range(2)]
+        threads = [threading.Thread(target=lambda: results.append(poller(payload)))
+                   for _ in range(2)]
         for t in threads:
             t.start()
         for t in threads:
@@ -269,12 +278,14 @@ def test_parallel_deliveries_of_each_repair_message_end_once(stack: Harness) -> 
     assert stack.cloud.ecs.pipelines == {}
 
 
-def test_an_unchecked_repaired_image_keeps_the_advice_for_what_was_not_repaired(stack: Harness) -> None:
+def test_an_unchecked_repaired_image_keeps_the_advice_for_what_was_not_repaired(
+        stack: Harness) -> None:
     stack.cloud.ecs.builder_checks_output = False
     key = _drop(stack, repair=["fstab"])
     stack.run()
     record = stack.status(key)
-    assert record.state == "succeeded" and record.repair is not None and record.repair.checked is False
+    assert record.state == "succeeded" and record.repair is not None
+    assert record.repair.checked is False
     assert "Image Builder ran no image check on it" in " ".join(record.fixes)
     advice = " ".join(record.advice)
     assert "GUESTOS.CloudInit" in advice and "GUESTOS.Fstab" not in advice

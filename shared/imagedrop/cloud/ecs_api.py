@@ -152,7 +152,8 @@ class EcsApi:
             params["InstanceType"] = instance_type
         if vswitch_id:
             params["VSwitchId"] = vswitch_id
-        return self._call("CreateImagePipeline", "CreateImagePipelineRequest", params)["ImagePipelineId"]
+        return self._call("CreateImagePipeline", "CreateImagePipelineRequest",
+                          params)["ImagePipelineId"]
 
     def start_image_pipeline_execution(self, pipeline_id: str, *, token: str) -> str:
         body = self._call("StartImagePipelineExecution", "StartImagePipelineExecutionRequest",

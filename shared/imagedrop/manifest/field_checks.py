@@ -29,12 +29,13 @@ def check_repair(value: Any) -> Any:
     """"off", "auto", or a non-empty list of distinct Image Builder repair items."""
     if isinstance(value, str):
         return r.check_choice(value, c.REPAIR_MODES,
-                              fix=f"or list the items to repair, e.g. [\"fstab\", \"cloudinit\"]")
+                              fix="or list the items to repair, e.g. [\"fstab\", \"cloudinit\"]")
     if not isinstance(value, list):
         raise r.RuleBroken(f"expected \"off\", \"auto\" or a list of repair items, got "
                            f"{r.json_type_name(value)}; write e.g. \"auto\" or [\"fstab\"]")
     if not value:
-        raise r.RuleBroken("an empty list repairs nothing; write \"off\", \"auto\" or name the items")
+        raise r.RuleBroken("an empty list repairs nothing; write \"off\", \"auto\" or name the "
+                           "items")
     items: list[tuple[str, str]] = []
     seen: set[str] = set()
     for index, item in enumerate(value):

@@ -145,7 +145,8 @@ class Manifest(BaseModel):
         None, description="Repair inside the guest after the image check, with ECS Image Builder "
         "(a temporary pay-as-you-go instance builds a repaired image that takes image_name): off, "
         "auto (every item the check finds at risk that can be repaired) or a list of items "
-        f"(linux: {', '.join(c.LINUX_REPAIR_ITEMS)}; windows: {', '.join(c.WINDOWS_REPAIR_ITEMS)}). "
+        f"(linux: {', '.join(c.LINUX_REPAIR_ITEMS)}; "
+        f"windows: {', '.join(c.WINDOWS_REPAIR_ITEMS)}). "
         "Default: the deployment's IMAGEDROP_REPAIR (off unless set), which may forbid it.",
         json_schema_extra=REPAIR_SCHEMA)
     keep_unrepaired: bool = Field(False, description="Keep the unrepaired image after a "

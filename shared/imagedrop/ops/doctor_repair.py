@@ -46,7 +46,8 @@ def _probes(models: Any) -> list[tuple[str, Any]]:
             image_pipeline_id=PROBE_PIPELINE)),
         ("CancelImagePipelineExecution", models.CancelImagePipelineExecutionRequest(
             execution_id=PROBE_EXECUTION)),
-        ("DeleteImagePipeline", models.DeleteImagePipelineRequest(image_pipeline_id=PROBE_PIPELINE)),
+        ("DeleteImagePipeline",
+         models.DeleteImagePipelineRequest(image_pipeline_id=PROBE_PIPELINE)),
     ]
 
 

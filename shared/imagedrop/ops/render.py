@@ -15,7 +15,8 @@ from .doctor_checks import Check
 from .imports import ImportRow
 
 STATE_STYLE = {"succeeded": "green", "rejected": "red", "failed": "red", "cancelled": "yellow",
-               "waiting": "dim", "importing": "cyan", "checking": "cyan", "repairing": "cyan", "finishing": "cyan"}
+               "waiting": "dim", "importing": "cyan", "checking": "cyan", "repairing": "cyan",
+               "finishing": "cyan"}
 
 
 def imports_table(rows: list[ImportRow]) -> Table:

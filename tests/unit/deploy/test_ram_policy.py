@@ -178,11 +178,13 @@ def test_trust_policies_let_only_their_service_assume_the_role(path: Path, servi
     assert statement["Principal"] == {"Service": [service]}
 
 
-def test_the_service_linked_role_may_be_created_only_for_image_builder(policy: dict[str, Any]) -> None:
+def test_the_service_linked_role_may_be_created_only_for_image_builder(policy: dict[str,
+                                                                                    Any]) -> None:
     (statement,) = [s for s in policy["Statement"]
                     if "ram:CreateServiceLinkedRole" in _as_list(s["Action"])]
     assert _as_list(statement["Action"]) == ["ram:CreateServiceLinkedRole"]
-    assert statement["Condition"] == {"StringEquals": {"ram:ServiceName": "imagebuilder.ecs.aliyuncs.com"}}
+    assert statement["Condition"] == {
+        "StringEquals": {"ram:ServiceName": "imagebuilder.ecs.aliyuncs.com"}}
 
 
 def test_image_builder_actions_are_granted_on_templates_only(policy: dict[str, Any]) -> None:

@@ -21,7 +21,8 @@ def test_repair_is_off_unless_the_deployment_says_otherwise() -> None:
     assert (s.repair, s.repair_instance_type, s.repair_vswitch_id) == ("off", None, None)
     s = load_settings({**MINIMAL, "IMAGEDROP_REPAIR": "Auto", "IMAGEDROP_REPAIR_INSTANCE_TYPE":
                        "ecs.g6.large", "IMAGEDROP_REPAIR_VSWITCH_ID": "vsw-bp1abc"})
-    assert (s.repair, s.repair_instance_type, s.repair_vswitch_id) == ("auto", "ecs.g6.large", "vsw-bp1abc")
+    assert (s.repair, s.repair_instance_type, s.repair_vswitch_id) == ("auto", "ecs.g6.large",
+                                                                       "vsw-bp1abc")
 
 
 @pytest.mark.parametrize("variable, value", [("IMAGEDROP_REPAIR", "yes"),
@@ -35,7 +36,8 @@ def test_bad_repair_settings_fail_at_start_naming_the_variable(variable: str, va
 
 def _plan(manifest: dict[str, Any], policy: str):  # type: ignore[no-untyped-def]
     m = parse_manifest(json.dumps({**BASE, **manifest}))
-    disks = [DiskFacts(key=k, role=r, size=2 << 30, etag="E", inspection=inspection(),  # type: ignore[arg-type]
+    disks = [DiskFacts(key=k, role=r, size=2 << 30, etag="E", inspection=inspection(),
+                       # type: ignore[arg-type]
                        wanted_format=f, wanted_gib=g, field=fld)
              for k, r, f, g, fld in disk_facts_for(m, KEY)]
     return plan_import(m, manifest_key=KEY, bucket="bkt", bucket_region="cn-hangzhou",
@@ -51,6 +53,7 @@ def test_a_forbidding_deployment_rejects_a_manifest_that_asks(repair: Any) -> No
 
 
 @pytest.mark.parametrize("manifest, policy", [({}, "forbid"), ({"repair": "off"}, "forbid"),
-                                              ({"repair": "auto"}, "auto"), ({"repair": "auto"}, "off")])
+                                              ({"repair": "auto"}, "auto"), ({"repair": "auto"},
+                                                                             "off")])
 def test_otherwise_the_import_goes_ahead(manifest: dict[str, Any], policy: str) -> None:
     assert request(_plan(manifest, policy))["ImageName"] == "web-1"

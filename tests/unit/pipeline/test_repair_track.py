@@ -27,7 +27,8 @@ def ex(status: str, **changes: Any) -> ExecutionView:
                             **changes})
 
 
-def decide(m: TrackMessage, e: ExecutionView | None, now: float, cancel: bool = False):  # type: ignore[no-untyped-def]
+def decide(m: TrackMessage, e: ExecutionView | None, now: float,
+           cancel: bool = False):  # type: ignore[no-untyped-def]
     return decide_repair(m, e, now, cancel_requested=cancel, first_seconds=60, max_seconds=600,
                          deadline_seconds=DEADLINE)
 
@@ -56,7 +57,8 @@ def test_success_with_an_image_is_repaired_and_an_image_id_before_the_end_is_not
     (ex("SUCCESS"), "failed", "RepairFailed"),      # SUCCESS without an image: nothing to use
     (None, "failed", "RepairExecutionGone"),
 ])
-def test_builds_that_end_without_a_usable_image(view: ExecutionView | None, outcome: str, code: str) -> None:
+def test_builds_that_end_without_a_usable_image(view: ExecutionView | None, outcome: str,
+                                                code: str) -> None:
     d = decide(msg(), view, T0 + 900)
     assert isinstance(d, RepairEnded) and (d.outcome, d.code) == (outcome, code)
 

@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 SERVICE_ROLE = "AliyunServiceRoleForECSImageBuilder"
 def _pipeline_not_found(pipeline_id: str) -> ServiceError:
     return ServiceError(404, "InvalidImagePipeline.NotFound",
-                        f"The specified image template {pipeline_id!r} does not exist in this region.")
+                        f"The specified image template {pipeline_id!r} does not exist in this "
+                        "region.")
 
 
 def _running(pipeline_id: str) -> ServiceError:
@@ -200,7 +201,8 @@ class ImageBuilderOperations:
                 if not self.builder_may_create_role:
                     raise ServiceError(403, "InvalidOperation.NoPermissionCreateServiceLinkedRole",
                                        f"You are not authorized to create the service-linked role "
-                                       f"{SERVICE_ROLE}: the caller needs ram:CreateServiceLinkedRole.")
+                                       f"{SERVICE_ROLE}: the caller needs "
+                                       "ram:CreateServiceLinkedRole.")
                 self.roles.add(SERVICE_ROLE)
             self.pipelines[pipeline.pipeline_id] = pipeline
             if token:
@@ -278,7 +280,8 @@ class ImageBuilderOperations:
             if status not in ALL_STATUSES:
                 raise p.invalid("Status", f"{status!r} is not one of {', '.join(ALL_STATUSES)}",
                                 "InvalidParameter.Status")
-        wanted_tags = [(e.get("Key", ""), e.get("Value")) for e in p.indexed(params, "Tag").values()]
+        wanted_tags = [(e.get("Key", ""), e.get("Value")) for e in p.indexed(params,
+                                                                             "Tag").values()]
         with self.lock:
             self.settle()
             if pipeline_id:
@@ -302,7 +305,8 @@ class ImageBuilderOperations:
                                    f"The specified build task {execution_id!r} does not exist.")
             if ex.status not in CANCELLABLE:
                 raise ServiceError(403, "InvalidStatus.ImagePipelineExecution",
-                                   f"The build task {execution_id} is {ex.status}: only a task that "
+                                   f"The build task {execution_id} is {ex.status}: only a task "
+                                   "that "
                                    "is PREPARING, REPAIRING or BUILDING can be cancelled.")
             ex.status, ex.phase_started_at, ex.modified_at, ex.hung = CANCELLING, now, now, False
 

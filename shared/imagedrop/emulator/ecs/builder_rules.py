@@ -1,4 +1,5 @@
-"""The CreateImagePipeline request rules (pure): the template it describes, or the error ECS answers.
+"""The CreateImagePipeline request rules (pure): the template it describes, or the error ECS
+answers.
 
 Limits follow the API reference; the codes it does not give are modelled (see `builder`).
 """
@@ -36,7 +37,8 @@ def check_repair(pipeline: FakePipeline, os_type: str) -> None:
 
 def _text(params: Mapping[str, str], name: str, low: int, high: int, code: str) -> str:
     value = params.get(name, "")
-    if value and (not low <= len(value) <= high or value.lower().startswith(("http://", "https://"))):
+    if value and (not low <= len(value) <= high or value.lower().startswith(("http://",
+                                                                             "https://"))):
         raise p.invalid(name, f"{low}-{high} characters, not starting with http(s)://", code)
     return value
 
@@ -99,7 +101,8 @@ REPAIRS_CHECK_ITEM = {"fstab": "fstab", "grub": "grub", "dhcp": "dhcp", "selinux
                       "rtctimemode": "standardizedtimezone", "bcd": "bcd", "hotfix": "hotfix",
                       "disk": "disk", "update": "update", "server": "server", "bootmgr": "bootmgr",
                       "osloader": "osloader"}
-HEALTHY_VALUE = {"cloudinit": "Installed", "securitycenteragent": "Installed", "virtio": "Supported",
+HEALTHY_VALUE = {"cloudinit": "Installed", "securitycenteragent": "Installed",
+                 "virtio": "Supported",
                  "nvme": "Supported", "onlineresizefs": "Supported", "selinux": "Disabled"}
 
 

@@ -33,10 +33,13 @@ def _page(params: dict[str, str], items: list[Any]) -> tuple[list[Any], str, int
             start = int(base64.urlsafe_b64decode(token.encode()).decode().removeprefix("offset:"))
         except (ValueError, UnicodeDecodeError):
             raise ServiceError(403, "Invalid.NextToken",
-                               f"The specified NextToken {token!r} is not valid: pass the NextToken "
+                               f"The specified NextToken {token!r} is not valid: pass the "
+                               "NextToken "
                                "of the previous answer unchanged.") from None
     end = start + size
-    following = base64.urlsafe_b64encode(f"offset:{end}".encode()).decode() if end < len(items) else ""
+    following = ""
+    if end < len(items):
+        following = base64.urlsafe_b64encode(f"offset:{end}".encode()).decode()
     return items[start:end], following, size
 
 
@@ -44,7 +47,8 @@ def execution_shape(ex: FakeExecution) -> dict[str, Any]:
     failed = ex.status in ("FAILED", "TEST_FAILED")
     return {"ExecutionId": ex.execution_id, "ImagePipelineId": ex.pipeline_id,
             "Status": ex.status, "ImageId": ex.image_id, "Message": ex.message(),
-            "ErrorCode": ex.error_code if failed else "", "ErrorInfo": ex.error_info if failed else "",
+            "ErrorCode": ex.error_code if failed else "",
+            "ErrorInfo": ex.error_info if failed else "",
             "CreationTime": second_time(ex.created_at), "ModifiedTime": second_time(ex.modified_at),
             "ResourceGroupId": "",
             "Tags": {"Tag": [{"TagKey": k, "TagValue": v} for k, v in ex.tags]}}

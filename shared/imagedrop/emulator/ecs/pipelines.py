@@ -1,7 +1,9 @@
-"""Plain state of the fake ECS Image Builder: image templates (`ip-…`) and their builds (`exec-…`).
+"""Plain state of the fake ECS Image Builder: image templates (`ip-…`) and their builds
+(`exec-…`).
 
-A build walks PREPARING → REPAIRING → BUILDING → (TESTING) → (DISTRIBUTING) → RELEASING → SUCCESS
-on the emulated clock, one phase after another, each lasting its entry of `phase_seconds`.
+A build walks PREPARING → REPAIRING → BUILDING → (TESTING) → (DISTRIBUTING) → RELEASING →
+SUCCESS on the emulated clock, one phase after another, each lasting its entry of
+`phase_seconds`.
 TESTING only runs with TestContent, DISTRIBUTING only with ToRegionId or AddAccount.
 A scripted failure stops the walk in a chosen phase with FAILED (ErrorCode/ErrorInfo) or, in
 TESTING, TEST_FAILED (the image exists). A cancel turns a build into CANCELLING, then CANCELLED.

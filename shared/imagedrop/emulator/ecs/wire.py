@@ -74,7 +74,8 @@ class EcsWire:
         if action in self.backend.denied_actions:
             raise ServiceError(403, "Forbidden.RAM",
                                "User not authorized to operate on the specified resource, or this "
-                               f"API doesn't support RAM: the caller's policy does not allow ecs:{action}.")
+                               "API doesn't support RAM: the caller's policy does not allow "
+                               f"ecs:{action}.")
         body = {"RequestId": new_request_id(), **route({k: v for k, v in params.items()
                                                         if k not in auth.RPC_COMMON})}
         return WireResponse(200, {"Content-Type": JSON_TYPE, "x-acs-request-id": body["RequestId"]},

@@ -22,7 +22,8 @@ def base_image(ecs: Client, cloud: FakeCloud, name: str = "web-2026.11") -> str:
 
 
 def create_request(image_id: str, *, items: list[str] | None = None, token: str | None = None,
-                   prefix: str = "web-2026.11-repaired", **extra: object) -> m.CreateImagePipelineRequest:
+                   prefix: str = "web-2026.11-repaired",
+                   **extra: object) -> m.CreateImagePipelineRequest:
     return m.CreateImagePipelineRequest(
         region_id=REGION, base_image_type="IMAGE", base_image=image_id, repair_mode="Customized",
         repair_item=items if items is not None else ["fstab", "cloudinit"],

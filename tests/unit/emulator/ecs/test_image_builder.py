@@ -18,13 +18,15 @@ def test_a_repair_build_walks_its_phases_and_makes_a_repaired_image(any_ecs: Cli
     # Given an imported image whose check found fstab and cloud-init at risk
     cloud.ecs.scenario.detection = FSTAB_AND_CLOUDINIT
     base = base_image(any_ecs, cloud)
-    before = {i["Name"]: i for i in images(any_ecs, image_id=base)[0]["DetectionOptions"]["Items"]["Item"]}
+    before = {i["Name"]: i for i in images(any_ecs,
+                                           image_id=base)[0]["DetectionOptions"]["Items"]["Item"]}
     assert before["GUESTOS.Fstab"]["RiskLevel"] == "High"
     assert before["GUESTOS.CloudInit"]["RiskLevel"] == "Medium"
     assert "AliyunServiceRoleForECSImageBuilder" not in cloud.ecs.roles
 
     # When a Customized repair of both is created and started
-    pipeline_id = any_ecs.create_image_pipeline(create_request(base, token="ip-tok")).body.image_pipeline_id
+    created = any_ecs.create_image_pipeline(create_request(base, token="ip-tok"))
+    pipeline_id = created.body.image_pipeline_id
     assert pipeline_id.startswith("ip-bp")
     assert "AliyunServiceRoleForECSImageBuilder" in cloud.ecs.roles   # created by the first call
     execution_id = start(any_ecs, pipeline_id, "ex-tok")
@@ -57,12 +59,14 @@ def test_a_repair_build_walks_its_phases_and_makes_a_repaired_image(any_ecs: Cli
 def test_only_the_asked_items_are_repaired(ecs: Client, cloud: FakeCloud) -> None:
     cloud.ecs.scenario.detection = FSTAB_AND_CLOUDINIT
     base = base_image(ecs, cloud)
-    pipeline_id = ecs.create_image_pipeline(create_request(base, items=["fstab"])).body.image_pipeline_id
+    pipeline_id = ecs.create_image_pipeline(create_request(base,
+                                                           items=["fstab"])).body.image_pipeline_id
     execution_id = start(ecs, pipeline_id)
     cloud.clock.advance(3600)
     (ex,) = executions(ecs, image_pipeline_id=pipeline_id)
     assert ex["ExecutionId"] == execution_id and ex["Status"] == "SUCCESS"
-    items = {i["Name"]: i for i in images(ecs, image_id=ex["ImageId"])[0]["DetectionOptions"]["Items"]["Item"]}
+    (result,) = images(ecs, image_id=ex["ImageId"])
+    items = {i["Name"]: i for i in result["DetectionOptions"]["Items"]["Item"]}
     assert "RiskLevel" not in items["GUESTOS.Fstab"]
     assert items["GUESTOS.CloudInit"]["RiskLevel"] == "Medium"
 
@@ -70,8 +74,8 @@ def test_only_the_asked_items_are_repaired(ecs: Client, cloud: FakeCloud) -> Non
 def test_name_suffix_disabled_and_an_unchecked_result(ecs: Client, cloud: FakeCloud) -> None:
     base = base_image(ecs, cloud)
     cloud.ecs.builder_checks_output = False
-    request = create_request(base, prefix="web-fixed", advanced_options=
-                             m.CreateImagePipelineRequestAdvancedOptions(image_name_suffix="disable"))
+    no_suffix = m.CreateImagePipelineRequestAdvancedOptions(image_name_suffix="disable")
+    request = create_request(base, prefix="web-fixed", advanced_options=no_suffix)
     start(ecs, ecs.create_image_pipeline(request).body.image_pipeline_id)
     cloud.clock.advance(3600)
     (result,) = images(ecs, image_name="web-fixed")
@@ -88,7 +92,8 @@ def test_client_tokens_make_create_and_start_idempotent(any_ecs: Client, cloud: 
     assert len(executions(any_ecs, image_pipeline_id=first)) == 1
 
 
-def test_describe_pipelines_echoes_the_template_with_wrapped_lists(ecs: Client, cloud: FakeCloud) -> None:
+def test_describe_pipelines_echoes_the_template_with_wrapped_lists(ecs: Client,
+                                                                   cloud: FakeCloud) -> None:
     base = base_image(ecs, cloud)
     request = create_request(base, instance_type="ecs.g6.large", v_switch_id="vsw-1",
                              to_region_id=["cn-shanghai"], add_account=[1234567890])
@@ -107,7 +112,8 @@ def test_describe_pipelines_echoes_the_template_with_wrapped_lists(ecs: Client, 
 
 def test_distribution_phase_runs_only_with_copies_or_shares(ecs: Client, cloud: FakeCloud) -> None:
     base = base_image(ecs, cloud)
-    pipeline_id = ecs.create_image_pipeline(create_request(base, to_region_id=["cn-shanghai"])).body.image_pipeline_id
+    request = create_request(base, to_region_id=["cn-shanghai"])
+    pipeline_id = ecs.create_image_pipeline(request).body.image_pipeline_id
     start(ecs, pipeline_id)
     statuses = []
     for _ in range(20):
@@ -115,7 +121,8 @@ def test_distribution_phase_runs_only_with_copies_or_shares(ecs: Client, cloud: 
         if not statuses or statuses[-1] != status:
             statuses.append(status)
         cloud.clock.advance(60)
-    assert statuses == ["PREPARING", "REPAIRING", "BUILDING", "DISTRIBUTING", "RELEASING", "SUCCESS"]
+    assert statuses == ["PREPARING", "REPAIRING", "BUILDING", "DISTRIBUTING", "RELEASING",
+                        "SUCCESS"]
 
 
 def test_paging_with_next_token(ecs: Client, cloud: FakeCloud) -> None:
@@ -129,7 +136,8 @@ def test_paging_with_next_token(ecs: Client, cloud: FakeCloud) -> None:
         region_id=REGION, image_pipeline_id=pipeline_id, max_results=2)).body
     assert first.total_count == 3 and first.next_token
     second = ecs.describe_image_pipeline_executions(m.DescribeImagePipelineExecutionsRequest(
-        region_id=REGION, image_pipeline_id=pipeline_id, max_results=2, next_token=first.next_token)).body
+        region_id=REGION, image_pipeline_id=pipeline_id, max_results=2,
+        next_token=first.next_token)).body
     seen = [e.execution_id for e in first.image_pipeline_execution.image_pipeline_execution_set]
     seen += [e.execution_id for e in second.image_pipeline_execution.image_pipeline_execution_set]
     assert sorted(seen) == sorted(ids) and not second.next_token

@@ -30,7 +30,8 @@ def delete(ecs: Client, pipeline_id: str) -> None:
                                                            image_pipeline_id=pipeline_id))
 
 
-def test_one_build_per_template_and_delete_only_after_the_end(any_ecs: Client, cloud: FakeCloud) -> None:
+def test_one_build_per_template_and_delete_only_after_the_end(any_ecs: Client,
+                                                              cloud: FakeCloud) -> None:
     base = base_image(any_ecs, cloud)
     pipeline_id = any_ecs.create_image_pipeline(create_request(base)).body.image_pipeline_id
     start(any_ecs, pipeline_id)
@@ -39,13 +40,15 @@ def test_one_build_per_template_and_delete_only_after_the_end(any_ecs: Client, c
     cloud.clock.advance(3600)
     delete(any_ecs, pipeline_id)
     # the template and its builds are gone
-    assert _code(lambda: executions(any_ecs, image_pipeline_id=pipeline_id)) == "InvalidImagePipeline.NotFound"
+    gone = _code(lambda: executions(any_ecs, image_pipeline_id=pipeline_id))
+    assert gone == "InvalidImagePipeline.NotFound"
     assert _code(lambda: delete(any_ecs, pipeline_id)) == "InvalidImagePipeline.NotFound"
     assert _code(lambda: start(any_ecs, pipeline_id)) == "InvalidImagePipeline.NotFound"
 
 
 @pytest.mark.parametrize("phase_wait", [0, 150, 500])   # PREPARING, REPAIRING, BUILDING
-def test_cancel_in_a_cancellable_phase_ends_cancelled_without_an_image(ecs: Client, cloud: FakeCloud,
+def test_cancel_in_a_cancellable_phase_ends_cancelled_without_an_image(ecs: Client,
+                                                                       cloud: FakeCloud,
                                                                       phase_wait: int) -> None:
     base = base_image(ecs, cloud)
     pipeline_id = ecs.create_image_pipeline(create_request(base)).body.image_pipeline_id
@@ -62,7 +65,8 @@ def test_cancel_in_a_cancellable_phase_ends_cancelled_without_an_image(ecs: Clie
     delete(ecs, pipeline_id)
 
 
-def test_cancel_is_refused_after_building_and_for_unknown_builds(ecs: Client, cloud: FakeCloud) -> None:
+def test_cancel_is_refused_after_building_and_for_unknown_builds(ecs: Client,
+                                                                 cloud: FakeCloud) -> None:
     base = base_image(ecs, cloud)
     pipeline_id = ecs.create_image_pipeline(create_request(base)).body.image_pipeline_id
     execution_id = start(ecs, pipeline_id)
@@ -72,9 +76,11 @@ def test_cancel_is_refused_after_building_and_for_unknown_builds(ecs: Client, cl
     assert _code(lambda: cancel(ecs, "exec-nope")) == "InvalidImagePipelineExecution.NotFound"
 
 
-def test_a_failed_build_carries_its_code_and_leaves_no_image(any_ecs: Client, cloud: FakeCloud) -> None:
+def test_a_failed_build_carries_its_code_and_leaves_no_image(any_ecs: Client,
+                                                             cloud: FakeCloud) -> None:
     base = base_image(any_ecs, cloud)
-    cloud.ecs.fail_next_build("RepairFailed", "cloud-init could not be installed", phase="REPAIRING")
+    cloud.ecs.fail_next_build("RepairFailed", "cloud-init could not be installed",
+                              phase="REPAIRING")
     pipeline_id = any_ecs.create_image_pipeline(create_request(base)).body.image_pipeline_id
     execution_id = start(any_ecs, pipeline_id)
     cloud.clock.advance(3600)
@@ -100,11 +106,12 @@ def test_test_failed_keeps_the_built_image(ecs: Client, cloud: FakeCloud) -> Non
 
 def test_the_result_name_taken_fails_the_build(ecs: Client, cloud: FakeCloud) -> None:
     base = base_image(ecs, cloud, name="web-fixed")
-    request = create_request(base, prefix="web-fixed",
-                             advanced_options=m.CreateImagePipelineRequestAdvancedOptions(image_name_suffix="disable"))
+    no_suffix = m.CreateImagePipelineRequestAdvancedOptions(image_name_suffix="disable")
+    request = create_request(base, prefix="web-fixed", advanced_options=no_suffix)
     start(ecs, ecs.create_image_pipeline(request).body.image_pipeline_id)
     cloud.clock.advance(3600)
-    (ex,) = executions(ecs, image_pipeline_id=cloud.ecs.executions[next(iter(cloud.ecs.executions))].pipeline_id)
+    (pipeline_id,) = cloud.ecs.pipelines
+    (ex,) = executions(ecs, image_pipeline_id=pipeline_id)
     assert ex["Status"] == "FAILED" and ex["ErrorCode"] == "InvalidImageName.Duplicated"
 
 
@@ -114,7 +121,8 @@ def test_windows_base_images_are_refused_unless_supported(ecs: Client, cloud: Fa
                                               platform="Windows Server 2019")).body
     cloud.clock.advance(3600)
     request = create_request(started.image_id, items=["bcd", "virtio"])
-    assert _code(lambda: ecs.create_image_pipeline(request)) == "ImagePipeline.NotSupportWindowsInstance"
+    code = _code(lambda: ecs.create_image_pipeline(request))
+    assert code == "ImagePipeline.NotSupportWindowsInstance"
     cloud.ecs.builder_supports_windows = True
     assert ecs.create_image_pipeline(request).body.image_pipeline_id
     # A Linux-only item on Windows is refused
@@ -141,7 +149,8 @@ def test_without_leave_to_create_the_service_linked_role(ecs: Client, cloud: Fak
     ({"image_options": m.CreateImagePipelineRequestImageOptions(image_name="1bad")},
      "InvalidImageName.Malformed"),
 ])
-def test_create_refuses_bad_parameters(ecs: Client, cloud: FakeCloud, change: dict, code: str) -> None:
+def test_create_refuses_bad_parameters(ecs: Client, cloud: FakeCloud, change: dict,
+                                       code: str) -> None:
     request = create_request(base_image(ecs, cloud))
     for key, value in change.items():
         setattr(request, key, value)
@@ -151,21 +160,25 @@ def test_create_refuses_bad_parameters(ecs: Client, cloud: FakeCloud, change: di
 
 def test_describe_needs_a_template_or_a_build(ecs: Client, cloud: FakeCloud) -> None:
     assert _code(lambda: executions(ecs)) == "MissingParameter"
-    assert _code(lambda: executions(ecs, image_pipeline_id="ip-x", status="DONE")) == "InvalidParameter.Status"
+    assert _code(lambda: executions(ecs, image_pipeline_id="ip-x",
+                                    status="DONE")) == "InvalidParameter.Status"
     assert executions(ecs, execution_id="exec-unknown") == []
 
 
-def test_throttling_and_lost_answers_work_for_builder_actions(mocked: FakeCloud, ecs: Client) -> None:
+def test_throttling_and_lost_answers_work_for_builder_actions(mocked: FakeCloud,
+                                                              ecs: Client) -> None:
     base = base_image(ecs, mocked)
     mocked.faults.add("ecs", "CreateImagePipeline", "throttle", times=1)
-    assert _code(lambda: ecs.create_image_pipeline(create_request(base, token="tok"))) == "Throttling.User"
+    code = _code(lambda: ecs.create_image_pipeline(create_request(base, token="tok")))
+    assert code == "Throttling.User"
     assert mocked.ecs.pipelines == {}
     # A lost answer: the template exists, and the retry with the same token finds it
     mocked.faults.add("ecs", "CreateImagePipeline", "lost-503", times=1)
     with pytest.raises(Exception):
         ecs.create_image_pipeline(create_request(base, token="tok"))
     assert len(mocked.ecs.pipelines) == 1
-    pipeline_id = ecs.create_image_pipeline(create_request(base, token="tok")).body.image_pipeline_id
+    pipeline_id = ecs.create_image_pipeline(create_request(base,
+                                                           token="tok")).body.image_pipeline_id
     assert list(mocked.ecs.pipelines) == [pipeline_id]
     mocked.faults.add("ecs", "StartImagePipelineExecution", "lost-reset", times=1)
     with pytest.raises(Exception):
