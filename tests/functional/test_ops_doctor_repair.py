@@ -11,9 +11,9 @@ import pytest
 from ops_harness import start_stack
 from typer.testing import CliRunner
 
-from imagedrop.cli import app
-from imagedrop.local import LocalStack
-from imagedrop.ops.doctor_repair import builder_check
+from imagedrop_cli import app
+from imagedrop_cli.local import LocalStack
+from imagedrop_cli.ops.doctor_repair import builder_check
 
 runner = CliRunner()
 PROBED = ["DescribeImagePipelineExecutions", "StartImagePipelineExecution",

@@ -6,7 +6,7 @@ from alibabacloud_ecs20140526 import models as m
 from alibabacloud_ecs20140526.client import Client
 from ecs_helpers import import_request
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 REGION = "cn-hangzhou"
 FSTAB_AND_CLOUDINIT = [

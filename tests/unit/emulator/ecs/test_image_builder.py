@@ -8,7 +8,7 @@ from alibabacloud_ecs20140526.client import Client
 from builder_helpers import (FSTAB_AND_CLOUDINIT, REGION, base_image, create_request, executions,
                              images, start)
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 PHASES = ["PREPARING", "REPAIRING", "BUILDING", "RELEASING", "SUCCESS"]
 

@@ -11,7 +11,7 @@ from alibabacloud_tea_openapi.exceptions import ClientException
 from builder_helpers import REGION, base_image, create_request, executions, images, start
 from ecs_helpers import BUCKET, disk_bytes, import_request
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 
 def _code(call) -> str:  # type: ignore[no-untyped-def]

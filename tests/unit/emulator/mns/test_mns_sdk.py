@@ -12,7 +12,7 @@ from mns.queue import Message, QueueMeta
 from mns.subscription import SubscriptionMeta
 from mns.topic import TopicMessage, TopicMeta
 
-from imagedrop.emulator import CloudServer, FakeCloud
+from imagedrop_emulator import CloudServer, FakeCloud
 
 pytestmark = pytest.mark.server
 

@@ -14,8 +14,8 @@ import typer
 from .app import local_app
 
 if TYPE_CHECKING:
-    from ..local import LocalStack
-    from ..local.runtime import StackInfo
+    from .local import LocalStack
+    from .local import StackInfo
 
 SPEED_HELP = "Emulated seconds per real second (imports, delays and timeouts run this much faster)."
 FAULTS_HELP = ("Fault knobs, comma-separated, e.g. `ecs:ImportImage:throttle*2` (the next two calls), "
@@ -25,17 +25,17 @@ FAULTS_HELP = ("Fault knobs, comma-separated, e.g. `ecs:ImportImage:throttle*2` 
 
 def _stack(**kwargs: object) -> "LocalStack":
     """A LocalStack, or one line saying which option is wrong (a bad fault spec, a negative speed)."""
-    from ..local import LocalStack
+    from .local import LocalStack
 
     speed = kwargs.get("speed")
     if isinstance(speed, float) and not 0 <= speed < float("inf"):  # also nan
         typer.echo(f"imagedrop local: --speed {speed:g}: must be 0 or more (0 stops the emulated clock)", err=True)
         raise typer.Exit(2)
-    from ..errors import ConfigError
+    from .local import StackSettingError
 
     try:
-        return LocalStack(**kwargs)  # type: ignore[arg-type]
-    except ConfigError as exc:  # IMAGEDROP_LOCAL_SPEED, which --speed defaults to
+        return LocalStack(**kwargs)
+    except StackSettingError as exc:  # IMAGEDROP_LOCAL_SPEED, which --speed defaults to
         typer.echo(f"imagedrop local: {exc}", err=True)
         raise typer.Exit(2) from None
     except ValueError as exc:  # the fault spec parser says what form it expects
@@ -45,7 +45,7 @@ def _stack(**kwargs: object) -> "LocalStack":
 
 def _start(stack: "LocalStack") -> "StackInfo":
     """Start `stack`, or one line naming the setting the functions would refuse, and exit 2."""
-    from ..errors import ConfigError
+    from imagedrop.errors import ConfigError
 
     try:
         return stack.start()
@@ -115,8 +115,8 @@ def demo(speed: Optional[float] = typer.Option(None, help=SPEED_HELP + " Default
          faults: Optional[str] = typer.Option(None, help=FAULTS_HELP),
          timeout: float = typer.Option(180.0, help="Give up after this many real seconds.")) -> None:
     """Start everything, drop the bundled sample image and manifest, follow the import to its end."""
-    from ..errors import ConfigError
-    from ..local.demo import run_demo
+    from imagedrop.errors import ConfigError
+    from .demo import run_demo
 
     _stack(speed=speed, faults=faults, with_functions=False)  # the options, checked before anything starts
     try:
