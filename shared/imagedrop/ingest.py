@@ -17,7 +17,7 @@ from . import logs
 from imagedrop_disk.source import CountingSource
 from imagedrop_disk.errors import DiskError
 
-from .errors import ManifestError, PermanentCloudError, RetryableCloudError
+from .errors import CloudError, ManifestError, PermanentCloudError, RetryableCloudError
 from .events import ObjectCreated, TrackMessage
 from .lifecycle import Lifecycle
 from .manifest import parse_manifest
@@ -349,6 +349,6 @@ def _cancel_repair(life: Lifecycle, record: StatusRecord, manifest_key: str) -> 
     if execution_id:
         try:
             life.services.ecs.cancel_image_pipeline_execution(execution_id)
-        except PermanentCloudError as err:
+        except CloudError as err:   # best effort: the marker makes the poller cancel it anyway
             logs.step("cancel.repair_refused", id=record.id, code=err.code, message=err.message)
     return Result(manifest_key, "cancelling", "the repair is being cancelled; the poller ends it")

@@ -299,3 +299,18 @@ def test_a_partial_repair_leaves_advice_from_the_repaired_image_check(stack: Har
     advice = " ".join(record.advice)
     assert "GUESTOS.CloudInit" in advice and "GUESTOS.Fstab" not in advice
     assert record.image_id in advice   # the repair command names the image that exists now
+
+
+def test_a_cancel_survives_lost_answers_of_cancel_and_delete(stack: Harness) -> None:
+    for spec in ("ecs:CancelImagePipelineExecution:lost-reset*2",
+                 "ecs:DeleteImagePipeline:lost-503*1",
+                 "ecs:DescribeImagePipelineExecutions:lost-500*1"):
+        stack.cloud.faults.add_spec(spec)
+    key = _drop(stack, repair="auto")
+    _run_until_state(stack, key, "repairing")
+    stack.put("incoming/web.qcow2.json.cancel", b"")
+    stack.run()
+    record = stack.status(key)
+    assert record.state == "cancelled", record.model_dump_json(indent=1)
+    assert _one_terminal(stack, key) == "cancelled"
+    _clean(stack, record, "web-2026.11")
