@@ -244,6 +244,9 @@ def _end(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manifest: Man
     advice = [*record.advice, f"the imported image {original} is kept, unrepaired, under "
               f"{manifest.image_name}: use it as it is, repair it by hand (see the advice above), "
               "or upload the manifest again to retry the repair"]
+    if repair.instance_seconds is not None:
+        advice.append(f"build {repair.execution_id} billed a temporary pay-as-you-go instance "
+                      f"for about {max(1, round(repair.instance_seconds / 60))} min")
     problem = Problem(where=f"repair build {repair.execution_id or msg.execution_id}",
                       rule=decision.message, code=decision.code,
                       fix=decision.advice or "nothing to do: the original image is kept")

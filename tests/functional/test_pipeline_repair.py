@@ -168,6 +168,9 @@ def test_a_failed_build_ends_failed_with_its_code_keeping_the_original(stack: Ha
     _clean(stack, record, "web-2026.11")
     kept = f"{record.image_id} is kept, unrepaired, under web-2026.11"
     assert any(kept in a for a in record.advice)
+    # failed in REPAIRING: the instance ran through PREPARING and REPAIRING (2 + 5 min)
+    assert any("billed a temporary pay-as-you-go instance for about 7 min" in a
+               for a in record.advice)
 
 
 def test_a_build_past_the_deadline_is_cancelled_and_ends_timeout(stack: Harness) -> None:
