@@ -317,3 +317,25 @@ def test_a_cancel_survives_lost_answers_of_cancel_and_delete(stack: Harness) -> 
     assert record.state == "cancelled", record.model_dump_json(indent=1)
     assert _one_terminal(stack, key) == "cancelled"
     _clean(stack, record, "web-2026.11")
+
+
+def test_without_the_image_check_a_listed_repair_runs_straight_after_the_import(
+        stack: Harness) -> None:
+    key = _drop(stack, repair=["cloudinit"], image_check=False)
+    stack.run()
+    record = stack.status(key)
+    assert record.state == "succeeded", record.model_dump_json(indent=1)
+    states = stack.states(key)
+    assert "checking" not in states and states.index("importing") < states.index("repairing")
+    assert record.repair is not None and record.repair.items == ["cloudinit"]
+    assert record.repair.reasons == {"cloudinit": "listed in the manifest's repair"}
+
+
+def test_auto_with_nothing_at_risk_repairs_nothing(stack: Harness) -> None:
+    stack.cloud.ecs.scenario.detection = [{"Name": "GUESTOS.CloudInit", "Value": "Installed"}]
+    disk, manifest = stack.sample()
+    key = stack.drop(disk, {**manifest, "repair": "auto"})
+    stack.run()
+    record = stack.status(key)
+    assert record.state == "succeeded" and record.repair is None
+    assert "repairing" not in stack.states(key) and stack.cloud.ecs.pipelines == {}
