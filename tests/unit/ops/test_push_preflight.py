@@ -62,3 +62,17 @@ def test_a_broken_manifest_and_a_missing_file_are_reported_together(tmp_path: Pa
     assert any(p.startswith("manifest: platform:") for p in plan.problems)
     assert any(str(tmp_path / "nope.qcow2") in p and "no such file" in p for p in plan.problems)
     assert plan.uploads == []
+
+
+def test_names_the_ingest_refuses_are_refused_before_uploading(
+        fixture_disk: Callable[[str], Path], tmp_path: Path) -> None:
+    disk = tmp_path / "disk.bin"
+    disk.write_bytes(fixture_disk("mbr-linux.raw").read_bytes())
+    plan = _plan(disk, LINUX)
+    assert not plan.ok
+    assert any(p.startswith(f"{disk}: ") and "UnsupportedSuffix.OSSObject" in p
+               for p in plan.problems), plan.problems
+    itself = _plan(fixture_disk("mbr-linux.qcow2"),
+                   {**LINUX, "data_disks": [{"object": "mbr-linux.qcow2"}]})
+    assert any(p.startswith("data_disks[0].object: ") and "the system disk" in p
+               for p in itself.problems), itself.problems
