@@ -203,8 +203,15 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
         {"manifest": manifest_key, "spec": manifest.to_json_dict(),
          "detected_boot_mode": outcome.detected_boot_mode, "at": life.now(),
          "records": [d.model_dump() for d in outcome.disks], "manifest_etag": info.etag,
-         "advice": list(outcome.notes)}, ensure_ascii=False))
+         "advice": list(outcome.notes), "findings": _findings(disks)}, ensure_ascii=False))
     return _submit(life, rid, manifest_key, outcome, manifest.image_name, info.etag)
+
+
+def _findings(disks: list[DiskFacts]) -> list[dict[str, Any]]:
+    """What the system disk's guest predicts the image check will find (a repair may use them
+    where the check has no such item)."""
+    system = disks[0].inspection if disks else None
+    return [f.model_dump(mode="json") for f in getattr(system, "findings", None) or []]
 
 
 def _same_content(record: StatusRecord, manifest_etag: str, heads: dict) -> bool:  # type: ignore[type-arg]

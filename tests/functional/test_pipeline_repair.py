@@ -5,6 +5,8 @@ original and leave no template or half-renamed image."""
 
 from __future__ import annotations
 
+import gzip
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from imagedrop.status import StatusRecord
 from pipeline_harness import Harness
 
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
+GUESTS = Path(__file__).parents[1] / "fixtures" / "guests"
 # What ECS's check says of a disk without cloud-init whose fstab names /dev/sda1 (the emulator's
 # check items come from this scenario; the disk readers cannot see inside the guest yet).
 AT_RISK = [
@@ -339,3 +342,23 @@ def test_auto_with_nothing_at_risk_repairs_nothing(stack: Harness) -> None:
     record = stack.status(key)
     assert record.state == "succeeded" and record.repair is None
     assert "repairing" not in stack.states(key) and stack.cloud.ecs.pipelines == {}
+
+
+def test_without_the_check_auto_repairs_what_the_disk_itself_shows(stack: Harness) -> None:
+    # Given a real Debian 12 disk without cloud-init whose fstab names /dev/sda1 (and whose kernel
+    # lacks virtio), imported without the ECS check
+    disk = stack.tmp / "debian12.raw"
+    with gzip.open(GUESTS / "facts-debian12.raw.gz") as src:
+        disk.write_bytes(src.read())
+    manifest = {"image_name": "debian-12", "os_type": "linux", "platform": "Debian",
+                "architecture": "x86_64", "image_check": False, "repair": "auto"}
+    key = stack.drop(disk, manifest, key="incoming/debian12.raw")
+    stack.run()
+    # Then the disk's own findings chose the repair
+    record = stack.status(key)
+    assert record.state == "succeeded", record.model_dump_json(indent=1)
+    assert record.repair is not None
+    assert record.repair.items == ["fstab", "cloudinit", "nvme", "virtio"]
+    assert "/dev/sda1" in record.repair.reasons["fstab"]
+    (image,) = stack.images()
+    assert image.image_id == record.image_id and image.name == "debian-12"
