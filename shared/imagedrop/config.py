@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
+from .redact import shown_url
 
 ENV_PREFIX = "IMAGEDROP_"
 
@@ -87,7 +88,8 @@ class Settings(BaseModel):
 
 def _check_url(url: str, what: str) -> None:
     """An http(s) URL with a host, or a ValueError saying what was wrong (showing only the URL's
-    start: robot and Slack URLs carry their token in the path or the query)."""
+    scheme and host: robot and Slack URLs carry their token in the path or the query, and any URL
+    may carry a password)."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (raises on a port that is not a number)
@@ -95,12 +97,8 @@ def _check_url(url: str, what: str) -> None:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or any(
             c.isspace() for c in url):
-        scheme, sep, rest = url.partition("://")
-        if not sep:
-            scheme, rest = "", url
-        host, cut, _ = rest.partition("/")
-        shown = f"{scheme}{sep}{host}{'/…' if cut else ''}"
-        raise ValueError(f"{what} must be an http:// or https:// URL with a host; got {shown!r}")
+        raise ValueError(f"{what} must be an http:// or https:// URL with a host; got "
+                         f"{shown_url(url)!r}")
 
 
 _SECRETS = {"webhook_secret", "dingtalk_secret", "dingtalk_url", "slack_url", "webhook_urls"}

@@ -16,6 +16,7 @@ from .errors import PermanentCloudError
 from .fixes import fixes_for
 from .lifecycle import Lifecycle
 from .manifest import Manifest
+from .ownership import named_elsewhere
 from .status import Problem, StatusRecord
 from .track import ImageView
 
@@ -95,8 +96,15 @@ def finish(life: Lifecycle, record: StatusRecord, manifest: Manifest, image: Ima
         record = life.update(record, shared_with=list(manifest.share_with_accounts))
 
     if manifest.delete_source_on_success and not problems:
-        for key in [d.key for d in record.disks] + [record.manifest]:
-            life.store.delete(key)
+        sources = [d.key for d in record.disks] + [record.manifest]
+        kept = named_elsewhere(life.store, life.prefix, record.manifest, sources)
+        for key in sources:
+            if key not in kept:
+                life.store.delete(key)
+        if kept:
+            record.advice.append(f"kept {', '.join(kept)}: another manifest names "
+                                 f"{'them' if len(kept) > 1 else 'it'}, so it is not this "
+                                 "import's to delete")
         record = life.update(record, source_deleted=True)
     elif manifest.delete_source_on_success:
         record.advice.append("source objects kept: a finishing step had a problem")

@@ -123,10 +123,17 @@ def _nvme(item: DetectionItem | None, wanted: NvmeWanted, image: ImageView, plan
             plan.advice.append(f"{_label(item)}: {LINUX_ADVICE['nvme']}")
 
 
+# The template's required `baseImageId`: the public image it boots to repair the imported disk.
+REPAIR_BASE_IMAGES = {"x86_64": "aliyun_3_x64_20G_alibase_20230727.vhd",
+                      "arm64": "aliyun_3_arm64_20G_alibase_20230731.vhd"}
+
+
 def _repair_line(items: list[str], image: ImageView) -> str:
+    base = REPAIR_BASE_IMAGES["arm64" if image.architecture == "arm64" else "x86_64"]
     params = {"regionId": "<region>", "repairImageId": image.image_id or "<image id>",
-              "repairItems": items, "zoneId": "<zone>", "instanceType": "<instance type>",
-              "vSwitchId": "<vsw-…>", "securityGroupId": "<sg-…>"}
+              "repairItems": items, "baseImageId": base, "zoneId": "<zone>",
+              "instanceType": "<instance type>", "vSwitchId": "<vsw-…>",
+              "securityGroupId": "<sg-…>"}
     return ("to repair these in the cloud, run the OOS public template ACS-ECS-RepairImage (ECS "
             "console: Images → the image → Repair, or `aliyun oos StartExecution --TemplateName "
             f"ACS-ECS-RepairImage --Parameters '{json.dumps(params, ensure_ascii=False)}'`); it "

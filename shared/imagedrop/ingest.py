@@ -22,6 +22,7 @@ from .errors import ManifestError, PermanentCloudError, RetryableCloudError
 from .events import ObjectCreated, TrackMessage
 from .lifecycle import Lifecycle
 from .manifest import parse_manifest
+from .ownership import NamedObject, claim_data_disks
 from .plan import DiskFacts, ImportPlan, Rejection, disk_facts_for, import_id, plan_import
 from .services import Services
 from .status import DiskRecord, Event, Problem, StatusRecord
@@ -150,6 +151,13 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
         rid = import_id(life.bucket, manifest_key, info.version, [])
         problems = [_manifest_problem(manifest_key, line) for line in err.problems]
         return _reject(life, rid, manifest_key, problems, "the manifest breaks the rules")
+    key_problems = manifest.name_problems(manifest_key, life.prefix)
+    if key_problems:  # before any disk is awaited or read: these keys cannot be imported
+        rid = import_id(life.bucket, manifest_key, info.version, [])
+        problems = [Problem.from_text(where, text, "rename the objects, then upload them again")
+                    for where, text in key_problems]
+        return _reject(life, rid, manifest_key, problems,
+                       "the manifest's objects cannot be imported")
 
     wanted = disk_facts_for(manifest, manifest_key)
     heads = {key: store.head(key) for key, *_ in wanted}
@@ -175,6 +183,12 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
         _announce_refusal(life, record, rid, manifest_key, changed or [manifest_key])
         return Result(manifest_key, "busy", f"import {record.id} is still {record.state}")
 
+    named = [NamedObject(key, role, field.rsplit(".", 1)[0] + ".object")
+             for key, role, _, _, field in wanted]
+    taken = claim_data_disks(store, life.prefix, manifest_key, named)
+    if taken:
+        return _reject(life, rid, manifest_key, taken,
+                       "the manifest names another manifest's objects")
     disks = [_facts(life, key, role, fmt, gib, field, heads[key]) for key, role, fmt, gib, field in wanted]
     bucket_region = store.region()
     outcome = plan_import(manifest, manifest_key=manifest_key, bucket=life.bucket,

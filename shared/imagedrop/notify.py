@@ -19,6 +19,7 @@ import requests
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from .config import Settings
+from .redact import scrub, url_host
 from .status import StatusRecord, utc_now_iso
 
 TopicPublisher = Callable[[str, str], None]      # (message body, tag)
@@ -83,14 +84,32 @@ def _headline(event: dict[str, Any]) -> tuple[str, list[str]]:
     return title, lines
 
 
+# Keys, field names and values come from producers: none of it may become markup. Slack's own
+# escaping turns `<!channel>` and `<https://…|text>` into plain text; DingTalk's markdown has no
+# documented escape, so the characters of links, images and HTML become look-alikes.
+_SLACK_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_DINGTALK_ESCAPES = str.maketrans({"[": "［", "]": "］", "(": "（", ")": "）", "<": "‹",
+                                   ">": "›", "!": "ǃ", "`": "ˋ"})
+
+
+def slack_text(text: str) -> str:
+    return text.translate(_SLACK_ESCAPES)
+
+
+def dingtalk_text(text: str) -> str:
+    return text.translate(_DINGTALK_ESCAPES)
+
+
 def dingtalk_message(event: dict[str, Any]) -> dict[str, Any]:
     title, lines = _headline(event)
+    title, lines = dingtalk_text(title), [dingtalk_text(line) for line in lines]
     text = f"#### {title}\n\n" + "\n".join(f"- {line}" for line in lines)
     return {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
 
 
 def slack_message(event: dict[str, Any]) -> dict[str, Any]:
     title, lines = _headline(event)
+    title, lines = slack_text(title), [slack_text(line) for line in lines]
     text = f"*{title}*\n" + "\n".join(f"• {line}" for line in lines)
     return {"text": title, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}]}
 
@@ -105,12 +124,6 @@ class _Refused(Exception):
 
 def _transient(exc: BaseException) -> bool:
     return isinstance(exc, (_Transient, requests.ConnectionError, requests.Timeout))
-
-
-def _host(url: str) -> str:
-    """Only the host goes into records: robot URLs carry their token in the path or query."""
-    parts = urlsplit(url)
-    return parts.netloc or "(invalid URL)"
 
 
 class Notifier:
@@ -145,13 +158,17 @@ class Notifier:
         return failures
 
     def _guard(self, failures: list[Failure], channel: str, target: str, deliver: Callable[[], None]) -> None:
-        shown = target if channel == "mns-topic" else _host(target)
+        # Only scheme and host go into records and logs, and no error text quotes the rest: a URL
+        # may carry a password, robot URLs their token in the query, Slack's in the path.
+        webhook = channel != "mns-topic"
+        shown = url_host(target) if webhook else target
         try:
-            if channel != "mns-topic" and urlsplit(target).scheme not in ("http", "https"):
+            if webhook and urlsplit(target).scheme not in ("http", "https"):
                 raise _Refused("not an http(s) URL; fix the setting")
             deliver()
         except Exception as exc:   # a notification must never fail the import
-            failures.append({"channel": channel, "target": shown, "error": _describe(exc)})
+            error = scrub(_describe(exc), [target]) if webhook else _describe(exc)
+            failures.append({"channel": channel, "target": shown, "error": error})
 
     def _retrying(self, call: Callable[[], requests.Response]) -> requests.Response:
         for attempt in Retrying(stop=stop_after_attempt(self.attempts),

@@ -88,6 +88,15 @@ def _disk_problems(disk: DiskFacts, manifest: Manifest) -> list[Problem]:
                                 fix="convert it with qemu-img convert -O qcow2"))
     if problems:
         return problems
+    if disk.role == "system" and ins.partition_table == "none" and ins.os_type is None:
+        # ECS imports it and its image check then says GUESTOS.SystemImage (nothing to boot).
+        return [Problem(where=where, code="GUESTOS.SystemImage",
+                        rule=f"is a {ins.format} image with no partition table and no file system "
+                             "imagedrop recognises, so nothing on it can boot: it is not a "
+                             "system disk",
+                        fix="upload the disk of an installed system (check it with qemu-img info "
+                            "and virt-filesystems), or list this disk under data_disks of a "
+                            "manifest whose system disk is one")]
     if disk.wanted_format and disk.wanted_format != ins.format:
         field_name = "format" if disk.role == "system" else f"{disk.field.rsplit('.', 1)[0]}.format"
         problems.append(Problem(where=field_name,

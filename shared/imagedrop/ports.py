@@ -7,7 +7,7 @@ raises `RetryableCloudError` or `PermanentCloudError` (errors.py) for what the c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from imagedrop_disk.source import ByteSource
@@ -34,8 +34,6 @@ class Bucket(Protocol):
         ...
 
     def delete(self, key: str) -> None: ...
-
-    def list(self, prefix: str) -> Iterator["ObjectInfo"]: ...
 
     def region(self) -> str: ...
 

@@ -7,6 +7,7 @@ exactly one notification; a terminal state is final.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from typing import Literal
 
@@ -150,5 +151,15 @@ def moved(record: StatusRecord, state: State, note: str, at: str) -> StatusRecor
     return copy
 
 
+OSS_MAX_KEY_BYTES = 1023
+
+
 def status_key(state_prefix: str, manifest_key: str) -> str:
-    return f"{state_prefix}status/{manifest_key}"
+    """`<state prefix>status/<manifest key>`; for a manifest key too long for that to be an OSS key
+    (1023 bytes at most), `<state prefix>status-by-hash/<sha256 of the manifest key>`: the record
+    of its refusal has to live somewhere `imagedrop status KEY` finds it."""
+    key = f"{state_prefix}status/{manifest_key}"
+    if len(key.encode("utf-8")) <= OSS_MAX_KEY_BYTES:
+        return key
+    digest = hashlib.sha256(manifest_key.encode("utf-8")).hexdigest()
+    return f"{state_prefix}status-by-hash/{digest}"

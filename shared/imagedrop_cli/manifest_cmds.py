@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Optional
 
 import typer
 
-from imagedrop.manifest import MAX_MANIFEST_BYTES, check_manifest, render_schema_json
+from imagedrop.manifest import (MAX_MANIFEST_BYTES, check_manifest, parse_manifest,
+                                render_schema_json)
 from .app import app
 
 
@@ -14,16 +17,21 @@ from .app import app
 def validate(
     file: str = typer.Argument(..., metavar="FILE",
                                help="Manifest JSON file to check ('-' reads standard input)."),
+    key: Optional[str] = typer.Option(None, "--key", metavar="KEY",
+                                      help="The OSS key the manifest will have, e.g. "
+                                           "incoming/web.qcow2.json: also check the names of "
+                                           "it and its disks."),
 ) -> None:
     """Check a sidecar manifest: exit 0 when valid (saying on stdout which fields will be read
     from the disk, if any), one line per problem on stderr and exit 1 when not."""
     raw = _read_at_most(file, MAX_MANIFEST_BYTES + 1)
     if raw is None:
         raise typer.Exit(1)
-    manifest, problems = check_manifest(raw)
+    manifest, found = check_manifest(raw)
+    problems = [str(p) for p in found] or _key_problems(raw, key, file)
     for problem in problems:
-        typer.echo(str(problem), err=True)
-    if manifest is None:
+        typer.echo(problem, err=True)
+    if manifest is None or problems:
         raise typer.Exit(1)
     for line in from_disk_lines(manifest.from_disk):
         typer.echo(line)
@@ -50,6 +58,17 @@ def from_disk_lines(fields: list[str]) -> list[str]:
 def schema() -> None:
     """Print the manifest's JSON Schema (the copy editors use is schema/manifest.schema.json)."""
     typer.echo(render_schema_json(), nl=False)
+
+
+def _key_problems(raw: bytes, key: str | None, file: str) -> list[str]:
+    """The pipeline's rules on object names. Without --key the file's own name stands for the
+    manifest's: only the data disks are checked against it (a file may be named anything
+    locally)."""
+    own = key or ("manifest.json" if file == "-" else Path(file).name)
+    found = parse_manifest(raw).name_problems(own)
+    if key is None:
+        found = [(where, text) for where, text in found if where.startswith("data_disks[")]
+    return [f"{where}: {text}" for where, text in found]
 
 
 def _read_at_most(file: str, limit: int) -> bytes | None:

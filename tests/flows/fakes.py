@@ -12,7 +12,7 @@ import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from imagedrop.cloud.oss_store import MAX_SMALL_OBJECT, ObjectInfo
 from imagedrop.config import Settings
@@ -127,13 +127,6 @@ class MemoryBucket:
 
     def delete(self, key: str) -> None:
         self.script.run("delete", lambda: self.objects.pop(key, None))
-
-    def list(self, prefix: str) -> Iterator[ObjectInfo]:
-        for key in sorted(self.objects):
-            if key.startswith(prefix):
-                info = self.head(key)
-                if info is not None:
-                    yield info
 
     def region(self) -> str:
         return self._region

@@ -172,6 +172,25 @@ def test_check_items_become_fixes_and_advice(stack: Harness) -> None:
     assert "cloud-init" in text and "fstab" in text
 
 
+@pytest.mark.parametrize("architecture,base", [
+    ("x86_64", "aliyun_3_x64_20G_alibase_20230727.vhd"),
+    ("arm64", "aliyun_3_arm64_20G_alibase_20230731.vhd")])
+def test_the_repair_command_carries_the_templates_required_base_image(
+        stack: Harness, architecture: str, base: str) -> None:
+    stack.cloud.ecs.scenario.detection = [
+        {"Name": "GUESTOS.Fstab", "Value": "Unsupported", "RiskLevel": "Medium",
+         "RiskCode": "Fstab.DeviceName"}]
+    disk, manifest = stack.sample()
+    key = stack.drop(disk, {**manifest, "architecture": architecture})
+    stack.run()
+    record = stack.status(key)
+    assert record.state == "succeeded", record.model_dump_json(indent=1)
+    (line,) = [a for a in record.advice if "StartExecution" in a]
+    params = json.loads(line.split("--Parameters '")[1].split("'")[0])
+    assert params["baseImageId"] == base and "fstab" in params["repairItems"]
+    assert params["repairImageId"] == record.image_id
+
+
 def test_copies_and_shares_follow_the_manifest(stack: Harness) -> None:
     disk, manifest = stack.sample()
     manifest.update(copy_to_regions=["cn-shanghai", "ap-northeast-1"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, TypeVar
 
 from imagedrop_disk.source import BoundedSource
 from ..errors import PermanentCloudError, RetryableCloudError
@@ -123,11 +123,6 @@ class ObjectStore:
 
     def delete(self, key: str) -> None:
         self._call(f"DELETE oss://{self.name}/{key}", lambda: self._bucket.delete_object(key))
-
-    def list(self, prefix: str) -> Iterator[ObjectInfo]:
-        for obj in self._oss2.ObjectIterator(self._bucket, prefix=prefix):
-            yield ObjectInfo(obj.key, obj.size, (obj.etag or "").strip('"'), obj.type or "",
-                             obj.storage_class or "", int(obj.last_modified or 0))
 
     def region(self) -> str:
         """The bucket's region id, e.g. `cn-hangzhou` (GetBucketLocation says `oss-cn-hangzhou`)."""

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..errors import ManifestError
 from . import choices as c
 from . import field_checks as checks
+from . import key_rules as k
 from . import rules as r
 from .schema_bits import (ACCOUNTS_SCHEMA, DATA_DISKS_SCHEMA, DESCRIPTION_SCHEMA, FORMAT_SCHEMA,
                           IMAGE_FAMILY_SCHEMA, IMAGE_NAME_SCHEMA, OBJECT_KEY_SCHEMA, REGION_SCHEMA,
@@ -274,6 +275,22 @@ class Manifest(BaseModel):
                 problems.append(f"data_disks[{index}].object: {self.data_disks[index].object!r} is "
                                 f"{what} ({key}); list only the data disks' own objects")
         return problems
+
+    def name_problems(self, manifest_key: str,
+                      state_prefix: str = k.DEFAULT_STATE_PREFIX) -> list[k.KeyProblem]:
+        """Every rule on the names of the manifest and its disks, as (where, `rule; fix`): the
+        manifest is `<disk>.json`, short enough for its status record, its disks have names ECS
+        takes, and a data disk is neither the system disk nor the manifest. Never raises."""
+        named = k.manifest_name_problem(manifest_key)
+        if named:
+            return [named]
+        system = system_disk_key(manifest_key)
+        problems = [p for p in (k.record_key_problem(manifest_key, state_prefix),
+                                k.system_suffix_problem(system, self.format)) if p]
+        disks = [k.NamedDisk(f"data_disks[{i}].object", d.object, key, d.format)
+                 for i, (d, key) in enumerate(zip(self.data_disks,
+                                                  self._data_disk_keys(manifest_key)))]
+        return problems + k.data_disk_problems(manifest_key, system, disks, state_prefix)
 
     def _data_disk_keys(self, manifest_key: str) -> list[str]:
         folder = manifest_key.rpartition("/")[0]

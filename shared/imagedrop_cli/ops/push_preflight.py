@@ -94,6 +94,21 @@ def preflight(*, disk: Path, data_disks: list[Path], manifest_bytes: bytes, pref
         plan.problems = [f"manifest: {p}" for p in manifest_problems]
         plan.problems += [f"{path}: {seen}" for path, seen in inspections.items() if isinstance(seen, str)]
         return plan
+    # What the ingest refuses by name alone; the system disk is named by its local file.
+    system_key = manifest_key[: -len(".json")]
+    named = [f"{disk if where == system_key else where}: {text}"
+             for where, text in manifest.name_problems(manifest_key)]
+    if manifest.key_problems(manifest_key):  # a data disk that is the system disk or manifest
+        plan.problems = named
+        return plan
+    plan = _checked(plan, manifest, disk, data_disks, prefix, bucket, region, inspections)
+    plan.problems = named + plan.problems
+    return plan
+
+
+def _checked(plan: PushPlan, manifest: Manifest, disk: Path, data_disks: list[Path], prefix: str,
+             bucket: str, region: str, inspections: dict[Path, Inspection | str]) -> PushPlan:
+    manifest_key = plan.manifest_key
     matched, plan.problems = _match_data_disks(manifest, data_disks)
     if plan.problems:
         return plan

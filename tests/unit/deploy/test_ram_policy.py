@@ -142,6 +142,16 @@ def test_policy_grants_every_action_the_cloud_adapters_call(policy: dict[str, An
     assert not missing, f"called by the code but not granted: {missing}"
 
 
+# Granted though no SDK call names it: ImportImage's RoleName makes ECS act as the import role.
+IMPLIED = {"ram:PassRole"}
+
+
+def test_policy_grants_nothing_the_cloud_adapters_never_call(policy: dict[str, Any]) -> None:
+    called = set().union(*(ram_actions_in(p.read_text()) for p in sorted(CLOUD.rglob("*.py"))))
+    unused = actions_of(policy) - called - IMPLIED
+    assert not unused, f"granted but never called by the functions: {sorted(unused)}"
+
+
 def test_writes_stay_under_the_state_prefix(policy: dict[str, Any]) -> None:
     assert resources_for(policy, "oss:PutObject") == {"acs:oss:*:*:imagedrop-images/imagedrop/*"}
     # Deleting under incoming/ is for delete_source_on_success, which a manifest must ask for.

@@ -92,3 +92,17 @@ def test_a_manifest_that_contradicts_the_local_disk_is_refused(tmp_path: Path) -
     plan = _plan(disk, {**LINUX, "platform": "AlmaLinux"})
     assert [p.split(":")[0] for p in plan.problems] == ["architecture"]
     assert "says x86_64 but the system disk's programs are built for arm64" in plan.problems[0]
+
+
+def test_names_the_ingest_refuses_are_refused_before_uploading(
+        fixture_disk: Callable[[str], Path], tmp_path: Path) -> None:
+    disk = tmp_path / "disk.bin"
+    disk.write_bytes(fixture_disk("mbr-linux.raw").read_bytes())
+    plan = _plan(disk, LINUX)
+    assert not plan.ok
+    assert any(p.startswith(f"{disk}: ") and "UnsupportedSuffix.OSSObject" in p
+               for p in plan.problems), plan.problems
+    itself = _plan(fixture_disk("mbr-linux.qcow2"),
+                   {**LINUX, "data_disks": [{"object": "mbr-linux.qcow2"}]})
+    assert any(p.startswith("data_disks[0].object: ") and "the system disk" in p
+               for p in itself.problems), itself.problems
