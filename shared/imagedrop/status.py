@@ -121,10 +121,24 @@ class StatusRecord(BaseModel):
             "advice": self.advice, "copies": self.copies, "shared_with": self.shared_with,
             "note": self.history[-1].note if self.history else "",
             "filled": self.filled,
-            "guest": self.guest.model_dump(mode="json") if self.guest else None,
+            "guest": _bounded(self.guest.model_dump(mode="json")) if self.guest else None,
             "findings": [f.model_dump(mode="json") for f in self.findings],
             "check": [c.model_dump(mode="json") for c in self.check],
         }
+
+
+EVENT_LIST_ITEMS = 10
+
+
+def _bounded(facts: dict[str, object]) -> dict[str, object]:
+    """The guest's facts for a notification: a hostile disk's long lists (fstab entries, notes)
+    cut to their first items and a count, so an event stays far below the 64 KiB a message
+    may hold; the status record keeps them whole."""
+    out = dict(facts)
+    for name, value in facts.items():
+        if isinstance(value, list) and len(value) > EVENT_LIST_ITEMS:
+            out[name] = [*value[:EVENT_LIST_ITEMS], f"… and {len(value) - EVENT_LIST_ITEMS} more"]
+    return out
 
 
 def utc_now_iso(now: float | None = None) -> str:

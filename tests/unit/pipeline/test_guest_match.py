@@ -225,3 +225,19 @@ def test_side_by_side() -> None:
     missing = side_by_side(guest, [VIRTIO], [DetectionItem("GUESTOS.Grub", "Normal")])
     assert (missing[-1].item, missing[-1].predicted, missing[-1].actual, missing[-1].agree) == (
         "GUESTOS.Virtio", "High", "none", False)
+
+
+def test_an_event_cuts_a_hostile_disks_long_lists_and_the_record_keeps_them() -> None:
+    from imagedrop.status import StatusRecord
+
+    devices = [f"/dev/sd{i} on /m{i}" for i in range(2000)]
+    guest = GuestFacts(os_type="linux", fstab_devices=devices, notes=["n"] * 3)
+    record = StatusRecord(id="i", state="importing", bucket="b", manifest="k.json",
+                          region="cn-hangzhou", guest=guest)
+    data = record.summary()["guest"]
+    assert isinstance(data, dict)
+    assert data["fstab_devices"][:10] == devices[:10]
+    assert data["fstab_devices"][10] == "… and 1990 more"
+    assert data["notes"] == ["n"] * 3
+    assert record.guest is not None and len(record.guest.fstab_devices or []) == 2000
+    assert len(json.dumps(record.summary())) < 8 * 1024
