@@ -112,6 +112,9 @@ def main() -> int:
         run = simulate(duration, size, PROFILES["linear"], detection_after=240)
         print(f"{label:>7}: {run.calls} calls, {run.invocations} invocations, "
               f"{run.latency:.0f}s after the check ends")
+    from bench.repair_sim import report as repair_report
+
+    all_ok &= repair_report()
     print(f"\nall targets met: {'yes' if all_ok else 'NO'}")
     return 0 if all_ok else 1
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Mapping
+from typing import Literal, Mapping
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -34,6 +34,20 @@ class Settings(BaseModel):
     poll_max_seconds: int = Field(600, ge=10, le=43200, description="IMAGEDROP_POLL_MAX_SECONDS")
     deadline_hours: float = Field(12.0, gt=0, le=168, description="IMAGEDROP_DEADLINE_HOURS: give up after")
     api_attempts: int = Field(4, ge=1, le=10, description="IMAGEDROP_API_ATTEMPTS: tries per API call")
+    repair: Literal["off", "auto", "forbid"] = Field(
+        "off", description="IMAGEDROP_REPAIR: a manifest's default repair (off or auto), or forbid "
+        "to refuse manifests that ask for one (a repair bills a temporary instance)")
+    repair_instance_type: str | None = Field(
+        None, description="IMAGEDROP_REPAIR_INSTANCE_TYPE: the repair's temporary instance type "
+        "(default: Image Builder's choice)", pattern=r"^ecs\.[a-z0-9][a-z0-9.\-]*$")
+    repair_vswitch_id: str | None = Field(
+        None, description="IMAGEDROP_REPAIR_VSWITCH_ID: the vSwitch of the repair's instance "
+        "(default: Image Builder creates a VPC and vSwitch)", pattern=r"^vsw-[a-z0-9]+$")
+
+    @field_validator("repair", mode="before")
+    @classmethod
+    def _repair(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("watch_prefix", "state_prefix")
     @classmethod

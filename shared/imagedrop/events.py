@@ -187,13 +187,18 @@ class TrackMessage(BaseModel):
     attempt: int = Field(0, ge=0)
     started_at: float
     total_bytes: int = Field(0, ge=0)
-    stage: Literal["import", "finish"] = "import"
+    stage: Literal["import", "repair", "finish"] = "import"
     image_check: bool = True         # DetectionStrategy was asked: wait for the check to finish
     # What the previous poll saw; lets the schedule use the recent rate of progress.
     seen_progress: int | None = None
     seen_at: float | None = None
     # When a poll first saw the task Finished; bounds the wait for Available and the image check.
     task_done_at: float | None = None
+    # The Image Builder repair being followed (stage "repair"), and why it is being cancelled.
+    pipeline_id: str | None = None
+    execution_id: str | None = None
+    repair_started_at: float | None = None
+    repair_cancel: Literal["marker", "deadline"] | None = None
 
     def to_body(self) -> str:
         return self.model_dump_json(exclude_none=True)

@@ -18,7 +18,7 @@ from imagedrop_disk.source import CountingSource
 from imagedrop_disk.errors import DiskError
 from imagedrop_disk.facts.model import Finding, GuestFacts
 
-from .errors import ManifestError, PermanentCloudError, RetryableCloudError
+from .errors import CloudError, ManifestError, PermanentCloudError, RetryableCloudError
 from .events import ObjectCreated, TrackMessage
 from .lifecycle import Lifecycle
 from .manifest import parse_manifest
@@ -29,7 +29,8 @@ from .status import DiskRecord, Event, Problem, StatusRecord
 from .track import cloud_problem, error_advice, next_poll
 
 CANCEL_SUFFIX = ".cancel"
-Outcome = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled", "busy"]
+Outcome = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled",
+                  "cancelling", "busy"]
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,8 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
     bucket_region = store.region()
     outcome = plan_import(manifest, manifest_key=manifest_key, bucket=life.bucket,
                           bucket_region=bucket_region, function_region=services.settings.region,
-                          disks=disks, import_role=services.settings.import_role, client_token=rid)
+                          disks=disks, import_role=services.settings.import_role, client_token=rid,
+                          repair_policy=services.settings.repair)
     if isinstance(outcome, Rejection):
         return _reject(life, rid, manifest_key, outcome.problems, "the image cannot be imported as asked",
                        guest=outcome.guest, findings=outcome.findings)
@@ -347,6 +349,8 @@ def cancel(life: Lifecycle, manifest_key: str) -> Result:
         return Result(manifest_key, "ignored", "nothing to cancel")
     if record.state == "finishing":
         return Result(manifest_key, "ignored", "too late to cancel: the image is imported and being finished")
+    if record.state == "repairing":
+        return _cancel_repair(life, record, manifest_key)
     if record.task_id and record.state == "importing":
         try:
             life.services.ecs.cancel_task(record.task_id)
@@ -362,3 +366,19 @@ def cancel(life: Lifecycle, manifest_key: str) -> Result:
                       f"{record.region} --ImageId {record.image_id}) if you do not want it")
     life.move(record, "cancelled", "cancelled on request (cancel marker)", advice=advice)
     return Result(manifest_key, "cancelled")
+
+
+def _cancel_repair(life: Lifecycle, record: StatusRecord, manifest_key: str) -> Result:
+    """A repair is cancelled by the poller, which alone may delete its template once the build has
+    ended: leave it the marker, and ask ECS to stop the build now (it may be past cancelling)."""
+    from .repair_step import cancel_marker_key
+
+    life.store.put_if_absent(cancel_marker_key(life.prefix, record.id),
+                             json.dumps({"at": life.now(), "manifest": manifest_key}))
+    execution_id = record.repair.execution_id if record.repair else None
+    if execution_id:
+        try:
+            life.services.ecs.cancel_image_pipeline_execution(execution_id)
+        except CloudError as err:   # best effort: the marker makes the poller cancel it anyway
+            logs.step("cancel.repair_refused", id=record.id, code=err.code, message=err.message)
+    return Result(manifest_key, "cancelling", "the repair is being cancelled; the poller ends it")

@@ -152,8 +152,14 @@ def _boot_mode(manifest: Manifest, detected: str | None) -> str | None:
 
 def plan_import(manifest: Manifest, *, manifest_key: str, bucket: str, bucket_region: str,
                 function_region: str, disks: list[DiskFacts], import_role: str,
-                client_token: str) -> ImportPlan | Rejection:
+                client_token: str, repair_policy: str = "off") -> ImportPlan | Rejection:
     problems: list[Problem] = []
+    if repair_policy == "forbid" and manifest.repair not in (None, "off"):
+        problems.append(Problem(
+            where="repair", rule=f"asks for {json.dumps(manifest.repair)} but this deployment "
+            "forbids repairs (IMAGEDROP_REPAIR=forbid: a repair bills a temporary instance)",
+            fix="remove repair or set it to \"off\", or ask the operator to allow repairs, then "
+                "upload the manifest again"))
     if bucket_region != function_region:
         problems.append(Problem(where=f"bucket {bucket}", code="InvalidOSSBucket.NotFound",
                                 rule=f"is in {bucket_region} but imagedrop imports into {function_region}; "

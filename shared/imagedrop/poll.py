@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from . import logs
+from . import logs, repair_step
 from .errors import CloudError, PermanentCloudError, RetryableCloudError
 from .events import TrackMessage
 from .finish import finish
@@ -60,7 +60,8 @@ def poll_one(msg: TrackMessage, services: Services) -> Result:
     if life.store.head(marker) is not None:
         return Result(msg.import_id, "duplicate", f"attempt {msg.attempt} was handled")
     try:
-        outcome = _finish_stage(life, record, msg) if msg.stage == "finish" else _import_stage(life, record, msg)
+        stage = {"finish": _finish_stage, "repair": _repair_stage}.get(msg.stage, _import_stage)
+        outcome = stage(life, record, msg)
     except PermanentCloudError as err:
         # Retrying a refusal would only repeat it until the message is dead-lettered and the
         # import is left hanging: end it, with the code.
@@ -138,7 +139,9 @@ def _fail(life: Lifecycle, msg: TrackMessage, err: CloudError) -> Result:
         return Result(msg.import_id, "ended")
     problem = cloud_problem(err)
     advice = list(record.advice)
-    if record.state in ("checking", "finishing") and msg.image_id:
+    if record.state == "repairing" and record.repair is not None:
+        advice.append(_abandon_repair(life, record))
+    elif record.state in ("checking", "finishing") and msg.image_id:
         # The import itself worked: whoever reads "failed" must know the image exists.
         advice.append(f"image {msg.image_id} was imported and is kept; what the manifest asked after the "
                       f"import may be undone: finish it by hand, or delete the image (aliyun ecs "
@@ -148,12 +151,33 @@ def _fail(life: Lifecycle, msg: TrackMessage, err: CloudError) -> Result:
     return Result(msg.import_id, "failed", err.code)
 
 
+def _abandon_repair(life: Lifecycle, record: StatusRecord) -> str:
+    """The repair cannot go on: remove its template if ECS lets us; say what is kept and left."""
+    repair = record.repair
+    assert repair is not None
+    left = ""
+    if repair.pipeline_id:
+        try:
+            life.services.ecs.delete_image_pipeline(repair.pipeline_id)
+        except CloudError as err:
+            if not err.code.endswith("NotFound"):
+                left = (f"; the repair's template {repair.pipeline_id} is left (ECS answered "
+                        f"{err.code}): delete it once its build ends (aliyun ecs "
+                        f"DeleteImagePipeline --RegionId {record.region} "
+                        f"--ImagePipelineId {repair.pipeline_id})")
+    return (f"the imported image {repair.original_image_id} is kept, unrepaired, under its name: "
+            "use it as it is, repair it by hand, or upload the manifest again" + left)
+
+
 def _send(services: Services, msg: TrackMessage, delay: int) -> None:
     services.mns.send(services.settings.queue, msg.to_body(), delay)
 
 
 def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> Result:
     services, settings = life.services, life.services.settings
+    if record.repair is not None and record.repair.execution_id:
+        # A late copy of an import-stage message: the repair's own messages follow the import now.
+        return Result(msg.import_id, "duplicate", "the import stage is over: the repair started")
     task = services.ecs.describe_task(msg.task_id)
     image = services.ecs.describe_image(msg.image_id) if wants_image(task, msg) else None
     decision = decide(msg, task, image, services.clock(), first_seconds=settings.poll_first_seconds,
@@ -185,6 +209,15 @@ def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
         life.move(record, "cancelled", decision.note)
         return Result(msg.import_id, "cancelled")
     assert isinstance(decision, Imported)
+    if record.state in ("importing", "checking", "repairing"):
+        claim = _claim(life, msg)
+        manifest = Manifest.model_validate(claim["spec"]) if claim.get("spec") else None
+        chosen = repair_step.selection_for(manifest, services, image, claim.get("findings")) \
+            if manifest is not None and image is not None else None
+        if chosen is not None and chosen.wanted:
+            started = repair_step.start(life, record, msg, manifest,  # type: ignore[arg-type]
+                                        chosen, decision.note)
+            return Result(msg.import_id, "repairing" if started else "ended")
     if record.state != "finishing":  # else a retry: the first delivery moved it, then failed to finish
         moved = life.move(record, "finishing", decision.note, progress="100%")
         if moved is None:
@@ -195,6 +228,23 @@ def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
 
 def _claim(life: Lifecycle, msg: TrackMessage) -> dict:  # type: ignore[type-arg]
     return life.store.get_json(claim_key(life.prefix, msg.import_id)) or {}
+
+
+def _repair_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> Result:
+    claim = _claim(life, msg)
+    if record.state == "finishing":   # a retry: the swap was done, the finishing steps were not
+        return _finish_stage(life, record, msg.model_copy(update={"stage": "finish",
+                                                                   "image_id": record.image_id}))
+    if not claim.get("spec"):
+        problem = Problem(where=f"import {msg.import_id}", rule="its claim record is gone",
+                          fix="look for the images in the console; upload the manifest again "
+                              "to retry")
+        life.move(record, "failed", "cannot follow the repair: its claim record is gone",
+                  problems=[problem])
+        return Result(msg.import_id, "failed", "lost")
+    outcome = repair_step.poll(life, record, msg, Manifest.model_validate(claim["spec"]),
+                               _finish_stage)
+    return outcome if isinstance(outcome, Result) else Result(msg.import_id, *outcome)
 
 
 def _finish_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> Result:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from imagedrop_disk.source import ByteSource
 
     from .cloud.oss_store import ObjectInfo
+    from .repair_track import ExecutionView
     from .track import ImageView, TaskView
 
 
@@ -59,6 +60,25 @@ class Images(Protocol):
     def share_image(self, image_id: str, accounts: list[str], region: str | None = None) -> None: ...
 
     def cancel_task(self, task_id: str) -> None: ...
+
+    def delete_image(self, image_id: str) -> None: ...
+
+    # The repair (ECS Image Builder)
+    def create_image_pipeline(self, base_image_id: str, *, items: list[str], name_prefix: str,
+                              token: str, description: str | None = None,
+                              tags: list[tuple[str, str]] | None = None,
+                              instance_type: str | None = None,
+                              vswitch_id: str | None = None) -> str: ...
+
+    def start_image_pipeline_execution(self, pipeline_id: str, *, token: str) -> str: ...
+
+    def describe_image_pipeline_execution(self, pipeline_id: str,
+                                          execution_id: str) -> "ExecutionView | None":
+        """None when the build is gone (its template deleted)."""
+
+    def cancel_image_pipeline_execution(self, execution_id: str) -> None: ...
+
+    def delete_image_pipeline(self, pipeline_id: str) -> None: ...
 
 
 class Messages(Protocol):

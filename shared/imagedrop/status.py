@@ -15,15 +15,16 @@ from pydantic import BaseModel, Field
 
 from imagedrop_disk.facts.model import Finding, GuestFacts
 
-State = Literal["waiting", "importing", "checking", "finishing",
+State = Literal["waiting", "importing", "checking", "repairing", "finishing",
                 "succeeded", "rejected", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "rejected", "failed", "cancelled"})
 
 ALLOWED: dict[str | None, frozenset[str]] = {
     None: frozenset({"waiting", "importing", "rejected", "failed"}),
     "waiting": frozenset({"importing", "rejected", "failed", "cancelled"}),
-    "importing": frozenset({"checking", "finishing", "failed", "cancelled"}),
-    "checking": frozenset({"finishing", "failed", "cancelled"}),
+    "importing": frozenset({"checking", "repairing", "finishing", "failed", "cancelled"}),
+    "checking": frozenset({"repairing", "finishing", "failed", "cancelled"}),
+    "repairing": frozenset({"finishing", "failed", "cancelled"}),
     "finishing": frozenset({"succeeded", "failed"}),
 }
 
@@ -77,6 +78,25 @@ class CheckItem(BaseModel):
     agree: bool | None = None      # null when there was no prediction
 
 
+class RepairRecord(BaseModel):
+    """The Image Builder repair of an import: what it repairs, the build, and how it ended."""
+
+    items: list[str] = Field(default_factory=list)          # RepairItem.N
+    reasons: dict[str, str] = Field(default_factory=dict)   # item → why it was chosen
+    original_image_id: str | None = None                    # the imported, unrepaired image
+    pipeline_id: str | None = None                          # the image template (ip-…)
+    execution_id: str | None = None                         # its build (exec-…)
+    status: str = "STARTING"                                 # the build's last status seen
+    repaired_image_id: str | None = None
+    original_renamed_to: str | None = None                  # the original's name after the swap
+    original_deleted: bool = False
+    instance_seconds: int | None = None                     # the build's temporary instance ran ≈
+    checked: bool | None = None                             # the repaired image carries a check
+    outcome: str | None = None                              # failed | cancelled, when it ended so
+    code: str | None = None
+    message: str | None = None
+
+
 class StatusRecord(BaseModel):
     id: str
     state: State
@@ -96,6 +116,7 @@ class StatusRecord(BaseModel):
     shared_with: list[str] = Field(default_factory=list)
     family: str | None = None
     source_deleted: bool = False
+    repair: RepairRecord | None = None
     notifications: list[dict[str, str]] = Field(default_factory=list)  # delivery failures
     quiet: bool = False  # recorded but not announced: a disk whose manifest has not arrived
     unannounced: bool = False  # saved, its notification not yet sent: the next step sends it
@@ -119,6 +140,7 @@ class StatusRecord(BaseModel):
             "task_id": self.task_id, "progress": self.progress,
             "problems": [p.line() for p in self.problems], "fixes": self.fixes,
             "advice": self.advice, "copies": self.copies, "shared_with": self.shared_with,
+            **({"repair": self.repair.model_dump(exclude_none=True)} if self.repair else {}),
             "note": self.history[-1].note if self.history else "",
             "filled": self.filled,
             "guest": _bounded(self.guest.model_dump(mode="json")) if self.guest else None,

@@ -26,6 +26,7 @@ from typing import Any, Literal, Union
 
 from .errors import CloudError
 from .events import TrackMessage
+from .repair_advice import REPAIR_ADVICE
 from .status import Problem
 
 __all__ = ["TaskView", "ImageView", "DetectionItem", "Wait", "Failed", "Cancelled", "Imported",
@@ -364,6 +365,8 @@ ERROR_ADVICE: dict[str, str] = {
     "timeout": "The import passed the deadline and was cancelled: large disks take longer; raise "
         "IMAGEDROP_DEADLINE_HOURS, or compress the image (qcow2) and upload the manifest again.",
 }
+
+ERROR_ADVICE.update(REPAIR_ADVICE)
 
 
 def cloud_problem(err: CloudError, where: str | None = None) -> Problem:

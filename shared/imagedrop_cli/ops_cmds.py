@@ -9,6 +9,7 @@ one clear line on error and exits with the codes of `imagedrop_cli.ops.exit_code
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -355,7 +356,8 @@ def doctor_cmd(account_id: Optional[str] = typer.Option(None, "--account-id", en
 
     def body() -> int:
         conn = _connect(local, endpoint, bucket, region, account_id, fc_service)
-        deployment = Deployment(ingest, poller, queue or conn.queue, topic or conn.topic)
+        deployment = Deployment(ingest, poller, queue or conn.queue, topic or conn.topic,
+                                repair=os.environ.get("IMAGEDROP_REPAIR", "off"))
         checks = run_doctor(conn, deployment, on_check=lambda c: None if as_json else out.print(check_line(c)))
         bad = [c for c in checks if not c.ok]
         if as_json:

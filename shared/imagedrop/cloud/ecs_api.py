@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from ..errors import PermanentCloudError, RetryableCloudError
+from ..repair_track import ExecutionView
 from ..track import ImageView, TaskView
 from .credentials import Credentials
 from .retry import call_translated
@@ -126,6 +127,61 @@ class EcsApi:
 
     def cancel_task(self, task_id: str) -> None:
         self._call("CancelTask", "CancelTaskRequest", {"TaskId": task_id})
+
+    def delete_image(self, image_id: str) -> None:
+        self._call("DeleteImage", "DeleteImageRequest", {"ImageId": image_id})
+
+    # ---- Image Builder (the repair)
+
+    def create_image_pipeline(self, base_image_id: str, *, items: list[str], name_prefix: str,
+                              token: str, description: str | None = None,
+                              tags: list[tuple[str, str]] | None = None,
+                              instance_type: str | None = None,
+                              vswitch_id: str | None = None) -> str:
+        """A template repairing `base_image_id` (RepairMode=Customized); its ImagePipelineId."""
+        options: dict[str, Any] = {"ImageName": name_prefix}
+        if description:
+            options["Description"] = description
+        if tags:
+            options["ImageTags"] = [{"Key": k, "Value": v} for k, v in tags[:20]]
+        params: dict[str, Any] = {
+            "BaseImageType": "IMAGE", "BaseImage": base_image_id, "RepairMode": "Customized",
+            "RepairItem": list(items), "DeleteInstanceOnFailure": True, "ClientToken": token,
+            "ImageOptions": options, "Description": f"imagedrop repair of {base_image_id}"}
+        if instance_type:
+            params["InstanceType"] = instance_type
+        if vswitch_id:
+            params["VSwitchId"] = vswitch_id
+        return self._call("CreateImagePipeline", "CreateImagePipelineRequest",
+                          params)["ImagePipelineId"]
+
+    def start_image_pipeline_execution(self, pipeline_id: str, *, token: str) -> str:
+        body = self._call("StartImagePipelineExecution", "StartImagePipelineExecutionRequest",
+                          {"ImagePipelineId": pipeline_id, "ClientToken": token})
+        return body["ExecutionId"]
+
+    def describe_image_pipeline_execution(self, pipeline_id: str,
+                                          execution_id: str) -> ExecutionView | None:
+        """The build, or None when it is gone (its template deleted: NotFound or an empty set)."""
+        try:
+            body = self._call("DescribeImagePipelineExecutions",
+                              "DescribeImagePipelineExecutionsRequest",
+                              {"ImagePipelineId": pipeline_id, "ExecutionId": execution_id})
+        except PermanentCloudError as err:
+            if err.code.endswith(".NotFound"):
+                return None
+            raise
+        found = ((body.get("ImagePipelineExecution") or {}).get("ImagePipelineExecutionSet")) or []
+        mine = [e for e in found if e.get("ExecutionId") == execution_id]
+        return ExecutionView.from_wire(mine[0]) if mine else None
+
+    def cancel_image_pipeline_execution(self, execution_id: str) -> None:
+        self._call("CancelImagePipelineExecution", "CancelImagePipelineExecutionRequest",
+                   {"ExecutionId": execution_id})
+
+    def delete_image_pipeline(self, pipeline_id: str) -> None:
+        self._call("DeleteImagePipeline", "DeleteImagePipelineRequest",
+                   {"ImagePipelineId": pipeline_id})
 
 
 def _snake(action: str) -> str:

@@ -80,3 +80,11 @@ MAX_TAGS = 20
 MAX_COPY_REGIONS = 50
 MAX_SHARE_ACCOUNTS = 100
 SCHEMA_VERSIONS: tuple[int, ...] = (1,)
+
+# ECS Image Builder `RepairItem` values (RepairMode=Customized), per OS.
+REPAIR_MODES: tuple[str, ...] = ("off", "auto")
+LINUX_REPAIR_ITEMS: tuple[str, ...] = ("fstab", "grub", "dhcp", "selinux", "growpart", "cloudinit",
+                                       "aegis", "nvme", "virtio", "standardizedtimezone")
+WINDOWS_REPAIR_ITEMS: tuple[str, ...] = ("bcd", "hotfix", "disk", "update", "server", "bootmgr",
+                                         "vminit", "osloader", "virtio", "standardizedtimezone")
+REPAIR_ITEMS: tuple[str, ...] = tuple(dict.fromkeys(LINUX_REPAIR_ITEMS + WINDOWS_REPAIR_ITEMS))

@@ -25,6 +25,33 @@ def check_disk_format(value: Any) -> str:
                           fix="or remove format to let imagedrop detect it")
 
 
+def check_repair(value: Any) -> Any:
+    """"off", "auto", or a non-empty list of distinct Image Builder repair items."""
+    if isinstance(value, str):
+        return r.check_choice(value, c.REPAIR_MODES,
+                              fix="or list the items to repair, e.g. [\"fstab\", \"cloudinit\"]")
+    if not isinstance(value, list):
+        raise r.RuleBroken(f"expected \"off\", \"auto\" or a list of repair items, got "
+                           f"{r.json_type_name(value)}; write e.g. \"auto\" or [\"fstab\"]")
+    if not value:
+        raise r.RuleBroken("an empty list repairs nothing; write \"off\", \"auto\" or name the "
+                           "items")
+    items: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        try:
+            r.check_choice(item, c.REPAIR_ITEMS)
+        except r.RuleBroken as err:
+            items.append((f"[{index}]", err.message))
+            continue
+        if item in seen:
+            items.append((f"[{index}]", f"{r.shown(item)} is listed twice; list each item once"))
+        seen.add(item)
+    if items:
+        raise r.RuleBroken("", items)
+    return value
+
+
 def check_schema_version(value: Any) -> int:
     number = r.whole_number(value)  # 1.0 too: JSON Schema's `const: 1` accepts it
     if number not in c.SCHEMA_VERSIONS:
@@ -123,6 +150,13 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     if values.get("architecture") == "arm64" and values.get("boot_mode") == "BIOS":
         problems.append(("boot_mode", "arm64 images boot with UEFI only; set boot_mode to UEFI "
                          "or remove it"))
+    repair = values.get("repair")
+    if os_type and isinstance(repair, list):
+        allowed = c.WINDOWS_REPAIR_ITEMS if os_type == "windows" else c.LINUX_REPAIR_ITEMS
+        for index, item in enumerate(repair):
+            if item not in allowed:
+                problems.append((f"repair[{index}]", f"{r.shown(item)} is not a {os_type} repair "
+                                 f"item; use {', '.join(allowed)}"))
     region = values.get("region")
     for index, target in enumerate(values.get("copy_to_regions") or []):
         if region and target == region:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, Literal, Optional
+from typing import Any, Callable, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -20,7 +20,7 @@ from . import key_rules as k
 from . import rules as r
 from .schema_bits import (ACCOUNTS_SCHEMA, DATA_DISKS_SCHEMA, DESCRIPTION_SCHEMA, FORMAT_SCHEMA,
                           IMAGE_FAMILY_SCHEMA, IMAGE_NAME_SCHEMA, OBJECT_KEY_SCHEMA, REGION_SCHEMA,
-                          REGIONS_SCHEMA, TAGS_SCHEMA, add_cross_field_schema,
+                          REGIONS_SCHEMA, REPAIR_SCHEMA, TAGS_SCHEMA, add_cross_field_schema,
                           allow_null_for_optional)
 
 DiskFormat = Literal["qcow2", "vhd", "raw", "vmdk"]
@@ -153,6 +153,17 @@ class Manifest(BaseModel):
                                            "are accepted.", json_schema_extra=ACCOUNTS_SCHEMA)
     delete_source_on_success: bool = Field(False, description="Delete the disk objects and this "
                                            "manifest from OSS after a successful import.")
+    repair: Optional[Union[Literal["off", "auto"], list[str]]] = Field(
+        None, description="Repair inside the guest after the image check, with ECS Image Builder "
+        "(a temporary pay-as-you-go instance builds a repaired image that takes image_name): off, "
+        "auto (every item the check finds at risk that can be repaired) or a list of items "
+        f"(linux: {', '.join(c.LINUX_REPAIR_ITEMS)}; "
+        f"windows: {', '.join(c.WINDOWS_REPAIR_ITEMS)}). "
+        "Default: the deployment's IMAGEDROP_REPAIR (off unless set), which may forbid it.",
+        json_schema_extra=REPAIR_SCHEMA)
+    keep_unrepaired: bool = Field(False, description="Keep the unrepaired image after a "
+                                  "successful repair (renamed '<image_name>-unrepaired-…'); by "
+                                  "default it is deleted.")
     region: Optional[str] = Field(None, description="Region to import into, e.g. cn-hangzhou; "
                                   "must be the bucket's region. Default: the bucket's region.",
                                   json_schema_extra=REGION_SCHEMA)
@@ -192,6 +203,9 @@ class Manifest(BaseModel):
     _imds = field_validator("imds_support", mode="before")(_optional(
         lambda v: r.check_choice(v, c.IMDS_SUPPORT)))
     _region = field_validator("region", mode="before")(_optional(r.check_region))
+    _repair = field_validator("repair", mode="before")(_optional(checks.check_repair))
+    _keep_unrepaired = field_validator("keep_unrepaired", mode="before")(_optional(
+        r.check_bool, default=False))
     @field_validator("data_disks", mode="before")
     @classmethod
     def _data_disks(cls, value: Any) -> Any:

@@ -138,6 +138,8 @@ def _default(field: Any) -> str:
 def _type(prop: dict[str, Any]) -> str:
     branches = [b for b in prop.get("anyOf", [prop]) if b.get("type") != "null"]
     branch = branches[0] if len(branches) == 1 else prop
+    if "anyOf" in branch and "type" not in branch:   # one of several shapes
+        return " or ".join(_type(b) for b in branch["anyOf"])
     if "enum" in branch:
         return " \\| ".join(f"`{v}`" for v in branch["enum"])
     if "const" in branch:

@@ -50,6 +50,11 @@ ACCOUNTS_SCHEMA: dict[str, Any] = {
     "items": {"anyOf": [{"type": "string", "pattern": r.ACCOUNT_ID_PATTERN},
                         {"type": "integer", "minimum": 0, "maximum": 10**20 - 1}]},
 }
+REPAIR_SCHEMA: Any = lambda schema: _replace_keeping_docs(  # noqa: E731
+    schema, {"anyOf": [{"type": "string", "enum": list(c.REPAIR_MODES)},
+                       {"type": "array", "minItems": 1, "uniqueItems": True,
+                        "items": {"type": "string", "enum": list(c.REPAIR_ITEMS)}}],
+             "examples": ["auto", ["fstab", "cloudinit"]]})
 TAGS_SCHEMA: dict[str, Any] = {
     "maxProperties": c.MAX_TAGS,
     "propertyNames": {"minLength": 1, "maxLength": 128, "not": {"anyOf": [RESERVED, URL_ANYWHERE]}},
@@ -84,10 +89,12 @@ def add_cross_field_schema(schema: dict[str, Any], model: Any = None) -> None:
         {"if": {"required": ["os_type"], "properties": {"os_type": {"const": "windows"}}},
          "then": {"required": ["license_type"],
                   "properties": {"license_type": {"type": "string"},
-                                 "platform": {"enum": [*c.WINDOWS_PLATFORMS, None]}}}},
+                                 "platform": {"enum": [*c.WINDOWS_PLATFORMS, None]},
+                                 "repair": _repair_items_of(c.WINDOWS_REPAIR_ITEMS)}}},
         {"if": {"required": ["os_type"], "properties": {"os_type": {"const": "linux"}}},
          "then": {"properties": {"license_type": {"type": "null"},
-                                 "platform": {"enum": [*c.LINUX_PLATFORMS, None]}}}},
+                                 "platform": {"enum": [*c.LINUX_PLATFORMS, None]},
+                                 "repair": _repair_items_of(c.LINUX_REPAIR_ITEMS)}}},
         {"if": {"required": ["platform"],
                 "properties": {"platform": {"enum": list(c.WINDOWS_PLATFORMS)}}},
          "then": {"required": ["license_type"],
@@ -98,6 +105,10 @@ def add_cross_field_schema(schema: dict[str, Any], model: Any = None) -> None:
         {"if": {"required": ["architecture"], "properties": {"architecture": {"const": "arm64"}}},
          "then": {"properties": {"boot_mode": {"not": {"const": "BIOS"}}}}},
     ]
+
+
+def _repair_items_of(items: tuple[str, ...]) -> dict[str, Any]:
+    return {"if": {"type": "array"}, "then": {"items": {"enum": list(items)}}}
 
 
 def allow_null_for_optional(schema: dict[str, Any], model: Any = None) -> None:

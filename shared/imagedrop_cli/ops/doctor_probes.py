@@ -23,6 +23,7 @@ class Deployment:
     queue: str | None = None
     topic: str | None = None
     import_role: str = IMPORT_ROLE
+    repair: str = "off"              # IMAGEDROP_REPAIR: doctor checks Image Builder unless off
 
 
 def _ecs_client(conn: Connection) -> Any:
@@ -187,4 +188,9 @@ def run_doctor(conn: Connection, deployment: Deployment,
     add(probe_role(conn, deployment))
     for check in probe_functions(conn, deployment):
         add(check)
+    if deployment.repair.strip().lower() not in ("", "off", "forbid"):
+        from .doctor_repair import probe_image_builder
+
+        for check in probe_image_builder(conn, _ecs_client, _ecs_error):
+            add(check)
     return checks

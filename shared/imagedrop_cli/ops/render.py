@@ -15,7 +15,8 @@ from .doctor_checks import Check
 from .imports import ImportRow
 
 STATE_STYLE = {"succeeded": "green", "rejected": "red", "failed": "red", "cancelled": "yellow",
-               "waiting": "dim", "importing": "cyan", "checking": "cyan", "finishing": "cyan"}
+               "waiting": "dim", "importing": "cyan", "checking": "cyan", "repairing": "cyan",
+               "finishing": "cyan"}
 
 
 def imports_table(rows: list[ImportRow]) -> Table:
@@ -51,7 +52,11 @@ def record_line(record: StatusRecord) -> str:
 
 def final_line(record: StatusRecord) -> str:
     if record.state == "succeeded":
-        return f"[green]succeeded[/]: image {record.image_id} in {record.region}"
+        repaired = ""
+        if record.repair is not None and record.repair.repaired_image_id:
+            repaired = (f" (repaired: {', '.join(record.repair.items)}; it replaced "
+                        f"{record.repair.original_image_id})")
+        return f"[green]succeeded[/]: image {record.image_id} in {record.region}{repaired}"
     problems = "; ".join(p.line() for p in record.problems) or (record.history[-1].note if record.history else "")
     return f"[red]{record.state}[/]: {problems}"
 

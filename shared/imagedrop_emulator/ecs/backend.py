@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from ..core import ServiceError
 from . import rules
+from .builder import ImageBuilderOperations
 from .detection import detection_items
 from .images import ImageOperations
 from .importer import plan_import
@@ -42,7 +43,7 @@ def task_not_found(task_id: str) -> ServiceError:
                         f'The specified "TaskId" is not found: {task_id!r} is not a task in this region.')
 
 
-class EcsBackend(ImageOperations):
+class EcsBackend(ImageOperations, ImageBuilderOperations):
     def __init__(self, cloud: "FakeCloud"):
         self.cloud = cloud
         self.lock = threading.RLock()
@@ -57,6 +58,8 @@ class EcsBackend(ImageOperations):
         self.detection_seconds = 120.0
         self.import_role_exists = True
         self.roles: set[str] = {DEFAULT_ROLE}
+        self.denied_actions: set[str] = set()   # the caller's RAM policy lacks these: Forbidden.RAM
+        self.init_builder()
 
     # ------------------------------------------------------------------ scenario knobs
 
@@ -98,6 +101,7 @@ class EcsBackend(ImageOperations):
             if (image.detection and image.detection_items is None and image.status == AVAILABLE
                     and image.detection_status(now) == "Finished"):
                 image.detection_items = self.detection_items_for(image)
+        self.settle_builds(now)
         return now
 
     # ------------------------------------------------------------------ checks

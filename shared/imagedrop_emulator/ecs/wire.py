@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 from ..core import ServiceError, WireRequest, WireResponse, new_request_id
 from . import auth
 from . import params as p
+from .builder_wire import builder_routes
 from .render import image_shape, task_attribute, task_summary
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class EcsWire:
             "DescribeImageSharePermission": self.describe_image_share_permission,
             "DeleteImage": self.delete_image,
             "DescribeRegions": self.describe_regions,
+            **builder_routes(lambda: self.backend),
         }
 
     @property
@@ -69,6 +71,11 @@ class EcsWire:
             raise ServiceError(404, "InvalidAction.NotFound",
                                f"Specified api is not found, please check your url and method: {action!r} "
                                f"is not an ECS action this emulator answers ({', '.join(sorted(self.routes))}).")
+        if action in self.backend.denied_actions:
+            raise ServiceError(403, "Forbidden.RAM",
+                               "User not authorized to operate on the specified resource, or this "
+                               "API doesn't support RAM: the caller's policy does not allow "
+                               f"ecs:{action}.")
         body = {"RequestId": new_request_id(), **route({k: v for k, v in params.items()
                                                         if k not in auth.RPC_COMMON})}
         return WireResponse(200, {"Content-Type": JSON_TYPE, "x-acs-request-id": body["RequestId"]},

@@ -21,8 +21,12 @@ ALLOWED = {
     "oss:GetBucketInfo", "oss:GetBucketLocation",
     "ecs:ImportImage", "ecs:DescribeTaskAttribute", "ecs:DescribeImages", "ecs:ModifyImageAttribute",
     "ecs:CopyImage", "ecs:ModifyImageSharePermission", "ecs:CancelTask",
+    # the repair (Image Builder), and deleting the unrepaired original it replaces
+    "ecs:CreateImagePipeline", "ecs:StartImagePipelineExecution",
+    "ecs:DescribeImagePipelineExecutions", "ecs:CancelImagePipelineExecution",
+    "ecs:DeleteImagePipeline", "ecs:DeleteImage",
     "mns:SendMessage", "mns:PublishMessage",
-    "ram:PassRole",
+    "ram:PassRole", "ram:CreateServiceLinkedRole",
 }
 
 # oss2 methods → the RAM action that authorises them (HEAD and GetObjectMeta need oss:GetObject).
@@ -142,8 +146,9 @@ def test_policy_grants_every_action_the_cloud_adapters_call(policy: dict[str, An
     assert not missing, f"called by the code but not granted: {missing}"
 
 
-# Granted though no SDK call names it: ImportImage's RoleName makes ECS act as the import role.
-IMPLIED = {"ram:PassRole"}
+# Granted though no SDK call names it: ImportImage's RoleName makes ECS act as the import role;
+# the first CreateImagePipeline creates Image Builder's service-linked role as the caller.
+IMPLIED = {"ram:PassRole", "ram:CreateServiceLinkedRole"}
 
 
 def test_policy_grants_nothing_the_cloud_adapters_never_call(policy: dict[str, Any]) -> None:
@@ -182,3 +187,20 @@ def test_trust_policies_let_only_their_service_assume_the_role(path: Path, servi
     (statement,) = doc["Statement"]
     assert (statement["Effect"], statement["Action"]) == ("Allow", "sts:AssumeRole")
     assert statement["Principal"] == {"Service": [service]}
+
+
+def test_the_service_linked_role_may_be_created_only_for_image_builder(policy: dict[str,
+                                                                                    Any]) -> None:
+    (statement,) = [s for s in policy["Statement"]
+                    if "ram:CreateServiceLinkedRole" in _as_list(s["Action"])]
+    assert _as_list(statement["Action"]) == ["ram:CreateServiceLinkedRole"]
+    assert statement["Condition"] == {
+        "StringEquals": {"ram:ServiceName": "imagebuilder.ecs.aliyuncs.com"}}
+
+
+def test_image_builder_actions_are_granted_on_templates_only(policy: dict[str, Any]) -> None:
+    for action in ("ecs:CreateImagePipeline", "ecs:StartImagePipelineExecution",
+                   "ecs:DescribeImagePipelineExecutions", "ecs:CancelImagePipelineExecution",
+                   "ecs:DeleteImagePipeline"):
+        assert resources_for(policy, action) == {"acs:ecs:*:*:imagepipeline/*",
+                                                 "acs:ecs:*:*:imagepipelineexecution/*"}
