@@ -221,7 +221,8 @@ def preflight_refusals(manifest: Manifest, findings: list[Finding]) -> list[Prob
     """With `"preflight": "strict"`, one problem per High finding."""
     if manifest.preflight != "strict":
         return []
-    return [Problem(where=f"preflight: {f.item}", rule=f"{f.fact} (a High risk for the image check)",
+    return [Problem(where=f"preflight: {f.item}",
+                    rule=f"{f.fact} (a High risk for the image check)",
                     fix=f"{f.fix}; or set preflight to report to import the disk as it is")
             for f in findings if f.risk == "High"]
 

@@ -38,7 +38,8 @@ def validate(
 
 
 FROM_DISK = {
-    "os_type": "the platform's OS, else the system disk's files (a Windows registry or a Linux /etc)",
+    "os_type": "the platform's OS, else the system disk's files (a Windows registry, a Linux "
+               "/etc)",
     "platform": "the system disk's /etc/os-release ID (Windows: the registry's ProductName)",
     "architecture": "the ELF header of the system disk's /bin/sh (Windows: the registry)",
     "boot_mode": "the system disk's partitions (an EFI system partition, BIOS boot code)",

@@ -29,7 +29,8 @@ def cloud() -> Cloud:
     return Cloud()
 
 
-def test_left_out_fields_are_read_from_the_disk_and_the_record_says_from_where(cloud: Cloud) -> None:
+def test_left_out_fields_are_read_from_the_disk_and_the_record_says_from_where(
+        cloud: Cloud) -> None:
     cloud.bucket.drop(DISK, guest_disk("facts-centos7.vhd.gz"))
     body = json.dumps({"image_name": "el7-web"})
     result = ingest_object(cloud.bucket.drop(MANIFEST, body), cloud.services)

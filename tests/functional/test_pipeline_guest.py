@@ -39,7 +39,8 @@ def test_a_manifest_with_only_a_name_imports_what_the_disk_holds(stack: Harness)
     assert (rows["GUESTOS.Virtio"].predicted, rows["GUESTOS.Virtio"].actual) == ("High", "High")
     assert (rows["GUESTOS.Fstab"].predicted, rows["GUESTOS.Fstab"].actual) == ("High", "High")
     assert all(row.agree is not False for row in record.check), record.check
-    assert stack.events(key)[-1]["data"]["check"] == [r.model_dump(mode="json") for r in record.check]
+    last = stack.events(key)[-1]
+    assert last["data"]["check"] == [r.model_dump(mode="json") for r in record.check]
 
 
 def test_ecs_made_to_disagree_per_object_shows_side_by_side(stack: Harness) -> None:

@@ -83,7 +83,8 @@ def _guest_items(image: FakeImage) -> list[dict[str, str]]:
         if guest.os_type == "windows" and name in _LINUX_ONLY:
             continue
         if name in risks:
-            items.append({"Name": name, "Value": at_risk, "RiskLevel": risks[name], "RiskCode": code})
+            items.append({"Name": name, "Value": at_risk, "RiskLevel": risks[name],
+                          "RiskCode": code})
         elif getattr(guest, fact) is not None:
             value = guest.selinux.capitalize() if fact == "selinux" else fine
             items.append({"Name": name, "Value": value})

@@ -37,7 +37,8 @@ UNKNOWN = GuestFacts(os_type="linux", notes=["/etc/os-release: not found"])
 def disk(guest: GuestFacts | None, *, boot_mode: str | None = "BIOS", os_type: str | None = None,
          findings: list[Finding] | None = None) -> Inspection:
     return Inspection(format="qcow2", virtual_size=1 << 30, file_size=1 << 20, importable=True,
-                      boot_mode=boot_mode, os_type=os_type or (guest.os_type if guest else None),  # type: ignore[arg-type]
+                      boot_mode=boot_mode,  # type: ignore[arg-type]
+                      os_type=os_type or (guest.os_type if guest else None),  # type: ignore[arg-type]
                       guest=guest, findings=findings or [])
 
 
@@ -52,7 +53,8 @@ CONTRADICTIONS = [
     # (case, manifest fields, guest, expected (field, words in the rule) or None)
     ("agrees", LINUX, UBUNTU, None),
     ("ubuntu on centos", LINUX, CENTOS,
-     ("platform", "says Ubuntu but the system disk holds CentOS Linux 7 (Core) (/etc/os-release ID=centos)")),
+     ("platform", "says Ubuntu but the system disk holds CentOS Linux 7 (Core) "
+                  "(/etc/os-release ID=centos)")),
     ("x86_64 on arm64", {**LINUX, "platform": "AlmaLinux"}, ARM_ALMA,
      ("architecture", "says x86_64 but the system disk's programs are built for arm64")),
     ("linux on windows", LINUX, WIN2019,
@@ -157,7 +159,8 @@ CLOUD = Finding(item="GUESTOS.CloudInit", risk="Medium", fact="cloud-init is not
 def test_strict_preflight_refuses_each_high_finding_and_report_does_not() -> None:
     strict = preflight_refusals(manifest(**LINUX, preflight="strict"), [VIRTIO, CLOUD])
     assert [(p.where, p.rule) for p in strict] == [
-        ("preflight: GUESTOS.Virtio", "kernel 6.1 has no virtio_blk (a High risk for the image check)")]
+        ("preflight: GUESTOS.Virtio",
+         "kernel 6.1 has no virtio_blk (a High risk for the image check)")]
     assert strict[0].fix.startswith("install a kernel with the virtio drivers")
     assert preflight_refusals(manifest(**LINUX), [VIRTIO, CLOUD]) == []
     assert preflight_refusals(manifest(**LINUX, preflight="strict"), [CLOUD]) == []
