@@ -12,7 +12,9 @@ import sys
 
 from .manifest import render_manifest_reference
 from .notify import cloudevent
-from .status import Event, StatusRecord
+from imagedrop_disk.facts.model import Finding, GuestFacts
+
+from .status import CheckItem, Event, StatusRecord
 from .track import ERROR_ADVICE
 
 _BLOCK = re.compile(r"(<!-- BEGIN (?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- END (?P=name) -->)", re.S)
@@ -37,6 +39,21 @@ def sample_event() -> dict[str, object]:
         copies={"ap-northeast-1": {"image_id": "m-6we2k1d8s3f9a0c4b7x5", "status": "Available"}},
         history=[Event(at=at, state="succeeded", note="image m-bp1c9yq3k6x2a7d0e5hf is ready in "
                                                         "cn-hangzhou, ap-northeast-1")],
+        filled={"platform": {"value": "Ubuntu", "from": "disk: /etc/os-release ID=ubuntu "
+                                                        "VERSION_ID=22.04"},
+                "architecture": {"value": "x86_64", "from": "disk: the ELF header of /bin/sh"}},
+        guest=GuestFacts(os_type="linux", distro="ubuntu", version="22.04",
+                         name="Ubuntu 22.04.4 LTS", architecture="x86_64", platform="Ubuntu",
+                         kernel="5.15.0-105-generic", root_fs="ext4", virtio=True, nvme=True,
+                         cloud_init=False, fstab_root="uuid", fstab_devices=[], dhcp=True,
+                         mac_pinned=False, serial_console=True),
+        findings=[Finding(item="GUESTOS.CloudInit", risk="Medium",
+                          fact="cloud-init is not installed, or it is disabled",
+                          fix="install cloud-init (and growpart) and enable it")],
+        check=[CheckItem(item="GUESTOS.Virtio", predicted="none", actual="none", value="Supported",
+                         agree=True),
+               CheckItem(item="GUESTOS.CloudInit", predicted="Medium", actual="Medium",
+                         value="NotInstalled", agree=True)],
         created_at="2026-11-25T09:02:44Z", updated_at=at)
     return cloudevent(record, source="acs:oss:cn-hangzhou:1234567890123456:imagedrop-images", now=0)
 

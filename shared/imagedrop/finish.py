@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from . import logs
+from .check_compare import side_by_side
 from .errors import PermanentCloudError
 from .fixes import fixes_for
 from .lifecycle import Lifecycle
@@ -52,7 +53,10 @@ def finish(life: Lifecycle, record: StatusRecord, manifest: Manifest, image: Ima
                                     fix="apply it by hand in the console or with aliyun ecs ModifyImageAttribute"))
     fixes = list(dict.fromkeys(record.fixes + plan.fixes))
     advice = list(dict.fromkeys(record.advice + plan.advice))
-    record = life.update(record, fixes=fixes, advice=advice, family=manifest.image_family)
+    check = (side_by_side(record.guest, record.findings, image.detection_items)
+             if image.detection_status == "Finished" else record.check)
+    record = life.update(record, fixes=fixes, advice=advice, family=manifest.image_family,
+                         check=check)
 
     copies = {region: dict(info) for region, info in record.copies.items()}
     for region in manifest.copy_to_regions:

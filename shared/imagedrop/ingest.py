@@ -16,6 +16,7 @@ from typing import Any, Literal
 from . import logs
 from imagedrop_disk.source import CountingSource
 from imagedrop_disk.errors import DiskError
+from imagedrop_disk.facts.model import Finding, GuestFacts
 
 from .archived import read_state
 from .errors import CloudError, ManifestError, PermanentCloudError, RetryableCloudError
@@ -197,22 +198,17 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
                           disks=disks, import_role=services.settings.import_role, client_token=rid,
                           repair_policy=services.settings.repair)
     if isinstance(outcome, Rejection):
-        return _reject(life, rid, manifest_key, outcome.problems, "the image cannot be imported as asked")
+        return _reject(life, rid, manifest_key, outcome.problems, "the image cannot be imported as asked",
+                       guest=outcome.guest, findings=outcome.findings)
+    imported = outcome.manifest or manifest  # the left-out fields filled from the disk
     # The claim keeps what the poller needs later, as it was when the import started; and what the
     # record says once submitted, should this invocation not live to write it.
     store.put_if_absent(claim_key(life.prefix, rid), json.dumps(
-        {"manifest": manifest_key, "spec": manifest.to_json_dict(),
+        {"manifest": manifest_key, "spec": imported.to_json_dict(),
          "detected_boot_mode": outcome.detected_boot_mode, "at": life.now(),
          "records": [d.model_dump() for d in outcome.disks], "manifest_etag": info.etag,
-         "advice": list(outcome.notes), "findings": _findings(disks)}, ensure_ascii=False))
+         "advice": list(outcome.notes), **guest_fields(outcome)}, ensure_ascii=False))
     return _submit(life, rid, manifest_key, outcome, manifest.image_name, info.etag)
-
-
-def _findings(disks: list[DiskFacts]) -> list[dict[str, Any]]:
-    """What the system disk's guest predicts the image check will find (a repair may use them
-    where the check has no such item)."""
-    system = disks[0].inspection if disks else None
-    return [f.model_dump(mode="json") for f in getattr(system, "findings", None) or []]
 
 
 def _same_content(record: StatusRecord, manifest_etag: str, heads: dict) -> bool:  # type: ignore[type-arg]
@@ -248,16 +244,24 @@ def _facts(life: Lifecycle, key: str, role: str, fmt: str | None, gib: int | Non
                      read_state=state, wanted_format=fmt, wanted_gib=gib, field=field)
 
 
-def _reject(life: Lifecycle, rid: str, manifest_key: str, problems: list[Problem], note: str) -> Result:
+def guest_fields(plan: ImportPlan) -> dict[str, Any]:
+    """What the disk told about the guest, as the claim keeps it (JSON)."""
+    return {"filled": plan.filled, "guest": plan.guest.model_dump(mode="json") if plan.guest else None,
+            "findings": [f.model_dump(mode="json") for f in plan.findings]}
+
+
+def _reject(life: Lifecycle, rid: str, manifest_key: str, problems: list[Problem], note: str,
+            **fields: Any) -> Result:
     record = life.load(manifest_key)
     if record and record.id == rid and record.terminal:
         return Result(manifest_key, "duplicate", f"already {record.state}")
     if record and not record.terminal and record.state != "waiting":
         return Result(manifest_key, "busy", f"import {record.id} is {record.state}")
     if record and record.state == "waiting":
-        life.move(record.model_copy(update={"id": rid}), "rejected", note, problems=problems)
+        life.move(record.model_copy(update={"id": rid}), "rejected", note, problems=problems, **fields)
     else:
-        life.new(import_id=rid, manifest_key=manifest_key, state="rejected", note=note, problems=problems)
+        life.new(import_id=rid, manifest_key=manifest_key, state="rejected", note=note, problems=problems,
+                 **fields)
     return Result(manifest_key, "rejected", "; ".join(p.line() for p in problems))
 
 
@@ -303,7 +307,7 @@ def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, imag
     services.mns.send(services.settings.queue, message.to_body(), delay)
     record = life.load(manifest_key)
     note, fields = accepted(image_id, task_id, image_name=image_name, disks=plan.disks,
-                            manifest_etag=manifest_etag, advice=plan.notes)
+                            manifest_etag=manifest_etag, advice=plan.notes, **guest_fields(plan))
     if record is None or record.terminal:
         life.new(import_id=rid, manifest_key=manifest_key, state="importing", note=note, **fields)
     elif record.id == rid and record.state != "waiting":
@@ -314,12 +318,17 @@ def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, imag
 
 
 def accepted(image_id: str, task_id: str, *, image_name: str | None, disks: list[DiskRecord],
-             manifest_etag: str | None, advice: list[str]) -> tuple[str, dict[str, Any]]:
+             manifest_etag: str | None, advice: list[str], filled: dict[str, Any] | None = None,
+             guest: dict[str, Any] | None = None,
+             findings: list[dict[str, Any]] | None = None) -> tuple[str, dict[str, Any]]:
     """The note and record fields of an import ECS accepted, whoever records it: the ingest that
-    submitted it, or the poller when that ingest did not live to."""
+    submitted it, or the poller when that ingest did not live to (from the claim: JSON)."""
     return (f"ImportImage accepted: image {image_id}, task {task_id}",
             dict(image_id=image_id, task_id=task_id, image_name=image_name, disks=disks,
-                 manifest_etag=manifest_etag, progress="0%", advice=list(advice), problems=[]))
+                 manifest_etag=manifest_etag, progress="0%", advice=list(advice), problems=[],
+                 filled=dict(filled or {}),
+                 guest=GuestFacts.model_validate(guest) if guest else None,
+                 findings=[Finding.model_validate(f) for f in findings or []]))
 
 
 def _note_retry(life: Lifecycle, rid: str, manifest_key: str, err: RetryableCloudError) -> None:

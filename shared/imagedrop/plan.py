@@ -10,8 +10,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from imagedrop_disk.facts.model import Finding, GuestFacts
 from imagedrop_disk.model import Inspection
 from .archived import ReadState, read_state, restore_problem
+from .guest_match import Filled, contradictions, fill_from_disk, preflight_refusals
 from .manifest import Manifest
 from .status import DiskRecord, Problem
 
@@ -41,11 +43,17 @@ class ImportPlan:
     detection: bool
     detected_boot_mode: str | None
     notes: list[str] = field(default_factory=list)
+    manifest: Manifest | None = None   # as imported: the left-out fields filled from the disk
+    filled: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    guest: GuestFacts | None = None
+    findings: list[Finding] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Rejection:
     problems: list[Problem]
+    guest: GuestFacts | None = None
+    findings: list[Finding] = field(default_factory=list)
 
 
 def import_id(bucket: str, manifest_key: str, manifest_version: str,
@@ -108,9 +116,10 @@ def _disk_problems(disk: DiskFacts, manifest: Manifest, bucket: str) -> list[Pro
     return problems
 
 
-def _guest_problems(manifest: Manifest, system: Inspection) -> list[Problem]:
+def _guest_problems(manifest: Manifest, system: Inspection, *, os_type_written: bool) -> list[Problem]:
     problems: list[Problem] = []
-    if system.os_type and system.os_type != manifest.os_type:
+    read = system.guest.os_type if system.guest else None
+    if os_type_written and not read and system.os_type and system.os_type != manifest.os_type:
         problems.append(Problem(where="os_type",
                                 rule=f"says {manifest.os_type} but the system disk's partitions are {system.os_type}'s",
                                 fix=f"set os_type to {system.os_type} (and a matching platform), or upload the right disk"))
@@ -164,10 +173,22 @@ def plan_import(manifest: Manifest, *, manifest_key: str, bucket: str, bucket_re
     for disk in disks:
         problems += _disk_problems(disk, manifest, bucket)
     system = disks[0].inspection if disks else None
+    guest, findings = (system.guest, list(system.findings)) if system else (None, [])
+    filled = Filled(manifest)
     if system and not problems:
-        problems += _guest_problems(manifest, system)
+        written = manifest
+        problems += contradictions(written, system)
+        outcome = fill_from_disk(written, system)
+        if isinstance(outcome, list):
+            problems += outcome
+        else:
+            filled = outcome
+            manifest = outcome.manifest
+        problems += _guest_problems(manifest, system, os_type_written=written.os_type is not None)
+        problems += preflight_refusals(manifest, findings)
     if problems or system is None:
-        return Rejection(problems or [Problem(where=manifest_key, rule="no system disk")])
+        return Rejection(problems or [Problem(where=manifest_key, rule="no system disk")],
+                         guest=guest, findings=findings)
 
     detected = system.boot_mode
     detection = manifest.wants_image_check
@@ -211,7 +232,8 @@ def plan_import(manifest: Manifest, *, manifest_key: str, bucket: str, bucket_re
     if manifest.tags:
         request["Tag"] = [{"Key": k, "Value": v} for k, v in manifest.tag_pairs]
     return ImportPlan(request=request, disks=records, detection=detection,
-                      detected_boot_mode=detected, notes=notes)
+                      detected_boot_mode=detected, notes=notes, manifest=manifest,
+                      filled=filled.filled, guest=guest, findings=findings)
 
 
 def disk_facts_for(manifest: Manifest, manifest_key: str) -> list[tuple[str, str, str | None, int | None, str]]:

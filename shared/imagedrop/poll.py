@@ -91,7 +91,9 @@ def _adopt(life: Lifecycle, record: StatusRecord | None, msg: TrackMessage,
     note, fields = accepted(msg.image_id, msg.task_id,
                             image_name=(claim.get("spec") or {}).get("image_name"),
                             disks=[DiskRecord.model_validate(d) for d in claim.get("records", [])],
-                            manifest_etag=claim.get("manifest_etag"), advice=claim.get("advice", []))
+                            manifest_etag=claim.get("manifest_etag"), advice=claim.get("advice", []),
+                            filled=claim.get("filled"), guest=claim.get("guest"),
+                            findings=claim.get("findings"))
     logs.step("poll.adopted", id=msg.import_id, manifest=msg.manifest_key)
     if record is None:
         return life.new(import_id=msg.import_id, manifest_key=msg.manifest_key, state="importing",

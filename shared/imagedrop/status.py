@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from imagedrop_disk.facts.model import Finding, GuestFacts
+
 State = Literal["waiting", "importing", "checking", "repairing", "finishing",
                 "succeeded", "rejected", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "rejected", "failed", "cancelled"})
@@ -65,6 +67,17 @@ class DiskRecord(BaseModel):
     disk_gib: int | None = None
 
 
+class CheckItem(BaseModel):
+    """One image-check item: the risk the disk predicted before the import, beside ECS's."""
+
+    item: str
+    predicted: str | None = Field(description="High, Medium or Low; `none` when the facts read "
+                                              "predict no risk; null when nothing predicts it")
+    actual: str = Field(description="ECS's RiskLevel, or `none` when ECS sees no risk")
+    value: str | None = None       # ECS's Value of the item
+    agree: bool | None = None      # null when there was no prediction
+
+
 class RepairRecord(BaseModel):
     """The Image Builder repair of an import: what it repairs, the build, and how it ended."""
 
@@ -108,6 +121,10 @@ class StatusRecord(BaseModel):
     quiet: bool = False  # recorded but not announced: a disk whose manifest has not arrived
     unannounced: bool = False  # saved, its notification not yet sent: the next step sends it
     history: list[Event] = Field(default_factory=list)
+    filled: dict[str, dict[str, str | None]] = Field(default_factory=dict)  # field -> value, from
+    guest: GuestFacts | None = None   # what the system disk's own files say
+    findings: list[Finding] = Field(default_factory=list)  # the image-check risks they predict
+    check: list[CheckItem] = Field(default_factory=list)   # predicted beside ECS's, per item
     created_at: str = ""
     updated_at: str = ""
 
@@ -125,7 +142,25 @@ class StatusRecord(BaseModel):
             "advice": self.advice, "copies": self.copies, "shared_with": self.shared_with,
             **({"repair": self.repair.model_dump(exclude_none=True)} if self.repair else {}),
             "note": self.history[-1].note if self.history else "",
+            "filled": self.filled,
+            "guest": _bounded(self.guest.model_dump(mode="json")) if self.guest else None,
+            "findings": [f.model_dump(mode="json") for f in self.findings],
+            "check": [c.model_dump(mode="json") for c in self.check],
         }
+
+
+EVENT_LIST_ITEMS = 10
+
+
+def _bounded(facts: dict[str, object]) -> dict[str, object]:
+    """The guest's facts for a notification: a hostile disk's long lists (fstab entries, notes)
+    cut to their first items and a count, so an event stays far below the 64 KiB a message
+    may hold; the status record keeps them whole."""
+    out = dict(facts)
+    for name, value in facts.items():
+        if isinstance(value, list) and len(value) > EVENT_LIST_ITEMS:
+            out[name] = [*value[:EVENT_LIST_ITEMS], f"… and {len(value) - EVENT_LIST_ITEMS} more"]
+    return out
 
 
 def utc_now_iso(now: float | None = None) -> str:

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from imagedrop.manifest import (MAX_MANIFEST_BYTES, manifest_problems, parse_manifest,
+from imagedrop.manifest import (MAX_MANIFEST_BYTES, check_manifest, parse_manifest,
                                 render_schema_json)
 from .app import app
 
@@ -22,16 +22,37 @@ def validate(
                                            "incoming/web.qcow2.json: also check the names of "
                                            "it and its disks."),
 ) -> None:
-    """Check a sidecar manifest: silent with exit 0 when valid, one line per problem on stderr
-    and exit 1 when not."""
+    """Check a sidecar manifest: exit 0 when valid (saying on stdout which fields will be read
+    from the disk, if any), one line per problem on stderr and exit 1 when not."""
     raw = _read_at_most(file, MAX_MANIFEST_BYTES + 1)
     if raw is None:
         raise typer.Exit(1)
-    problems = manifest_problems(raw) or _key_problems(raw, key, file)
+    manifest, found = check_manifest(raw)
+    problems = [str(p) for p in found] or _key_problems(raw, key, file)
     for problem in problems:
         typer.echo(problem, err=True)
-    if problems:
+    if manifest is None or problems:
         raise typer.Exit(1)
+    for line in from_disk_lines(manifest.from_disk):
+        typer.echo(line)
+
+
+FROM_DISK = {
+    "os_type": "the platform's OS, else the system disk's files (a Windows registry, a Linux "
+               "/etc)",
+    "platform": "the system disk's /etc/os-release ID (Windows: the registry's ProductName)",
+    "architecture": "the ELF header of the system disk's /bin/sh (Windows: the registry)",
+    "boot_mode": "the system disk's partitions (an EFI system partition, BIOS boot code)",
+}
+
+
+def from_disk_lines(fields: list[str]) -> list[str]:
+    """What the ingest will read from the disk, one line per field; nothing when the manifest
+    leaves out only boot_mode (read from the partitions as it always was)."""
+    if not set(fields) - {"boot_mode"}:
+        return []
+    return [f"{name}: not given; will be read from {FROM_DISK[name]} when the disk is imported "
+            f"(a disk that does not tell is refused: then write {name} here)" for name in fields]
 
 
 @app.command("schema")

@@ -103,8 +103,8 @@ def push_cmd(
 ) -> None:
     """Check a disk and its manifest locally, upload both (manifest last), optionally wait."""
     from .ops.push import push
-    from .ops.push_preflight import (inspect_local, local_problems, manifest_from_options, object_prefix,
-                                      preflight)
+    from .ops.push_preflight import (filled_lines, inspect_local, local_problems, manifest_from_options,
+                                      object_prefix, preflight)
     from .ops.render import progress_callback, transfer_progress
     from .ops.uploader import UploadSettings, check_settings
 
@@ -144,6 +144,9 @@ def push_cmd(
                 err.print(f"imagedrop push: {line}", markup=False)
             err.print("nothing was uploaded", style="dim")
             return codes.BAD_INPUT
+        if not as_json:
+            for line in filled_lines(plan):
+                err.print(f"read from the disk: {line}", markup=False)
         oss_bucket = conn.oss_bucket(pool_size=threads)
         with transfer_progress(err) as bar:
             if as_json:

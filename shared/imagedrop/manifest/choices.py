@@ -42,6 +42,7 @@ BOOT_MODES: tuple[str, ...] = ("BIOS", "UEFI")
 BOOT_MODE_ALIASES: dict[str, str] = {"legacy": "BIOS", "efi": "UEFI", "uefi-preferred": "UEFI"}
 NVME_SUPPORT: tuple[str, ...] = ("auto", "supported", "unsupported")
 IMDS_SUPPORT: tuple[str, ...] = ("v1", "v2")
+PREFLIGHT_MODES: tuple[str, ...] = ("report", "strict")
 
 DISK_FORMATS: tuple[str, ...] = ("qcow2", "vhd", "raw", "vmdk")
 # "vpc" is qemu-img's name for VHD.

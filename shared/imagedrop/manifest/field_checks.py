@@ -133,18 +133,20 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     os_type, platform = values.get("os_type"), values.get("platform")
     if os_type and platform:
-        platform_os = "windows" if platform in c.WINDOWS_PLATFORMS else "linux"
+        platform_os = platform_os_type(platform)
         if platform_os != os_type:
             problems.append(("platform", f"{platform!r} is a {platform_os.capitalize()} platform "
                              f"but "
                              f"os_type is {os_type!r}; make them agree"))
     license_known = "license_type" in values  # a broken license_type is neither given nor absent
-    if os_type == "windows" and license_known and not values["license_type"]:
-        problems.append(("license_type", "required when os_type is windows; set it to Auto, "
+    implied_os = os_type or (platform_os_type(platform) if platform else None)
+    why = (f"os_type is {os_type}" if os_type else
+           f"platform {platform!r} is a {str(implied_os).capitalize()} platform")
+    if implied_os == "windows" and license_known and not values["license_type"]:
+        problems.append(("license_type", f"required when {why}; set it to Auto, "
                          "Aliyun (licence billed by Alibaba Cloud) or BYOL (your own licence)"))
-    if os_type == "linux" and license_known and values["license_type"]:
-        problems.append(("license_type", "applies only to windows images; remove it "
-                         "(os_type is linux)"))
+    if implied_os == "linux" and license_known and values["license_type"]:
+        problems.append(("license_type", f"applies only to windows images; remove it ({why})"))
     if values.get("architecture") == "arm64" and values.get("boot_mode") == "BIOS":
         problems.append(("boot_mode", "arm64 images boot with UEFI only; set boot_mode to UEFI "
                          "or remove it"))
@@ -161,3 +163,8 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
             problems.append((f"copy_to_regions[{index}]", f"{r.shown(target)} is the import region "
                              "itself; remove it"))
     return problems
+
+
+def platform_os_type(platform: str) -> str:
+    """The os_type a platform belongs to."""
+    return "windows" if platform in c.WINDOWS_PLATFORMS else "linux"

@@ -24,6 +24,8 @@ from .schema_bits import (ACCOUNTS_SCHEMA, DATA_DISKS_SCHEMA, DESCRIPTION_SCHEMA
                           allow_null_for_optional)
 
 DiskFormat = Literal["qcow2", "vhd", "raw", "vmdk"]
+# Fields a manifest may leave out for the ingest to read from the system disk.
+DISK_FIELDS: tuple[str, ...] = ("os_type", "platform", "architecture", "boot_mode")
 Platform = Literal[c.PLATFORMS]  # type: ignore[valid-type]
 
 
@@ -87,17 +89,22 @@ class Manifest(BaseModel):
                             "digits, "
                             "'.', '_', ':', '-'; not starting with 'aliyun', 'acs:', 'http://', "
                             "'https://'.", json_schema_extra=IMAGE_NAME_SCHEMA)
-    os_type: Literal["linux", "windows"] = Field(description="linux or windows; must match "
-                                                 "platform.")
-    platform: Platform = Field(description="OS version as ECS names it (exact spelling). Not in "
-                               "the list: 'Others Linux' or 'Customized Linux'.")
-    architecture: Literal["x86_64", "i386", "arm64"] = Field(description="x86_64, i386 or arm64.")
+    os_type: Optional[Literal["linux", "windows"]] = Field(
+        None, description="linux or windows; must match platform. Default: read from the disk "
+        "(the platform's OS, else the guest's files, else its partitions).")
+    platform: Optional[Platform] = Field(
+        None, description="OS version as ECS names it (exact spelling). Not in the list: "
+        "'Others Linux' or 'Customized Linux'. Default: read from the disk (os-release ID, "
+        "Windows ProductName); refused when the disk does not tell.")
+    architecture: Optional[Literal["x86_64", "i386", "arm64"]] = Field(
+        None, description="x86_64, i386 or arm64. Default: read from the disk (the ELF header "
+        "of /bin/sh, the Windows registry); refused when the disk does not tell.")
     license_type: Optional[Literal["Auto", "Aliyun", "BYOL"]] = Field(
         None, description="Windows licence: Auto, Aliyun (billed by Alibaba Cloud) or BYOL. "
         "Required for windows, refused for linux.")
     boot_mode: Optional[Literal["BIOS", "UEFI"]] = Field(
-        None, description="BIOS or UEFI. Default: detected from the image (arm64: UEFI). arm64 "
-        "cannot boot BIOS.")
+        None, description="BIOS or UEFI. Default: detected from the image's partitions (arm64: "
+        "UEFI). arm64 cannot boot BIOS.")
     format: Optional[DiskFormat] = Field(None, description="System disk format: qcow2, vhd, raw "
                                          "or vmdk (any case). Default: detected.",
                                          json_schema_extra=FORMAT_SCHEMA)
@@ -108,6 +115,10 @@ class Manifest(BaseModel):
     data_disks: list[DataDisk] = Field(default_factory=list, description="Up to 16 data disks, "
                                        "by key relative to the manifest's folder.",
                                        json_schema_extra=DATA_DISKS_SCHEMA)
+    preflight: Literal["report", "strict"] = Field(
+        "report", description="What a High image-check risk read in the disk before the import "
+        "does: report (record and announce it, import anyway) or strict (refuse the import, "
+        "naming the risk and its fix).")
     image_check: bool = Field(True, description="Run the ECS image check after the import "
                               "(skipped for platforms the check does not support).")
     description: Optional[str] = Field(None, description="2–256 characters, not starting with "
@@ -163,12 +174,13 @@ class Manifest(BaseModel):
     _image_name = field_validator("image_name", mode="before")(classmethod(
         lambda cls, v: r.check_ecs_name(v, kind="image name", example="web-2026.11",
                                         strict_chars=True)))
-    _os_type = field_validator("os_type", mode="before")(classmethod(
-        lambda cls, v: r.check_choice(v, c.OS_TYPES)))
-    _platform = field_validator("platform", mode="before")(classmethod(
-        lambda cls, v: checks.check_platform(v)))
-    _architecture = field_validator("architecture", mode="before")(classmethod(
-        lambda cls, v: r.check_choice(v, c.ARCHITECTURES, aliases=c.ARCHITECTURE_ALIASES)))
+    _os_type = field_validator("os_type", mode="before")(_optional(
+        lambda v: r.check_choice(v, c.OS_TYPES)))
+    _platform = field_validator("platform", mode="before")(_optional(checks.check_platform))
+    _architecture = field_validator("architecture", mode="before")(_optional(
+        lambda v: r.check_choice(v, c.ARCHITECTURES, aliases=c.ARCHITECTURE_ALIASES)))
+    _preflight = field_validator("preflight", mode="before")(_optional(
+        lambda v: r.check_choice(v, c.PREFLIGHT_MODES), default="report"))
     _license = field_validator("license_type", mode="before")(_optional(
         lambda v: r.check_choice(v, c.LICENSE_TYPES)))
     _boot_mode = field_validator("boot_mode", mode="before")(_optional(
@@ -304,6 +316,15 @@ class Manifest(BaseModel):
         if self.boot_mode:
             return self.boot_mode
         return "UEFI" if self.architecture == "arm64" else None
+
+    @property
+    def from_disk(self) -> list[str]:
+        """The fields left out that the ingest reads from the disk (boot_mode only when neither
+        it nor arm64 decides the boot mode)."""
+        wanted = [name for name in DISK_FIELDS[:3] if getattr(self, name) is None]
+        if self.effective_boot_mode is None:
+            wanted.append("boot_mode")
+        return wanted
 
     @property
     def wants_image_check(self) -> bool:

@@ -35,7 +35,13 @@ EXAMPLE = {
 RULES_BETWEEN_FIELDS = (
     "`platform` agrees with `os_type`: the Windows platforms (`Windows Server …`, "
     "`Other Windows`) go with `windows`, every other platform with `linux`.",
-    "`license_type` is required when `os_type` is `windows` and refused when it is `linux`.",
+    "`license_type` is required when `os_type` is `windows` and refused when it is `linux` (a "
+    "left-out `os_type` is the platform's, else the disk's).",
+    "`os_type`, `platform`, `architecture` and `boot_mode` may be left out: the ingest (and "
+    "`imagedrop push`) read them from the system disk and the status record's `filled` says "
+    "where each came from; a disk that does not tell is refused, naming the field to write. "
+    "A value that contradicts the disk (another distribution, architecture or OS) is refused "
+    "before the import; `Others Linux` and `Customized Linux` are taken as written.",
     "`architecture` `arm64` boots with UEFI only: `boot_mode` `BIOS` is refused; without "
     "`boot_mode` the import uses UEFI.",
     "`copy_to_regions` must not name `region`, the import region itself.",

@@ -34,6 +34,7 @@ class PushPlan:
     manifest_bytes: bytes
     uploads: list[Upload]                       # data disks first, then the system disk
     problems: list[str] = field(default_factory=list)
+    filled: dict[str, dict[str, str | None]] = field(default_factory=dict)  # read from the disk
 
     @property
     def ok(self) -> bool:
@@ -130,8 +131,16 @@ def _checked(plan: PushPlan, manifest: Manifest, disk: Path, data_disks: list[Pa
                           function_region=region, disks=facts, import_role="-", client_token="-")
     if isinstance(outcome, Rejection):
         plan.problems = [_local_words(p.line(), plan.uploads) for p in outcome.problems]
+    else:
+        plan.filled = {name: how for name, how in outcome.filled.items()
+                       if name != "boot_mode" or manifest.from_disk != ["boot_mode"]}
     plan.uploads.sort(key=lambda u: u.role != "data")  # data disks first; the manifest goes last
     return plan
+
+
+def filled_lines(plan: PushPlan) -> list[str]:
+    """What the disk told for the fields the manifest left out (the ingest reads the same)."""
+    return [f"{name}: {how['value'] or 'not sent'} ({how['from']})" for name, how in plan.filled.items()]
 
 
 def _size(path: Path) -> int:

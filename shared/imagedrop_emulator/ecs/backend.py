@@ -31,6 +31,8 @@ DEFAULT_ROLE = "AliyunECSImageImportDefaultRole"
 class Scenario:
     detection: list[dict[str, Any]] | None = None      # items merged over the default check items
     detection_by_image: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # by the system disk's object, "bucket/key": set before the import, when no image id is known
+    detection_by_object: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     next_failures: list[tuple[str, str]] = field(default_factory=list)
     next_hangs: list[float] = field(default_factory=list)   # fraction where the task stops moving
     hang_all: bool = False
@@ -72,6 +74,9 @@ class EcsBackend(ImageOperations, ImageBuilderOperations):
 
     def detection_items_for(self, image: FakeImage) -> list[dict[str, str]]:
         override = self.scenario.detection_by_image.get(image.image_id)
+        if override is None and image.disks:
+            system = image.disks[0]
+            override = self.scenario.detection_by_object.get(f"{system.bucket}/{system.object}")
         return detection_items(image, override if override is not None else self.scenario.detection)
 
     # ------------------------------------------------------------------ time

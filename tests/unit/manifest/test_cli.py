@@ -81,3 +81,14 @@ def test_schema_prints_the_committed_schema() -> None:
     assert result.exit_code == 0
     assert result.stdout == render_schema_json()
     assert json.loads(result.stdout)["properties"]["image_name"]["maxLength"] == 128
+
+
+def test_fields_left_for_the_disk_are_named_on_stdout_with_exit_0(tmp_path: Path) -> None:
+    doc = {"image_name": "web-1", "platform": "Ubuntu"}
+    result = runner.invoke(app, ["validate", write(tmp_path, json.dumps(doc))])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["os_type", "architecture", "boot_mode"]
+    assert "will be read from the ELF header of the system disk's /bin/sh" in lines[1]
+    assert "then write architecture here" in lines[1]

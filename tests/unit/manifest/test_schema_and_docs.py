@@ -62,6 +62,11 @@ AGREEMENT: list[tuple[str, dict[str, Any]]] = [
     ("name space", {"image_name": "a b"}),
     ("os_type bad", {"os_type": "macos"}),
     ("missing platform", {"platform": DROP}),
+    ("missing os_type and architecture", {"os_type": DROP, "architecture": DROP}),
+    ("windows platform, no os_type, no license", {"os_type": DROP, "platform": "Other Windows"}),
+    ("linux platform, no os_type, a license", {"os_type": DROP, "license_type": "Auto"}),
+    ("preflight strict", {"preflight": "strict"}),
+    ("preflight bad", {"preflight": "loud"}),
     ("platform mismatch", {"platform": "Windows Server 2016"}),
     ("windows ok", {"os_type": "windows", "platform": "Other Windows", "license_type": "BYOL"}),
     ("windows no license", {"os_type": "windows", "platform": "Other Windows"}),
@@ -114,7 +119,8 @@ def test_schema_and_model_agree(patch: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("field", ["image_check", "delete_source_on_success", "nvme_support",
                                    "data_disks", "tags", "copy_to_regions", "share_with_accounts",
-                                   "boot_mode", "region", "schema_version"])
+                                   "boot_mode", "region", "schema_version", "os_type",
+                                   "platform", "architecture", "preflight"])
 def test_null_means_not_given_for_every_optional_field(field: str) -> None:
     doc = varied(**{field: None})
     assert problems_of(doc) == []

@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from imagedrop_cli.ops.push_preflight import inspect_local, manifest_from_options, preflight
+from imagedrop_cli.ops.push_preflight import filled_lines, inspect_local, manifest_from_options, preflight
+
+GUESTS = Path(__file__).resolve().parents[2] / "fixtures" / "guests"
 
 LINUX = {"image_name": "web-2026.11", "os_type": "linux", "platform": "Ubuntu", "architecture": "x86_64"}
 
@@ -57,11 +59,39 @@ def test_data_disks_must_match_the_manifest(fixture_disk: Callable[[str], Path])
 
 
 def test_a_broken_manifest_and_a_missing_file_are_reported_together(tmp_path: Path) -> None:
-    plan = _plan(tmp_path / "nope.qcow2", {"image_name": "x", "os_type": "linux"})
+    # (platform may be left out now: it is read from the disk; architecture is broken instead)
+    plan = _plan(tmp_path / "nope.qcow2", {"image_name": "x", "os_type": "linux",
+                                           "architecture": "sparc"})
     assert any(p.startswith("manifest: image_name:") for p in plan.problems)
-    assert any(p.startswith("manifest: platform:") for p in plan.problems)
+    assert any(p.startswith("manifest: architecture:") for p in plan.problems)
     assert any(str(tmp_path / "nope.qcow2") in p and "no such file" in p for p in plan.problems)
     assert plan.uploads == []
+
+
+def _guest(tmp_path: Path, name: str) -> Path:
+    import gzip
+
+    target = tmp_path / name.removesuffix(".gz")
+    target.write_bytes(gzip.decompress((GUESTS / name).read_bytes()))
+    return target
+
+
+def test_left_out_fields_are_read_from_the_local_disk(tmp_path: Path) -> None:
+    disk = _guest(tmp_path, "facts-rocky9.vmdk.gz")
+    plan = _plan(disk, {"image_name": "rocky-9"})
+    assert plan.problems == []
+    assert {k: v["value"] for k, v in plan.filled.items()} == {
+        "os_type": "linux", "platform": "Rocky Linux", "architecture": "x86_64", "boot_mode": None}
+    assert "platform: Rocky Linux (disk: /etc/os-release ID=rocky VERSION_ID=9.3)" in filled_lines(plan)
+    # the manifest goes up as written: the ingest reads the same disk again
+    assert json.loads(plan.manifest_bytes) == {"image_name": "rocky-9"}
+
+
+def test_a_manifest_that_contradicts_the_local_disk_is_refused(tmp_path: Path) -> None:
+    disk = _guest(tmp_path, "el8-arm64-mbr-boot.qcow2.gz")
+    plan = _plan(disk, {**LINUX, "platform": "AlmaLinux"})
+    assert [p.split(":")[0] for p in plan.problems] == ["architecture"]
+    assert "says x86_64 but the system disk's programs are built for arm64" in plan.problems[0]
 
 
 def test_names_the_ingest_refuses_are_refused_before_uploading(
