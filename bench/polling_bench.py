@@ -1,4 +1,4 @@
-"""Polling cost: imagedrop's schedule (`track.decide` / `next_poll`) against a fixed 5-second poll.
+"""Polling cost: imagedrop's schedule (`poll_decisions.decide` / `next_poll`) against a fixed 5-second poll.
 
 Simulated time, no cloud. An import of duration D: the task is Processing with a TaskProcess that
 follows a profile, then Finished with the image Available at t = D.
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from imagedrop.events import TrackMessage
-from imagedrop.track import ImageView, Imported, TaskView, Wait, decide, next_poll, wants_image
+from imagedrop.ecs_answers import ImageView, TaskView
+from imagedrop.poll_decisions import decide, Imported, next_poll, Wait, wants_image
 
 GIB = 1024 ** 3
 FIRST, CAP, DEADLINE = 60, 600, 12 * 3600          # the deployment defaults

@@ -10,7 +10,7 @@ from __future__ import annotations
 from imagedrop_disk.facts.model import Finding, GuestFacts
 
 from .status import CheckItem
-from .track import DetectionItem
+from .ecs_answers import DetectionItem
 
 # The guest facts each predicted item is made from.
 ITEM_FACTS: dict[str, tuple[str, ...]] = {

@@ -15,7 +15,7 @@ from .notify import cloudevent
 from imagedrop_disk.facts.model import Finding, GuestFacts
 
 from .status import CheckItem, Event, StatusRecord
-from .track import ERROR_ADVICE
+from .error_advice import ERROR_ADVICE
 
 _BLOCK = re.compile(r"(<!-- BEGIN (?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- END (?P=name) -->)", re.S)
 

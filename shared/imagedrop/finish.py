@@ -18,7 +18,7 @@ from .lifecycle import Lifecycle
 from .manifest import Manifest
 from .ownership import named_elsewhere
 from .status import Problem, StatusRecord
-from .track import ImageView
+from .ecs_answers import ImageView
 
 COPY_DONE = ("Available", "CreateFailed", "UnAvailable")
 

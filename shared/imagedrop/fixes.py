@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .track import DetectionItem, ImageView
+from .ecs_answers import DetectionItem, ImageView
 
 NvmeWanted = Literal["auto", "supported", "unsupported"]
 DRIVER_PRESENT = frozenset({"supported", "support", "installed", "true", "yes", "ok", "normal", "pass"})

@@ -27,7 +27,8 @@ from .ownership import NamedObject, claim_data_disks
 from .plan import DiskFacts, ImportPlan, Rejection, disk_facts_for, import_id, plan_import
 from .services import Services
 from .status import DiskRecord, Event, Problem, StatusRecord
-from .track import cloud_problem, error_advice, next_poll
+from .error_advice import cloud_problem, error_advice
+from .poll_decisions import next_poll
 
 CANCEL_SUFFIX = ".cancel"
 Outcome = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled",

@@ -20,7 +20,8 @@ from .lifecycle import Lifecycle
 from .manifest import Manifest
 from .services import Services
 from .status import DiskRecord, Problem, StatusRecord
-from .track import Cancelled, Failed, Imported, Wait, cloud_problem, decide, error_advice, wants_image
+from .error_advice import cloud_problem, error_advice
+from .poll_decisions import Cancelled, decide, Failed, Imported, Wait, wants_image
 
 FINISH_POLL_SECONDS = 60
 RETRY_SECONDS = 30

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from .cloud.oss_store import ObjectInfo
     from .repair_track import ExecutionView
-    from .track import ImageView, TaskView
+    from .ecs_answers import ImageView, TaskView
 
 
 class Bucket(Protocol):

@@ -27,7 +27,7 @@ from .repair_track import (ExecutionView, RepairEnded, Repaired, RepairWait, dec
                            execution_token, name_prefix, pipeline_token, unrepaired_name)
 from .services import Services
 from .status import Problem, RepairRecord, StatusRecord
-from .track import ImageView
+from .ecs_answers import ImageView
 
 FinishStage = Callable[[Lifecycle, StatusRecord, TrackMessage], object]
 

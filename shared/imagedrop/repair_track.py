@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Union
 
 from .events import TrackMessage
-from .track import next_poll
+from .poll_decisions import next_poll
 
 RUNNING = frozenset({"PREPARING", "REPAIRING", "BUILDING", "TESTING", "DISTRIBUTING",
                      "RELEASING", "CANCELLING"})

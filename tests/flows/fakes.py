@@ -19,7 +19,7 @@ from imagedrop.config import Settings
 from imagedrop.errors import CloudError, PermanentCloudError, RetryableCloudError
 from imagedrop.events import ObjectCreated, TrackMessage
 from imagedrop.services import Services
-from imagedrop.track import ImageView, TaskView
+from imagedrop.ecs_answers import ImageView, TaskView
 from imagedrop_disk.source import BytesSource
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "imagedrop_cli" / "samples"

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from ..errors import PermanentCloudError, RetryableCloudError
 from ..repair_track import ExecutionView
-from ..track import ImageView, TaskView
+from ..ecs_answers import ImageView, TaskView
 from .credentials import Credentials
 from .retry import call_translated
 

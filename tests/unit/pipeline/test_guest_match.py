@@ -14,7 +14,7 @@ from imagedrop.check_compare import side_by_side
 from imagedrop.guest_match import Filled, contradictions, fill_from_disk, preflight_refusals
 from imagedrop.manifest import parse_manifest
 from imagedrop.plan import DiskFacts, ImportPlan, Rejection, plan_import
-from imagedrop.track import DetectionItem
+from imagedrop.ecs_answers import DetectionItem
 from imagedrop_disk import BytesSource, inspect
 from imagedrop_disk.facts.model import Finding, GuestFacts
 from imagedrop_disk.model import Inspection

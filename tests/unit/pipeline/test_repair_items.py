@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from imagedrop.repair_items import select_repair
-from imagedrop.track import DetectionItem
+from imagedrop.ecs_answers import DetectionItem
 
 FSTAB = DetectionItem("GUESTOS.Fstab", "Abnormal", "High", "Fstab.Device")
 CLOUDINIT = DetectionItem("GUESTOS.CloudInit", "NotInstalled", "Medium", "CloudInit.NotInstalled")

@@ -7,8 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from imagedrop.events import TrackMessage
-from imagedrop.track import (ERROR_ADVICE, Cancelled, DetectionItem, Failed, ImageView, Imported,
-                             TaskView, Wait, decide, error_advice, next_poll, percent, wants_image)
+from imagedrop.ecs_answers import DetectionItem, ImageView, TaskView, percent
+from imagedrop.error_advice import ERROR_ADVICE, error_advice
+from imagedrop.poll_decisions import Cancelled, Failed, Imported, Wait, decide, next_poll, wants_image
 
 GIB = 1024 ** 3
 T0 = 1_000_000.0
