@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .errors import DiskError
+from .zstd_prefix import ZstdCorrupt, ZstdMissing, zstd_prefix
 from .fs.api import BudgetExceeded
 from .source import ByteSource
 
@@ -230,9 +231,6 @@ class _Assembler:
                 self.source.read(s, min(e, self.source.size) - s)
 
 
-ZSTD_MAX_WINDOW = 8 * 1024 * 1024  # qcow2 clusters are at most 2 MiB
-
-
 def decompress_prefix(source: BudgetedSource, loc: Compressed, want: int) -> bytes:
     """The first `want` bytes of a compressed cluster, reading only the compressed bytes needed."""
     # Deflate never grows data by more than a few bytes per 16 KiB block: this much input always
@@ -255,21 +253,9 @@ def decompress_prefix(source: BudgetedSource, loc: Compressed, want: int) -> byt
 
 def _zstd_prefix(raw: bytes, want: int) -> bytes:
     try:
-        import zstandard  # type: ignore[import-not-found]
-    except ImportError:
+        return zstd_prefix(raw, want)
+    except ZstdMissing:
         raise GuestUnreadable("the clusters are zstd-compressed and the optional 'zstandard' "
                               "module is not installed (pip install 'imagedrop[zstd]')") from None
-    out = bytearray()
-    try:
-        # Never more than `want` bytes out, whatever the frame says it holds (a 20 KB frame can
-        # hold 600 MiB of zeros), and no window larger than a qcow2 cluster can need.
-        decompressor = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW)
-        with decompressor.stream_reader(raw, read_size=64 * 1024) as reader:
-            while len(out) < want:
-                chunk = reader.read(want - len(out))
-                if not chunk:
-                    break
-                out += chunk
-        return bytes(out)
-    except zstandard.ZstdError as exc:
+    except ZstdCorrupt as exc:
         raise CorruptImage(f"a zstd-compressed cluster does not decompress ({exc})") from None

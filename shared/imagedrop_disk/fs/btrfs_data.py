@@ -10,6 +10,7 @@ from typing import Iterator
 
 from . import lzo
 from .api import MAX_NAME, FsCorrupt
+from ..zstd_prefix import ZstdCorrupt, ZstdMissing, zstd_prefix
 from .btrfs_tree import Key, parse_key
 
 INLINE, REGULAR, PREALLOC = 0, 1, 2
@@ -111,20 +112,10 @@ def _lzo_framed(data: bytes, want: int, sectorsize: int) -> bytes:
 
 def _zstd(data: bytes, want: int) -> bytes:
     try:
-        import zstandard
-    except ImportError:
-        raise MissingCodec("zstd-compressed extent: install the zstd extra (zstandard) to read "
-                           "it") from None
-    try:
-        reader = zstandard.ZstdDecompressor().stream_reader(data)
-        out = bytearray()
-        while len(out) < want:
-            chunk = reader.read(want - len(out))
-            if not chunk:
-                break
-            out += chunk
-        return bytes(out)
-    except zstandard.ZstdError as exc:
+        return zstd_prefix(data, want)
+    except ZstdMissing as exc:
+        raise MissingCodec(f"zstd-compressed extent: {exc} to read it") from None
+    except ZstdCorrupt as exc:
         raise ValueError(str(exc)) from None
 
 

@@ -1,0 +1,36 @@
+"""The first bytes of a zstd frame, never more: for qcow2 clusters and Btrfs extents alike.
+
+A 20 KB frame can hold 600 MiB of zeros, so output stops at what was asked and the frame may not
+ask for a window larger than `MAX_WINDOW`. `zstandard` is an optional extra of the project.
+"""
+
+from __future__ import annotations
+
+MAX_WINDOW = 8 * 1024 * 1024  # qcow2 clusters are at most 2 MiB, Btrfs extents 128 KiB
+
+
+class ZstdMissing(Exception):
+    """The optional `zstandard` module is not installed."""
+
+
+class ZstdCorrupt(Exception):
+    """The frame does not decode (or asks for more memory than any disk needs)."""
+
+
+def zstd_prefix(raw: bytes, want: int) -> bytes:
+    try:
+        import zstandard  # type: ignore[import-not-found]
+    except ImportError:
+        raise ZstdMissing("install the zstd extra (pip install 'imagedrop[zstd]')") from None
+    out = bytearray()
+    try:
+        decompressor = zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW)
+        with decompressor.stream_reader(raw, read_size=64 * 1024) as reader:
+            while len(out) < want:
+                chunk = reader.read(want - len(out))
+                if not chunk:
+                    break
+                out += chunk
+        return bytes(out)
+    except zstandard.ZstdError as exc:
+        raise ZstdCorrupt(str(exc)) from None
