@@ -155,7 +155,8 @@ class EventBridgeTrigger:
             self._failures[message.message_id] = attempts
             delay = self.backoff[min(attempts - 1, len(self.backoff) - 1)]
             try:
-                self.backend.change_message_visibility(self.queue, message.receipt_handle or "", int(delay))
+                self.backend.change_message_visibility(self.queue, message.receipt_handle or "", int(delay),
+                                                      client=False)
             except ServiceError:
                 pass  # handle expired while the sink ran: the queue redelivers it anyway
             return
