@@ -17,7 +17,7 @@ State = Literal["waiting", "importing", "checking", "finishing",
 TERMINAL: frozenset[str] = frozenset({"succeeded", "rejected", "failed", "cancelled"})
 
 ALLOWED: dict[str | None, frozenset[str]] = {
-    None: frozenset({"waiting", "importing", "rejected", "failed"}),
+    None: frozenset({"waiting", "importing", "rejected", "failed", "cancelled"}),
     "waiting": frozenset({"importing", "rejected", "failed", "cancelled"}),
     "importing": frozenset({"checking", "finishing", "failed", "cancelled"}),
     "checking": frozenset({"finishing", "failed", "cancelled"}),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import random
+import threading
 import uuid
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -18,6 +21,10 @@ EVENTS_QUEUE = "imagedrop-events-inbox"   # a queue subscribed to the topic, to 
 WATCH_PREFIX = "incoming/"
 FC_SERVICE = "imagedrop"                  # FC 2.0 API service that holds both functions
 DEFAULT_SPEED = 60.0                      # emulated seconds per real second
+DEFAULT_CONCURRENCY = 4                   # function instances running at once
+DEFAULT_TWINS = 0.0                       # share of events also delivered to a second instance
+
+log = logging.getLogger("imagedrop.local")
 
 
 @dataclass(frozen=True)
@@ -65,14 +72,40 @@ def fc_context(cloud: FakeCloud, function: str) -> Any:
         region=cloud.region, account_id=cloud.account_id, clock=cloud.clock.now)
 
 
+class Twins:
+    """Which deliveries Function Compute also hands to a second instance at the same moment (its
+    delivery is at-least-once): a seeded share of them, so a run can be repeated."""
+
+    def __init__(self, rate: float = DEFAULT_TWINS, seed: int = 0):
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"twin rate {rate:g}: must be between 0 and 1")
+        self.rate = rate
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self.delivered = 0          # deliveries that ran twice at once
+        self.errors: list[str] = []  # what the second instance raised
+
+    def roll(self) -> bool:
+        with self._lock:
+            twin = self.rate > 0 and self._random.random() < self.rate
+            self.delivered += twin
+            return twin
+
+
 class LocalStack:
-    """Start with `with LocalStack() as stack:`; `stack.info` says where everything is."""
+    """Start with `with LocalStack() as stack:`; `stack.info` says where everything is.
+
+    `concurrency`: function instances running at once (FC runs many); `twins`: the share of
+    deliveries also handed to a second instance at the same moment, `seed` picks which."""
 
     def __init__(self, *, speed: float | None = None, faults: str | None = None,
                  with_functions: bool = True, env: dict[str, str] | None = None,
-                 cloud: FakeCloud | None = None, background: bool = True):
+                 cloud: FakeCloud | None = None, background: bool = True,
+                 concurrency: int = DEFAULT_CONCURRENCY, twins: float = DEFAULT_TWINS, seed: int = 0):
         speed = _speed_from_env() if speed is None else speed
         self.cloud = cloud or FakeCloud(clock=Clock(speed=speed), faults=Faults())
+        self.cloud.pump.set_concurrency(concurrency)
+        self.twins = Twins(twins, seed)
         fault_spec = faults if faults is not None else os.environ.get("IMAGEDROP_FAULTS", "")
         if fault_spec:
             self.cloud.faults.add_spec(fault_spec)
@@ -161,10 +194,29 @@ class LocalStack:
         handler: Callable[[bytes, Any], Any] = {"imagedrop-ingest": ingest_handler,
                                                 "imagedrop-poller": poller_handler}[function]
 
-        def invoke(payload: bytes) -> Any:
+        def once(payload: bytes) -> Any:
             self.invocations.append((function, payload.decode("utf-8", "replace")))
             return handler(payload, fc_context(self.cloud, function))
+
+        def invoke(payload: bytes) -> Any:
+            if not self.twins.roll():
+                return once(payload)
+            twin = threading.Thread(target=self._twin, args=(once, payload), name=f"{function}-twin")
+            twin.start()
+            try:
+                return once(payload)
+            finally:
+                twin.join()
         return invoke
+
+    def _twin(self, once: Callable[[bytes], Any], payload: bytes) -> None:
+        """The second instance of a doubly delivered event; the platform's retries follow the
+        first one's result, so the twin's failure is only logged."""
+        try:
+            once(payload)
+        except Exception as exc:
+            log.info("second instance failed: %s: %s", type(exc).__name__, exc)
+            self.twins.errors.append(f"{type(exc).__name__}: {exc}")
 
     def stop(self) -> None:
         self.cloud.pump.stop()
