@@ -39,7 +39,7 @@ def cancel(life: Lifecycle, manifest_key: str, claim_of: Callable[[str], dict[st
     if info is not None:  # first, so that an ingest running now finds it
         life.store.put(cancel_key(life.prefix, manifest_key, info.version), json.dumps({"at": life.now()}))
     record = life.load(manifest_key)
-    if record is None or record.terminal:
+    if record is None or record.terminal or record.quiet:  # quiet: a disk alone, not an import
         if info is None:
             return "ignored", "nothing to cancel"
         return "cancelled", "nothing running yet: an import of this upload of the manifest ends cancelled"
@@ -95,8 +95,11 @@ def end_submitted(life: Lifecycle, rid: str, manifest_key: str, *, image_id: str
         _move(life, record.model_copy(update={"id": rid}), note, fields)
 
 
-def end_before_import(life: Lifecycle, rid: str, manifest_key: str, record: StatusRecord | None) -> None:
+def end_before_import(life: Lifecycle, rid: str, manifest_key: str, same_upload: set[str]) -> None:
     note = f"{CANCEL_NOTE} before ImportImage: nothing was imported"
+    record = life.load(manifest_key)
+    if record is not None and record.state == "cancelled" and record.id in same_upload:
+        return  # the cancel ended it already
     if record is None or record.terminal:
         life.new(import_id=rid, manifest_key=manifest_key, state="cancelled", note=note)
     elif record.state == "waiting":

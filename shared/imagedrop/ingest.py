@@ -197,7 +197,7 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
          "advice": list(outcome.notes), "request": outcome.request, "version": info.version},
         ensure_ascii=False))
     if cancels.requested(life, manifest_key, info.version):
-        cancels.end_before_import(life, rid, manifest_key, life.load(manifest_key))
+        cancels.end_before_import(life, rid, manifest_key, {rid, _wait_id(upload)})
         return Result(manifest_key, "cancelled", "cancelled before ImportImage")
     return _submit(life, rid, manifest_key, outcome, manifest.image_name, info)
 
