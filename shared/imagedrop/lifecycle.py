@@ -98,6 +98,8 @@ class Lifecycle:
                 return None
         try:
             record.unannounced = announce
+            if announce:
+                self._gather_failures(record)
             self.save(record)
             logs.step(f"import.{record.state}", id=record.id, manifest=record.manifest,
                       image_id=record.image_id, task_id=record.task_id,
@@ -118,16 +120,30 @@ class Lifecycle:
         delivery failures) unless another step has moved the record on meanwhile."""
         before = len(record.notifications)
         record = self.announce(record)
-        claim.settle(sent=True, failures=record.notifications[before:])
+        failures = record.notifications[before:]
+        claim.settle(sent=True, failures=failures)
         record.unannounced = False
-        self._save_unless_moved(record)
+        self._save_unless_moved(record, failures)
         return record
 
-    def _save_unless_moved(self, record: StatusRecord) -> None:
+    def _save_unless_moved(self, record: StatusRecord, failures: list[dict[str, str]]) -> None:
+        """Save `record` as announced; when another step has moved it on meanwhile (the poller is
+        quick), only add the delivery failures to what that step saved."""
         current = self.store.get_small(status_key(self.prefix, record.manifest))
         now = None if current is None else StatusRecord.model_validate_json(current)
         if now is None or (now.id == record.id and now.state == record.state):
             self.save(record)
+        elif now.id == record.id and any(f not in now.notifications for f in failures):
+            now.notifications.extend(f for f in failures if f not in now.notifications)
+            self.save(now)
+
+    def _gather_failures(self, record: StatusRecord) -> None:
+        """Add the delivery failures of the import's earlier states, kept with their claims: the
+        step that announced one may still have been sending it when another moved the record on."""
+        earlier = {e.state for e in record.history[:-1]} - {record.state} - TERMINAL
+        for state in sorted(earlier):
+            marker = claims.held(self.store, self.claim_key(record.id, state)) or {}
+            record.notifications.extend(f for f in marker.get("failures", []) if f not in record.notifications)
 
     def _announce_pending(self, record: StatusRecord) -> StatusRecord:
         """A record saved but maybe not announced: announce it unless that was done, or another
@@ -136,9 +152,10 @@ class Lifecycle:
         marker = claims.held(self.store, key)
         if marker is not None and (marker.get("sent") or "owner" not in marker):
             # Sent; the step that sent it did not live to say so in the record: say it now.
+            failures = marker.get("failures", [])
             record.unannounced = False
-            record.notifications.extend(f for f in marker.get("failures", []) if f not in record.notifications)
-            self._save_unless_moved(record)
+            record.notifications.extend(f for f in failures if f not in record.notifications)
+            self._save_unless_moved(record, failures)
             return record
         claim = claims.take(self.store, key, state=record.state, manifest=record.manifest,
                             at=record.updated_at)
