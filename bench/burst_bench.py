@@ -22,8 +22,8 @@ TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 def run(n: int = 200) -> dict[str, float]:
     import oss2
 
-    from imagedrop.local import LocalStack
-    from imagedrop.local.demo import sample_files
+    from imagedrop_cli.local import LocalStack
+    from imagedrop_cli.demo import sample_files
 
     saved = dict(os.environ)
     os.environ["IMAGEDROP_LOG_LEVEL"] = "WARNING"

@@ -18,7 +18,7 @@ import time
 
 import oss2
 
-from imagedrop.emulator import Clock, CloudServer, FakeCloud
+from imagedrop_emulator import Clock, CloudServer, FakeCloud
 
 MIB = 1024 * 1024
 BUCKET = "bench-bucket"

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from imagedrop.local import LocalStack
+from imagedrop_cli.local import LocalStack
 
 MIB = 1024 * 1024
 SINGLE_PUT = """
@@ -52,7 +52,7 @@ def main() -> int:
             f.truncate(size_mib * MIB)
         env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGEDROP_")}
         env["IMAGEDROP_LOCAL"] = json.dumps(stack.info.as_json())
-        push = [sys.executable, "-c", "from imagedrop.cli import main; main()", "push", str(image), "--image-name", "bench-push",
+        push = [sys.executable, "-c", "from imagedrop_cli import main; main()", "push", str(image), "--image-name", "bench-push",
                 "--os-type", "linux", "--platform", "Others Linux", "--architecture", "x86_64", "--json"]
         single = [sys.executable, "-c", SINGLE_PUT, env["IMAGEDROP_LOCAL"], str(image)]
         rows = []

@@ -4,7 +4,8 @@
 #   deploy/build.sh ingest|poller      run from anywhere; writes build/<fn>/
 #
 # build/<fn>/index.py       the handler (FC loads index.handler from /code)
-# build/<fn>/python/        the imagedrop package and every dependency, as manylinux2014
+# build/<fn>/python/        the imagedrop and imagedrop_disk packages and every runtime
+#                           dependency, as manylinux2014
 #                           x86_64 CPython 3.10 wheels (cryptography has native code, so the
 #                           wheels must match the runtime, not the machine that builds)
 # The function sets PYTHONPATH=/code/python so the runtime finds them.
@@ -35,7 +36,10 @@ trap 'rm -rf "$src"' EXIT
 cp "$root/pyproject.toml" "$src/"
 [[ -f "$root/README.md" ]] && cp "$root/README.md" "$src/" || echo "imagedrop" > "$src/README.md"
 mkdir -p "$src/shared"
-cp -r "$root/shared/imagedrop" "$src/shared/"
+# Only the function's own layers: the pipeline and the disk library. The CLI, the operator tools,
+# the emulator and the sample disk (shared/imagedrop_cli, shared/imagedrop_emulator) stay out,
+# and so do their dependencies (the `cli` and `emulator` extras are not installed).
+cp -r "$root/shared/imagedrop" "$root/shared/imagedrop_disk" "$src/shared/"
 find "$src" -name '__pycache__' -type d -prune -exec rm -rf {} +
 
 py="${PYTHON:-python3}"

@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pytest
 
-from imagedrop.emulator import Clock, CloudServer, FakeCloud, mock_cloud
+from imagedrop_emulator import Clock, CloudServer, FakeCloud, mock_cloud
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -15,12 +15,11 @@ from .cloud.credentials import Credentials
 from .config import Settings
 
 if TYPE_CHECKING:
-    from .cloud.ecs_api import EcsApi
-    from .cloud.mns_queue import Mns
-    from .cloud.oss_store import ObjectStore
     from imagedrop_disk.model import Inspection
     from imagedrop_disk.source import ByteSource
+
     from .notify import Notifier
+    from .ports import Bucket, Images, Messages
 
 
 def _inspect(source: "ByteSource") -> "Inspection":
@@ -37,7 +36,17 @@ class Services:
     inspect: Callable[["ByteSource"], "Inspection"] = _inspect
     _stores: dict[str, Any] = field(default_factory=dict)
 
-    def store(self, bucket: str) -> "ObjectStore":
+    @classmethod
+    def wired(cls, settings: Settings, *, buckets: dict[str, "Bucket"], ecs: "Images",
+              mns: "Messages", clock: Callable[[], float] = time.time,
+              inspect: Callable[["ByteSource"], "Inspection"] = _inspect) -> "Services":
+        """Services over adapters given ready-made (in-memory fakes in the flow tests)."""
+        services = cls(settings, Credentials("", ""), clock=clock, inspect=inspect,
+                       _stores=dict(buckets))
+        services.__dict__.update(ecs=ecs, mns=mns)  # what the cached properties would build
+        return services
+
+    def store(self, bucket: str) -> "Bucket":
         if bucket not in self._stores:
             from .cloud.oss_store import ObjectStore, default_oss_endpoint
 
@@ -47,14 +56,14 @@ class Services:
         return self._stores[bucket]
 
     @cached_property
-    def ecs(self) -> "EcsApi":
+    def ecs(self) -> "Images":
         from .cloud.ecs_api import EcsApi
 
         return EcsApi(self.settings.region, credentials=self.credentials,
                       endpoint=self.settings.ecs_endpoint, attempts=self.settings.api_attempts)
 
     @cached_property
-    def mns(self) -> "Mns":
+    def mns(self) -> "Messages":
         from .cloud.mns_queue import Mns
 
         return Mns(self.settings.mns_endpoint, credentials=self.credentials,

@@ -11,7 +11,7 @@ from typing import Iterator
 
 
 def cli(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from imagedrop.cli import main; main()", *args]
+    return [sys.executable, "-c", "from imagedrop_cli import main; main()", *args]
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ from alibabacloud_tea_openapi.models import Config
 from mns.account import Account
 
 from cli_process import clean_env, cli
-from imagedrop.local.demo import sample_files
+from imagedrop_cli.demo import sample_files
 from imagedrop.status import StatusRecord
 
 ENDPOINT_KEYS = {"oss", "ecs", "mns", "region", "access_key_id", "access_key_secret", "bucket",

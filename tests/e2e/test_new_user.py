@@ -23,10 +23,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli_process import cli
-from imagedrop.cli import app
-from imagedrop.local.demo import sample_files
-from imagedrop.ops.exit_codes import OpsError
-from imagedrop.ops.imports import manifest_key_of
+from imagedrop_cli import app
+from imagedrop_cli.demo import sample_files
+from imagedrop_cli.ops.exit_codes import OpsError
+from imagedrop_cli.ops.imports import manifest_key_of
 
 ROOT = Path(__file__).resolve().parents[2]
 DISK, MANIFEST = sample_files()
@@ -145,7 +145,7 @@ def test_dev_shell_runs_the_command_in_the_callers_folder(tmp_path: Path) -> Non
     (venv / "bin").mkdir(parents=True)
     (venv / "bin" / "python").symlink_to(sys.executable)
     tool = venv / "bin" / "imagedrop"
-    tool.write_text(f"#!/bin/sh\nexec {sys.executable} -c 'from imagedrop.cli import main; main()' \"$@\"\n")
+    tool.write_text(f"#!/bin/sh\nexec {sys.executable} -c 'from imagedrop_cli import main; main()' \"$@\"\n")
     tool.chmod(0o755)
     (venv / ".imagedrop-installed").touch()
     os.utime(venv / ".imagedrop-installed", (time.time() + 3600, time.time() + 3600))
@@ -168,7 +168,7 @@ def test_missing_credentials_are_one_line_and_the_chain_logs_no_traceback(
     from alibabacloud_credentials.exceptions import CredentialException
     from alibabacloud_credentials.provider import default
 
-    from imagedrop.ops.connection import chain_credentials
+    from imagedrop_cli.ops.connection import chain_credentials
 
     def failing_chain(self: object) -> None:
         try:

@@ -24,7 +24,7 @@ from mns.topic import TopicMessage, TopicMeta
 from Tea.exceptions import TeaException
 
 from cli_process import serve
-from imagedrop.local.demo import sample_files
+from imagedrop_cli.demo import sample_files
 
 pytestmark = pytest.mark.server
 

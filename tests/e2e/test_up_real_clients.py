@@ -34,7 +34,7 @@ from mns.queue import QueueMeta
 from mns.subscription import SubscriptionMeta
 
 from cli_process import clean_env, cli
-from imagedrop.local.demo import sample_files
+from imagedrop_cli.demo import sample_files
 
 README = Path(__file__).parents[2] / "README.md"
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}

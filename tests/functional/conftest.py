@@ -8,7 +8,7 @@ from typing import Iterator
 import pytest
 from pipeline_harness import Harness
 
-from imagedrop.local import LocalStack
+from imagedrop_cli.local import LocalStack
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Iterator
 
 import pytest
 
-from imagedrop.local import LocalStack
+from imagedrop_cli.local import LocalStack
 
 DISKS = Path(__file__).resolve().parents[1] / "fixtures" / "disks"
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import oss2
 
-from imagedrop.local import LocalStack
-from imagedrop.local.demo import sample_files
+from imagedrop_cli.local import LocalStack
+from imagedrop_cli.demo import sample_files
 from imagedrop.status import StatusRecord, status_key
 
 DISKS = Path(__file__).parents[1] / "fixtures" / "disks"

@@ -9,9 +9,9 @@ from typing import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from imagedrop.cli import app
-from imagedrop.local import LocalStack
-from imagedrop.local.demo import sample_files
+from imagedrop_cli import app
+from imagedrop_cli.local import LocalStack
+from imagedrop_cli.demo import sample_files
 
 
 @pytest.fixture

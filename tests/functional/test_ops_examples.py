@@ -17,7 +17,7 @@ import pytest
 import yaml
 from ops_harness import real_disk, start_stack
 
-from imagedrop.local import LocalStack
+from imagedrop_cli.local import LocalStack
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

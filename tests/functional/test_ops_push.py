@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from ops_harness import manifest_file, real_disk, start_stack
 
-from imagedrop.cli import app
-from imagedrop.local import LocalStack
+from imagedrop_cli import app
+from imagedrop_cli.local import LocalStack
 PART = 512 * 1024
 runner = CliRunner()
 

@@ -12,8 +12,8 @@ import pytest
 from ops_harness import manifest_file, real_disk, start_stack
 from typer.testing import CliRunner
 
-from imagedrop.cli import app
-from imagedrop.local import LocalStack
+from imagedrop_cli import app
+from imagedrop_cli.local import LocalStack
 
 runner = CliRunner()
 BUCKET = "imagedrop-local"

@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 import pytest
 from pipeline_harness import Harness
 
-from imagedrop.local import LocalStack
+from imagedrop_cli.local import LocalStack
 
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 SLOW_IMPORT = "ecs:ImportImage:latency=400ms"  # holds the ingest inside ImportImage for a moment

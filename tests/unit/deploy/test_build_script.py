@@ -32,3 +32,17 @@ def test_a_missing_handler_is_named(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "functions/poller/index.py is missing" in done.stderr
     assert not (tmp_path / "build").exists()
+
+
+def test_the_function_package_holds_only_the_pipeline_and_its_runtime_dependencies() -> None:
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = {re.split(r"[<>=\[ ]", dep, maxsplit=1)[0] for dep in project["dependencies"]}
+    # The CLI's, the emulator's and the tests' libraries are extras, never runtime dependencies
+    assert not runtime & {"typer", "rich", "responses", "pytest", "import-linter"}
+    assert {"typer", "rich"} <= {d.split(">")[0] for d in project["optional-dependencies"]["cli"]}
+    # and build.sh packs the function's two packages, not the CLI, the emulator or the samples
+    copies = re.findall(r'^cp -r (.+) "\$src/shared/"$', BUILD.read_text(), re.M)
+    assert copies == ['"$root/shared/imagedrop" "$root/shared/imagedrop_disk"']

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from disk_helpers import write_image
-from imagedrop.cli import app
+from imagedrop_cli import app
 from imagedrop_disk import BytesSource
 
 REQUIRED = {"format", "virtual_size", "file_size", "partition_table", "boot_mode", "os_type",
@@ -81,9 +81,9 @@ def test_oss_url_uses_the_adapter_when_present(runner: CliRunner, tmp_path: Path
         opened.append(url)
         return BytesSource(data)
 
-    fake = types.ModuleType("imagedrop.cloud.oss_source")
+    fake = types.ModuleType("imagedrop_cli.ops.oss_source")
     fake.open_oss_source = open_oss_source  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "imagedrop.cloud.oss_source", fake)
+    monkeypatch.setitem(sys.modules, "imagedrop_cli.ops.oss_source", fake)
     result = runner.invoke(app, ["inspect", "oss://bucket/incoming/a.vmdk", "--json"])
     assert result.exit_code == 0, result.stderr
     assert opened == ["oss://bucket/incoming/a.vmdk"]

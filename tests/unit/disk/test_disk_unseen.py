@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from disk_helpers import QEMU_INFO, REFUSED, image_bytes, write_image
-from imagedrop.cli import app
+from imagedrop_cli import app
 from imagedrop_disk import BytesSource, CountingSource, Inspection, inspect, inspect_path
 from imagedrop_disk.guest import MAX_BYTES, MAX_READS
 from imagedrop_disk.errors import DiskError

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from imagedrop.cli import app
+from imagedrop_cli import app
 from imagedrop.manifest import render_schema_json
 from manifest_helpers import varied
 

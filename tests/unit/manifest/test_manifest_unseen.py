@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
-from imagedrop.cli import app
+from imagedrop_cli import app
 from imagedrop.manifest import (Manifest, check_manifest, manifest_json_schema, manifest_problems,
                                 parse_manifest)
 from imagedrop.manifest.choices import LINUX_PLATFORMS, WINDOWS_PLATFORMS

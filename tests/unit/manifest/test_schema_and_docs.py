@@ -14,7 +14,7 @@ from imagedrop.manifest import manifest_json_schema, render_manifest_reference, 
 from manifest_helpers import DROP, problems_of, varied
 
 ROOT = Path(__file__).resolve().parents[3]
-SAMPLE = ROOT / "shared" / "imagedrop" / "samples" / "web.qcow2.json"
+SAMPLE = ROOT / "shared" / "imagedrop_cli" / "samples" / "web.qcow2.json"
 REGENERATE = "regenerate with: python -m imagedrop.manifest --write ."
 
 

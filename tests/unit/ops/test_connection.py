@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from imagedrop.ops.connection import ConnectionOptions, resolve
-from imagedrop.ops.exit_codes import OpsError
+from imagedrop_cli.ops.connection import ConnectionOptions, resolve
+from imagedrop_cli.ops.exit_codes import OpsError
 
 STACK = {"oss": "http://127.0.0.1:1", "ecs": "http://127.0.0.1:2", "mns": "http://127.0.0.1:3",
          "fc": "http://127.0.0.1:4", "region": "cn-hangzhou", "access_key_id": "AK", "access_key_secret": "SK",

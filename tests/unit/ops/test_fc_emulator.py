@@ -11,8 +11,8 @@ from alibabacloud_tea_openapi.exceptions import ClientException
 from alibabacloud_tea_openapi.models import Config
 from alibabacloud_tea_util.models import RuntimeOptions
 
-from imagedrop.emulator import Clock, CloudServer, FakeCloud, mock_cloud
-from imagedrop.emulator.fc import FakeTrigger
+from imagedrop_emulator import Clock, CloudServer, FakeCloud, mock_cloud
+from imagedrop_emulator.fc import FakeTrigger
 
 REAL_HOST = "1234567890123456.cn-hangzhou.fc.aliyuncs.com"
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from imagedrop.ops.push_preflight import inspect_local, manifest_from_options, preflight
+from imagedrop_cli.ops.push_preflight import inspect_local, manifest_from_options, preflight
 
 LINUX = {"image_name": "web-2026.11", "os_type": "linux", "platform": "Ubuntu", "architecture": "x86_64"}
 

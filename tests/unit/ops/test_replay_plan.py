@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from imagedrop.events import parse_oss_event
-from imagedrop.ops.replay_plan import StoredObject, payload_for, replay_items
+from imagedrop_cli.ops.replay_plan import StoredObject, payload_for, replay_items
 
 
 def test_manifests_with_their_disks_and_nothing_else() -> None:

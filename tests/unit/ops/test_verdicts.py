@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from imagedrop.ops.doctor_checks import (bucket_region_check, prefixes_check, role_check,
+from imagedrop_cli.ops.doctor_checks import (bucket_region_check, prefixes_check, role_check,
                                          trigger_check)
-from imagedrop.ops.exit_codes import exit_code_for_state
-from imagedrop.ops.imports import age_of, manifest_key_of
+from imagedrop_cli.ops.exit_codes import exit_code_for_state
+from imagedrop_cli.ops.imports import age_of, manifest_key_of
 
 
 @pytest.mark.parametrize("state, code", [("succeeded", 0), ("failed", 1), ("cancelled", 1),

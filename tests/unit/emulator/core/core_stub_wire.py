@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from imagedrop.emulator.core import ServiceError, WireRequest, WireResponse
+from imagedrop_emulator.core import ServiceError, WireRequest, WireResponse
 
 
 class EchoWire:

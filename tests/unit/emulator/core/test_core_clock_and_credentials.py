@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from imagedrop.emulator.core import Clock, ServiceError, WireRequest, WireResponse, spool
-from imagedrop.emulator.credentials import CredentialStore
+from imagedrop_emulator.core import Clock, ServiceError, WireRequest, WireResponse, spool
+from imagedrop_emulator.credentials import CredentialStore
 
 # --------------------------------------------------------------------------- clock
 

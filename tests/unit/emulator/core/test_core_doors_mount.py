@@ -11,8 +11,8 @@ import pytest
 import requests
 from core_stub_wire import EchoWire
 
-from imagedrop.emulator import Clock, CloudServer, FakeCloud, mock_cloud
-from imagedrop.emulator.mount import service_for_host
+from imagedrop_emulator import Clock, CloudServer, FakeCloud, mock_cloud
+from imagedrop_emulator.mount import service_for_host
 
 
 @pytest.mark.parametrize("host, service", [

@@ -13,8 +13,8 @@ import oss2
 import pytest
 from core_stub_wire import EchoWire
 
-from imagedrop.emulator import Clock, CloudServer, FakeCloud
-from imagedrop.emulator.core import SPOOL_LIMIT
+from imagedrop_emulator import Clock, CloudServer, FakeCloud
+from imagedrop_emulator.core import SPOOL_LIMIT
 
 pytestmark = pytest.mark.server
 

@@ -10,8 +10,8 @@ from xml.etree import ElementTree
 import pytest
 from core_stub_wire import EchoWire
 
-from imagedrop.emulator import Clock, FakeCloud
-from imagedrop.emulator.core import ConnectionDropped, Faults, WireRequest, dispatch
+from imagedrop_emulator import Clock, FakeCloud
+from imagedrop_emulator.core import ConnectionDropped, Faults, WireRequest, dispatch
 
 
 def calls(faults: Faults, n: int, service: str = "ecs", action: str = "ImportImage") -> list[str | None]:
@@ -272,7 +272,7 @@ def test_dispatch_raises_connection_dropped_for_reset_naming_service_and_action(
 
 def test_dispatch_waits_out_injected_latency_then_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
-    monkeypatch.setattr("imagedrop.emulator.core.time.sleep", slept.append)
+    monkeypatch.setattr("imagedrop_emulator.core.time.sleep", slept.append)
     faults = Faults()
     faults.add("echo", "*", "latency", latency_ms=250)
     faults.add("echo", "*", "latency", latency_ms=50)

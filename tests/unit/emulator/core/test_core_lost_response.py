@@ -14,8 +14,8 @@ import pytest
 import requests
 from core_stub_wire import EchoWire
 
-from imagedrop.emulator import Clock, FakeCloud, mock_cloud
-from imagedrop.emulator.core import ConnectionDropped, Faults, WireRequest, dispatch
+from imagedrop_emulator import Clock, FakeCloud, mock_cloud
+from imagedrop_emulator.core import ConnectionDropped, Faults, WireRequest, dispatch
 
 
 def echo_request(path: str) -> WireRequest:

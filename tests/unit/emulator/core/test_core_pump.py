@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from imagedrop.emulator.core import Clock
-from imagedrop.emulator.pump import DEFAULT_BACKOFF, EventPump
+from imagedrop_emulator.core import Clock
+from imagedrop_emulator.pump import DEFAULT_BACKOFF, EventPump
 
 START = 1_000_000.0
 
@@ -256,8 +256,8 @@ def test_background_thread_survives_a_failing_source(clock: Clock, pump: EventPu
 
 
 def test_a_source_that_is_always_due_but_never_delivers_does_not_spin_forever() -> None:
-    from imagedrop.emulator.core import Clock
-    from imagedrop.emulator.pump import EventPump
+    from imagedrop_emulator.core import Clock
+    from imagedrop_emulator.pump import EventPump
 
     class Stuck:
         polls = 0

@@ -8,7 +8,7 @@ import pytest
 from alibabacloud_ecs20140526.client import Client
 from ecs_helpers import BUCKET, START, StandInOss, disk_bytes, make_client, real_oss_available
 
-from imagedrop.emulator import Clock, CloudServer, FakeCloud, mock_cloud
+from imagedrop_emulator import Clock, CloudServer, FakeCloud, mock_cloud
 
 
 @pytest.fixture

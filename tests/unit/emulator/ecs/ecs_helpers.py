@@ -12,7 +12,7 @@ from alibabacloud_ecs20140526.client import Client
 from alibabacloud_tea_openapi.models import Config
 
 from imagedrop_disk import BytesSource
-from imagedrop.emulator import FakeCloud, ServiceError
+from imagedrop_emulator import FakeCloud, ServiceError
 
 DISKS = Path(__file__).parents[3] / "fixtures" / "disks"
 START = 1_800_000_000.0  # 2027-01-15T08:00Z: a fixed emulated time so minute stamps are exact
@@ -61,7 +61,7 @@ class StandInOss:
 
 def real_oss_available() -> bool:
     try:
-        return hasattr(importlib.import_module("imagedrop.emulator.oss"), "OssBackend")
+        return hasattr(importlib.import_module("imagedrop_emulator.oss"), "OssBackend")
     except ImportError:
         return False
 

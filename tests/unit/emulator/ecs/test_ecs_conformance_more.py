@@ -9,7 +9,7 @@ from alibabacloud_ecs20140526.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from ecs_helpers import BUCKET, disk_bytes, import_request
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 REGION = "cn-hangzhou"
 # START = 1_800_000_000 is 2027-01-15T08:00:00Z.

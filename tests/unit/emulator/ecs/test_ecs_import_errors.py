@@ -10,7 +10,7 @@ from alibabacloud_ecs20140526.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from ecs_helpers import BUCKET, disk_bytes, import_request
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 
 def disk(key: str = "linux.qcow2", **kw: object) -> m.ImportImageRequestDiskDeviceMapping:

@@ -9,7 +9,7 @@ from alibabacloud_ecs20140526.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from ecs_helpers import BUCKET, disk_bytes, import_request
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 REGION = "cn-hangzhou"
 ALL = "Creating,Waiting,Available,UnAvailable,CreateFailed"

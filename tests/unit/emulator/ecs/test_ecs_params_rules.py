@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from imagedrop.emulator import ServiceError
-from imagedrop.emulator.ecs import auth, params, rules
+from imagedrop_emulator import ServiceError
+from imagedrop_emulator.ecs import auth, params, rules
 
 
 def test_indexed_parameters_come_back_as_structures() -> None:

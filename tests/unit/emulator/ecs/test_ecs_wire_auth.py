@@ -13,7 +13,7 @@ from alibabacloud_ecs20140526 import models as m
 from alibabacloud_tea_openapi.exceptions import ClientException
 from ecs_helpers import make_client
 
-from imagedrop.emulator import CloudServer, FakeCloud
+from imagedrop_emulator import CloudServer, FakeCloud
 
 REGIONS = m.DescribeRegionsRequest()
 

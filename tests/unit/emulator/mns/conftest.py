@@ -7,7 +7,7 @@ from typing import Iterator
 import pytest
 from mns.account import Account
 
-from imagedrop.emulator import Clock, CloudServer, FakeCloud
+from imagedrop_emulator import Clock, CloudServer, FakeCloud
 
 
 @pytest.fixture

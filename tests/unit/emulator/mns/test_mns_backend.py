@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from imagedrop.emulator import FakeCloud, ServiceError
+from imagedrop_emulator import FakeCloud, ServiceError
 
 
 def code_of(excinfo: pytest.ExceptionInfo[ServiceError]) -> tuple[int, str]:

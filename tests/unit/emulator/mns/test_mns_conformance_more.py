@@ -13,7 +13,7 @@ from mns.queue import Message, QueueMeta
 from mns.subscription import SubscriptionMeta
 from mns.topic import TopicMeta
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 pytestmark = pytest.mark.server
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 CLOUD_EVENT_KEYS = ["id", "source", "specversion", "type", "datacontenttype", "subject", "time",
                     "aliyunaccountid", "aliyunpublishtime", "aliyunoriginalaccountid", "aliyuneventbusname",

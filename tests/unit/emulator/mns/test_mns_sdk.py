@@ -12,7 +12,7 @@ from mns.queue import Message, QueueMeta
 from mns.subscription import SubscriptionMeta
 from mns.topic import TopicMessage, TopicMeta
 
-from imagedrop.emulator import Clock, CloudServer, FakeCloud
+from imagedrop_emulator import Clock, CloudServer, FakeCloud
 
 pytestmark = pytest.mark.server
 

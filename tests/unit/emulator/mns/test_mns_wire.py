@@ -18,9 +18,9 @@ from mns.queue import Message
 from mns.subscription import SubscriptionMeta
 from mns.topic import TopicMessage, TopicMeta
 
-from imagedrop.emulator import CloudServer, FakeCloud
-from imagedrop.emulator.mns import auth
-from imagedrop.emulator.mns.routes import raw_params, route
+from imagedrop_emulator import CloudServer, FakeCloud
+from imagedrop_emulator.mns import auth
+from imagedrop_emulator.mns.routes import raw_params, route
 
 NS = "{http://mns.aliyuncs.com/doc/v1/}"
 
@@ -181,7 +181,7 @@ def test_http_subscribers_get_the_notification_through_the_pump(mns_cloud: FakeC
 
 
 def test_long_poll_with_a_running_clock_wakes_for_a_delayed_message() -> None:
-    from imagedrop.emulator import Clock
+    from imagedrop_emulator import Clock
 
     cloud = FakeCloud(clock=Clock(speed=1000.0), services=("mns",))
     cloud.mns.create_queue("q")

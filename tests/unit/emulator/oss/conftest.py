@@ -8,7 +8,7 @@ import oss2
 import pytest
 from oss_helpers import BUCKET, REAL_ENDPOINT, MakeBucket
 
-from imagedrop.emulator import Clock, CloudServer, FakeCloud, mock_cloud
+from imagedrop_emulator import Clock, CloudServer, FakeCloud, mock_cloud
 
 
 @pytest.fixture

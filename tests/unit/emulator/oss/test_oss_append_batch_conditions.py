@@ -10,7 +10,7 @@ import pytest
 import requests
 from oss_helpers import BUCKET, MakeBucket
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 
 def test_append_grows_the_object_and_emits_append_events(cloud: FakeCloud,

@@ -9,7 +9,7 @@ import oss2
 import pytest
 from oss_helpers import BUCKET
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 
 

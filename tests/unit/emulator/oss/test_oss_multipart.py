@@ -10,7 +10,7 @@ import oss2
 import pytest
 from oss_helpers import BUCKET
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 MIB = 1024 * 1024
 

@@ -8,7 +8,7 @@ import oss2
 import pytest
 from oss_helpers import BUCKET, MakeBucket
 
-from imagedrop.emulator import FakeCloud
+from imagedrop_emulator import FakeCloud
 
 AWKWARD_KEYS = ["dir/a b+c%.json", "incoming/日本語 イメージ.qcow2", "x/%2F literal", "plus+only",
                 "sp ace/../dots"]

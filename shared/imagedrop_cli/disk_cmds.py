@@ -15,7 +15,7 @@ from rich.table import Table
 from imagedrop_disk import ByteSource, FileSource, Inspection, inspect
 from imagedrop_disk.errors import DiskError as UnreadableDisk
 
-from ..errors import ImagedropError
+from imagedrop.errors import ImagedropError
 from .app import app
 
 JSON_FIELDS = ("format", "virtual_size", "file_size", "partition_table", "boot_mode", "os_type",
@@ -66,9 +66,9 @@ def _open_oss(url: str, local: bool = False) -> ByteSource:
         raise _Unopenable("an OSS source is oss://BUCKET/KEY")
     import oss2
 
-    from ..cloud.oss_source import open_oss_source
-    from ..ops.exit_codes import OpsError
-    from ..ops.net_errors import short_reason
+    from .ops.oss_source import open_oss_source
+    from .ops.exit_codes import OpsError
+    from .ops.net_errors import short_reason
 
     if not oss2.is_valid_bucket_name(bucket):
         raise _Unopenable(f"bucket {bucket!r}: not an OSS bucket name (3-63 lowercase letters, digits and '-', "
@@ -95,7 +95,7 @@ def _local_stack(local: bool) -> Iterator[None]:
     if not local:
         yield
         return
-    from ..ops.connection import ConnectionOptions, load_local_info, resolve
+    from .ops.connection import ConnectionOptions, load_local_info, resolve
 
     conn = resolve(ConnectionOptions(local=True))
     conn.check_local_stack()
@@ -114,7 +114,7 @@ def _why_absent(bucket: str, no_object: str) -> str:
     """A missing object, or a missing bucket: they need different fixes."""
     import oss2
 
-    from ..ops.connection import ConnectionOptions, resolve
+    from .ops.connection import ConnectionOptions, resolve
 
     try:
         conn = resolve(ConnectionOptions(bucket=bucket))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from ..errors import DiskError
-from .oss_store import ObjectStore, OssByteSource
+from imagedrop.errors import DiskError
+from imagedrop.cloud.oss_store import ObjectStore, OssByteSource
 
 
 def open_oss_source(url: str) -> OssByteSource:
     """Open `oss://BUCKET/KEY` for inspection: one HEAD now, one ranged GET per read later."""
-    from ..ops.connection import ConnectionOptions, resolve
-    from ..ops.exit_codes import OpsError
+    from .connection import ConnectionOptions, resolve
+    from .exit_codes import OpsError
 
     bucket, _, key = url.removeprefix("oss://").partition("/")
     if not bucket or not key:

@@ -1,13 +1,13 @@
 """`imagedrop replay`: which objects to feed to the ingest function again, and the exact OSS trigger
-payload for each (built by the emulator's payload builder, the same bytes the cloud sends). Pure.
+payload for each, shaped as the cloud's OSS trigger sends it. Pure.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass
-
-from ..emulator.oss.notify import NotificationRule, ObjectEvent, trigger_payload
 
 CANCEL_SUFFIX = ".cancel"
 
@@ -53,9 +53,23 @@ def payload_for(obj: StoredObject, *, bucket: str, region: str, account_id: str,
     """The OSS trigger event for `obj`, as if it had just been uploaded."""
     event_name = "ObjectCreated:CompleteMultipartUpload" if obj.multipart else "ObjectCreated:PutObject"
     content_type = "application/json" if obj.key.endswith(".json") else "application/octet-stream"
-    event = ObjectEvent(event_name=event_name, bucket=bucket, region=region, account_id=account_id,
-                        key=obj.key, size=obj.size, delta_size=0, etag=obj.etag, content_type=content_type,
-                        request_id="replay-" + obj.etag[:16],
-                        event_time=obj.last_modified or (time.time() if now is None else now))
-    rule = NotificationRule(name=function, sink=lambda _: None)
-    return trigger_payload(event, rule)
+    when = obj.last_modified or (time.time() if now is None else now)
+    record = {
+        "eventName": event_name,
+        "eventSource": "acs:oss",
+        "eventTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(int(when))),
+        "eventVersion": "1.0",
+        "oss": {
+            "bucket": {"arn": f"acs:oss:{region}:{account_id}:{bucket}", "name": bucket,
+                       "ownerIdentity": account_id, "virtualBucket": ""},
+            "object": {"deltaSize": 0, "eTag": obj.etag, "key": obj.key,
+                       "objectMeta": {"mimeType": content_type, "userMeta": {}}, "size": obj.size},
+            "ossSchemaVersion": "1.0",
+            "ruleId": hashlib.sha1(function.encode()).hexdigest(),
+        },
+        "region": region,
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {"requestId": "replay-" + obj.etag[:16]},
+        "userIdentity": {"principalId": account_id},
+    }
+    return json.dumps({"events": [record]}, ensure_ascii=False).encode("utf-8")

@@ -103,7 +103,7 @@ def malformed_xml(what: str) -> ServiceError:
 def not_implemented(what: str) -> ServiceError:
     return ServiceError(501, "NotImplemented",
                         f"{what} is not implemented by the local OSS emulator; use the real "
-                        "service for it or extend imagedrop.emulator.oss.")
+                        "service for it or extend imagedrop_emulator.oss.")
 
 
 def bucket_exists_elsewhere(bucket: str) -> ServiceError:

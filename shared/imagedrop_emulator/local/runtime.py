@@ -1,4 +1,9 @@
-"""`LocalStack`: the emulator on loopback, plus the two functions invoked on its events."""
+"""`LocalStack`: the emulator on loopback, plus two functions invoked on its events.
+
+The stack knows nothing of what the functions do: like Function Compute, it is handed the handlers
+(`functions`) and calls them with the event's bytes and an FC-shaped context. Settings the
+functions read at start are checked through `check_settings`, also handed in.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, Callable
 
-from ..emulator import Clock, CloudServer, FakeCloud
-from ..emulator.core import Faults
+from .. import Clock, CloudServer, FakeCloud
+from ..core import Faults
 
 BUCKET = "imagedrop-local"
 QUEUE = "imagedrop-track"
@@ -45,10 +50,12 @@ class StackInfo:
         return dict(self.__dict__)
 
 
+class StackSettingError(ValueError):
+    """A setting of the local stack itself (not of the functions) is malformed."""
+
+
 def _speed_from_env() -> float:
     """IMAGEDROP_LOCAL_SPEED, the default of `--speed`: a number, 0 or more."""
-    from ..errors import ConfigError
-
     raw = os.environ.get("IMAGEDROP_LOCAL_SPEED", "").strip()
     if not raw:
         return DEFAULT_SPEED
@@ -57,7 +64,7 @@ def _speed_from_env() -> float:
     except ValueError:
         speed = float("nan")
     if not speed >= 0 or speed == float("inf"):
-        raise ConfigError(f"IMAGEDROP_LOCAL_SPEED {raw!r}: must be a number, 0 or more "
+        raise StackSettingError(f"IMAGEDROP_LOCAL_SPEED {raw!r}: must be a number, 0 or more "
                           "(emulated seconds per real second; 0 stops the emulated clock)")
     return speed
 
@@ -92,15 +99,23 @@ class Twins:
             return twin
 
 
-class LocalStack:
-    """Start with `with LocalStack() as stack:`; `stack.info` says where everything is.
+Handler = Callable[[bytes, Any], Any]
 
-    `concurrency`: function instances running at once (FC runs many); `twins`: the share of
-    deliveries also handed to a second instance at the same moment, `seed` picks which."""
+
+class LocalStack:
+    """Start with `with LocalStack(functions=…) as stack:`; `stack.info` says where everything is.
+
+    `functions` maps "imagedrop-ingest" and "imagedrop-poller" to their handlers; without them
+    (or with `with_functions=False`) the stack is the emulator alone. `concurrency`: function
+    instances running at once (FC runs many); `twins`: the share of deliveries also handed to a
+    second instance at the same moment, `seed` picks which.
+    """
 
     def __init__(self, *, speed: float | None = None, faults: str | None = None,
                  with_functions: bool = True, env: dict[str, str] | None = None,
                  cloud: FakeCloud | None = None, background: bool = True,
+                 functions: dict[str, Handler] | None = None,
+                 check_settings: Callable[[dict[str, str], str, str], None] | None = None,
                  concurrency: int = DEFAULT_CONCURRENCY, twins: float = DEFAULT_TWINS, seed: int = 0):
         speed = _speed_from_env() if speed is None else speed
         self.cloud = cloud or FakeCloud(clock=Clock(speed=speed), faults=Faults())
@@ -109,7 +124,9 @@ class LocalStack:
         fault_spec = faults if faults is not None else os.environ.get("IMAGEDROP_FAULTS", "")
         if fault_spec:
             self.cloud.faults.add_spec(fault_spec)
-        self.with_functions = with_functions
+        self.functions = dict(functions or {})
+        self.with_functions = with_functions and bool(self.functions)
+        self._check_settings = check_settings
         self.background = background
         self.env = os.environ if env is None else env
         self.server = CloudServer(self.cloud)
@@ -156,9 +173,8 @@ class LocalStack:
         """Load the functions' settings as each invocation will, so that a missing or malformed
         one (a webhook URL that is not http(s), a negative poll interval) stops the stack before
         it starts, with the `ConfigError` naming the variable, instead of failing every event."""
-        from ..config import load_settings
-
-        load_settings(dict(self.env), region=self.cloud.region, account_id=self.cloud.account_id)
+        if self._check_settings is not None:
+            self._check_settings(dict(self.env), self.cloud.region, self.cloud.account_id)
 
     def _configure_functions(self) -> None:
         for name, value in self.settings_env().items():
@@ -177,7 +193,7 @@ class LocalStack:
         fc = getattr(self.cloud, "fc", None)
         if fc is None:
             return
-        from ..emulator.fc import FakeTrigger
+        from ..fc import FakeTrigger
 
         region, account = self.cloud.region, self.cloud.account_id
         fc.register_function(service, "imagedrop-ingest", self.sink("imagedrop-ingest"), triggers=[
@@ -189,10 +205,7 @@ class LocalStack:
 
     def sink(self, function: str) -> Callable[[bytes], Any]:
         """Invoke a function as FC does: the event's bytes and a fresh context."""
-        from ..handlers import ingest_handler, poller_handler
-
-        handler: Callable[[bytes, Any], Any] = {"imagedrop-ingest": ingest_handler,
-                                                "imagedrop-poller": poller_handler}[function]
+        handler = self.functions[function]
 
         def once(payload: bytes) -> Any:
             self.invocations.append((function, payload.decode("utf-8", "replace")))

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from .cloud import FakeCloud
 from .core import SPOOL_LIMIT, ConnectionDropped, WireRequest, WireService, dispatch, spool
 
-log = logging.getLogger("imagedrop.emulator.server")
+log = logging.getLogger("imagedrop_emulator.server")
 
 # Header limits of http.client / http.server: a longer line or more lines answer 431.
 _MAX_LINE = 65536

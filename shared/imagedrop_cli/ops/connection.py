@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..cloud.credentials import Credentials
+from imagedrop.cloud.credentials import Credentials
 from .exit_codes import BAD_INPUT, CLOUD_ERROR, OpsError
 
 LOCAL_STACK_FILE = Path(".imagedrop-local") / "stack.json"

@@ -14,8 +14,8 @@ import typer
 from .app import local_app
 
 if TYPE_CHECKING:
-    from ..local import LocalStack
-    from ..local.runtime import StackInfo
+    from .local import LocalStack
+    from .local import StackInfo
 
 SPEED_HELP = "Emulated seconds per real second (imports, delays and timeouts run this much faster)."
 FAULTS_HELP = ("Fault knobs, comma-separated, e.g. `ecs:ImportImage:throttle*2` (the next two calls), "
@@ -29,7 +29,7 @@ TWINS_HELP = ("Share of events also delivered to a second instance at the same m
 
 def _stack(**kwargs: object) -> "LocalStack":
     """A LocalStack, or one line saying which option is wrong (a bad fault spec, a negative speed)."""
-    from ..local import LocalStack
+    from .local import LocalStack
 
     speed = kwargs.get("speed")
     if isinstance(speed, float) and not 0 <= speed < float("inf"):  # also nan
@@ -43,11 +43,11 @@ def _stack(**kwargs: object) -> "LocalStack":
     if isinstance(twins, float) and not 0 <= twins <= 1:  # also nan
         typer.echo(f"imagedrop local: --twins {twins:g}: must be between 0 and 1", err=True)
         raise typer.Exit(2)
-    from ..errors import ConfigError
+    from .local import StackSettingError
 
     try:
-        return LocalStack(**kwargs)  # type: ignore[arg-type]
-    except ConfigError as exc:  # IMAGEDROP_LOCAL_SPEED, which --speed defaults to
+        return LocalStack(**kwargs)
+    except StackSettingError as exc:  # IMAGEDROP_LOCAL_SPEED, which --speed defaults to
         typer.echo(f"imagedrop local: {exc}", err=True)
         raise typer.Exit(2) from None
     except ValueError as exc:  # the fault spec parser says what form it expects
@@ -57,7 +57,7 @@ def _stack(**kwargs: object) -> "LocalStack":
 
 def _start(stack: "LocalStack") -> "StackInfo":
     """Start `stack`, or one line naming the setting the functions would refuse, and exit 2."""
-    from ..errors import ConfigError
+    from imagedrop.errors import ConfigError
 
     try:
         return stack.start()
@@ -133,8 +133,8 @@ def demo(speed: Optional[float] = typer.Option(None, help=SPEED_HELP + " Default
          twins: float = typer.Option(0.05, help=TWINS_HELP),
          seed: int = typer.Option(0, help="Seed of the twin deliveries.")) -> None:
     """Start everything, drop the bundled sample image and manifest, follow the import to its end."""
-    from ..errors import ConfigError
-    from ..local.demo import run_demo
+    from imagedrop.errors import ConfigError
+    from .demo import run_demo
 
     # the options, checked before anything starts
     _stack(speed=speed, faults=faults, with_functions=False, concurrency=concurrency, twins=twins)

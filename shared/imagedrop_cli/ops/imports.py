@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator
 
 from pydantic import ValidationError
 
-from ..status import StatusRecord, status_key
+from imagedrop.status import StatusRecord, status_key
 from .exit_codes import CLOUD_ERROR, OpsError
 
 

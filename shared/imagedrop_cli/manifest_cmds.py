@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from ..manifest import MAX_MANIFEST_BYTES, manifest_problems, render_schema_json
+from imagedrop.manifest import MAX_MANIFEST_BYTES, manifest_problems, render_schema_json
 from .app import app
 
 

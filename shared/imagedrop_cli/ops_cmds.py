@@ -1,7 +1,7 @@
 """`imagedrop push | status | watch | cancel | replay | doctor`: producers and operators.
 
 Every command takes the connection flags (`--local`, `--endpoint`, `--bucket`, `--region`), prints
-one clear line on error and exits with the codes of `imagedrop.ops.exit_codes`:
+one clear line on error and exits with the codes of `imagedrop_cli.ops.exit_codes`:
 0 ok/succeeded · 1 failed/cancelled or a doctor check failed · 2 bad input or rejected ·
 3 cloud unreachable or an interrupted upload · 4 timed out waiting · 130 stopped waiting (Ctrl-C).
 """
@@ -17,9 +17,9 @@ from typing import Any, Callable, Optional
 import typer
 from rich.console import Console
 
-from ..ops import exit_codes as codes
-from ..ops.connection import Connection, ConnectionOptions, resolve
-from ..ops.exit_codes import OpsError
+from .ops import exit_codes as codes
+from .ops.connection import Connection, ConnectionOptions, resolve
+from .ops.exit_codes import OpsError
 from .app import app
 
 LOCAL_HELP = "Use the `imagedrop local up` stack (IMAGEDROP_LOCAL or .imagedrop-local/stack.json)."
@@ -101,11 +101,11 @@ def push_cmd(
     region: Optional[str] = Region, as_json: bool = AsJson,
 ) -> None:
     """Check a disk and its manifest locally, upload both (manifest last), optionally wait."""
-    from ..ops.push import push
-    from ..ops.push_preflight import (inspect_local, local_problems, manifest_from_options, object_prefix,
+    from .ops.push import push
+    from .ops.push_preflight import (inspect_local, local_problems, manifest_from_options, object_prefix,
                                       preflight)
-    from ..ops.render import progress_callback, transfer_progress
-    from ..ops.uploader import UploadSettings, check_settings
+    from .ops.render import progress_callback, transfer_progress
+    from .ops.uploader import UploadSettings, check_settings
 
     def body() -> int:
         settings = UploadSettings(part_size, threads, checkpoint_dir, max(0, retries))
@@ -183,7 +183,7 @@ def push_cmd(
 
 def _busy(conn: Connection, manifest_key: str) -> list[str]:
     """An import of this manifest still running would refuse the upload: say so before uploading."""
-    from ..ops.imports import read_record
+    from .ops.imports import read_record
 
     record = read_record(conn.oss_bucket(), conn.state_prefix, manifest_key)
     if record is None or record.terminal or record.state == "waiting":
@@ -195,8 +195,8 @@ def _busy(conn: Connection, manifest_key: str) -> list[str]:
 def _follow_import(conn: Connection, manifest_key: str, timeout: float, interval: float, as_json: bool,
                    accept: Callable[[Any], bool] = lambda record: True,
                    explain: Callable[[Any], Optional[str]] = lambda record: None) -> int:
-    from ..ops.imports import follow, read_record
-    from ..ops.render import final_line, json_record, record_line
+    from .ops.imports import follow, read_record
+    from .ops.render import final_line, json_record, record_line
 
     bucket = conn.oss_bucket()
 
@@ -232,8 +232,8 @@ def status_cmd(prefix: str = typer.Argument("", help="Only manifests whose key s
                local: bool = Local, endpoint: Optional[str] = Endpoint, bucket: Optional[str] = Bucket,
                region: Optional[str] = Region, as_json: bool = AsJson) -> None:
     """A table of imports: key, state, progress, image id, age, problem."""
-    from ..ops.imports import list_records, row_for
-    from ..ops.render import imports_table
+    from .ops.imports import list_records, row_for
+    from .ops.render import imports_table
 
     def body() -> int:
         conn = _connect(local, endpoint, bucket, region)
@@ -258,7 +258,7 @@ def watch_cmd(key: str = typer.Argument(..., help="The manifest key (or its disk
               local: bool = Local, endpoint: Optional[str] = Endpoint, bucket: Optional[str] = Bucket,
               region: Optional[str] = Region, as_json: bool = AsJson) -> None:
     """Follow one import until it ends; exit code like `push --wait`."""
-    from ..ops.imports import manifest_key_of, read_record
+    from .ops.imports import manifest_key_of, read_record
 
     def body() -> int:
         conn = _connect(local, endpoint, bucket or _bucket_in(key), region)
@@ -275,8 +275,8 @@ def cancel_cmd(key: str = typer.Argument(..., help="The manifest key (or its dis
                local: bool = Local, endpoint: Optional[str] = Endpoint, bucket: Optional[str] = Bucket,
                region: Optional[str] = Region, as_json: bool = AsJson) -> None:
     """Ask the pipeline to cancel an import (uploads the `<manifest>.cancel` marker)."""
-    from ..ops.imports import manifest_key_of, read_record
-    from ..ops.uploader import put_small
+    from .ops.imports import manifest_key_of, read_record
+    from .ops.uploader import put_small
 
     def body() -> int:
         conn = _connect(local, endpoint, bucket or _bucket_in(key), region)
@@ -311,7 +311,7 @@ def replay_cmd(prefix: str = typer.Argument(..., help="Objects under this prefix
                local: bool = Local, endpoint: Optional[str] = Endpoint, bucket: Optional[str] = Bucket,
                region: Optional[str] = Region, as_json: bool = AsJson) -> None:
     """Feed manifests (and their disks) to the ingest function again, asynchronously through FC."""
-    from ..ops.replay import replay
+    from .ops.replay import replay
 
     def body() -> int:
         conn = _connect(local, endpoint, bucket, region, account_id, fc_service)
@@ -347,8 +347,8 @@ def doctor_cmd(account_id: Optional[str] = typer.Option(None, "--account-id", en
                local: bool = Local, endpoint: Optional[str] = Endpoint, bucket: Optional[str] = Bucket,
                region: Optional[str] = Region, as_json: bool = AsJson) -> None:
     """Check a deployment with read-only calls; say what is missing and how to fix it."""
-    from ..ops.doctor_probes import Deployment, run_doctor
-    from ..ops.render import check_line
+    from .ops.doctor_probes import Deployment, run_doctor
+    from .ops.render import check_line
 
     def body() -> int:
         conn = _connect(local, endpoint, bucket, region, account_id, fc_service)

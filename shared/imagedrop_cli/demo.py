@@ -12,14 +12,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..status import StatusRecord, status_key
-from .runtime import WATCH_PREFIX, LocalStack
+from imagedrop.status import StatusRecord, status_key
+from imagedrop_emulator.local.runtime import WATCH_PREFIX
+
+from .local import LocalStack
 
 SAMPLE_DISK = "web.qcow2"
 
 
 def sample_files() -> tuple[Path, Path]:
-    folder = resources.files("imagedrop") / "samples"
+    folder = resources.files("imagedrop_cli") / "samples"
     return Path(str(folder / SAMPLE_DISK)), Path(str(folder / f"{SAMPLE_DISK}.json"))
 
 

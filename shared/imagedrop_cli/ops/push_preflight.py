@@ -14,8 +14,8 @@ from typing import Any
 
 from imagedrop_disk.model import Inspection
 from imagedrop_disk.errors import DiskError
-from ..manifest import Manifest, check_manifest
-from ..plan import DiskFacts, Rejection, disk_facts_for, plan_import
+from imagedrop.manifest import Manifest, check_manifest
+from imagedrop.plan import DiskFacts, Rejection, disk_facts_for, plan_import
 
 MANIFEST_OPTION_FIELDS = ("image_name", "os_type", "platform", "architecture", "boot_mode",
                           "description", "image_family", "license_type")

@@ -29,7 +29,7 @@ def _ecs_client(conn: Connection) -> Any:
     from alibabacloud_ecs20140526.client import Client
     from alibabacloud_tea_openapi.models import Config
 
-    from ..cloud.ecs_api import default_ecs_endpoint
+    from imagedrop.cloud.ecs_api import default_ecs_endpoint
 
     endpoint = conn.ecs_endpoint or default_ecs_endpoint(conn.region)
     host = endpoint.removeprefix("http://").removeprefix("https://").rstrip("/")
@@ -59,7 +59,7 @@ def _unreached(exc: Exception) -> str | None:
 
 
 def _ecs_host(conn: Connection) -> str:
-    from ..cloud.ecs_api import default_ecs_endpoint
+    from imagedrop.cloud.ecs_api import default_ecs_endpoint
 
     return conn.ecs_endpoint or default_ecs_endpoint(conn.region)
 

@@ -21,7 +21,7 @@ from .queues import FakeMessage
 if TYPE_CHECKING:
     from .backend import MnsBackend
 
-log = logging.getLogger("imagedrop.emulator.mns.eventbridge")
+log = logging.getLogger("imagedrop_emulator.mns.eventbridge")
 
 Sink = Callable[[bytes], object]
 EVENT_SCHEMAS = ("CloudEvents",)

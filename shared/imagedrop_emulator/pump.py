@@ -22,7 +22,7 @@ from typing import Callable, Protocol
 
 from .core import Clock
 
-log = logging.getLogger("imagedrop.emulator.pump")
+log = logging.getLogger("imagedrop_emulator.pump")
 
 Sink = Callable[[bytes], object]
 

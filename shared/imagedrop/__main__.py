@@ -1,5 +1,0 @@
-"""`python -m imagedrop …` runs the `imagedrop` command."""
-
-from .cli import main
-
-main()

@@ -1,5 +1,0 @@
-"""`python -m imagedrop.cli …` runs the `imagedrop` command."""
-
-from . import main
-
-main()

@@ -1,6 +1,0 @@
-"""The pipeline on the local emulator: both functions wired to OSS notifications and the MNS
-queue exactly as the cloud wires them (the handlers receive the same bytes)."""
-
-from .runtime import LocalStack, StackInfo
-
-__all__ = ["LocalStack", "StackInfo"]

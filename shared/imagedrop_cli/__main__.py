@@ -1,0 +1,5 @@
+"""`python -m imagedrop_cli …` runs the `imagedrop` command."""
+
+from . import main
+
+main()

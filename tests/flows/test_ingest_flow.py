@@ -1,0 +1,138 @@
+"""The ingest flow's branches, run directly over in-memory adapters (no HTTP, no emulator)."""
+
+from __future__ import annotations
+
+import pytest
+
+from imagedrop.errors import PermanentCloudError, RetryableCloudError
+from imagedrop.ingest import ingest_object
+
+from .fakes import Cloud, manifest, sample_disk, throttled
+
+DISK = "incoming/web.qcow2"
+MANIFEST = DISK + ".json"
+
+
+@pytest.fixture
+def cloud() -> Cloud:
+    return Cloud()
+
+
+def test_a_disk_alone_waits_quietly_and_its_manifest_starts_one_import(cloud: Cloud) -> None:
+    # Given the disk arrives first
+    result = ingest_object(cloud.bucket.drop(DISK, sample_disk()), cloud.services)
+    # Then it waits, recorded but not announced (it may yet be someone's data disk)
+    assert result.outcome == "waiting"
+    assert cloud.record(MANIFEST)["state"] == "waiting"
+    assert cloud.mns.published == []
+    # When its manifest arrives
+    result = ingest_object(cloud.bucket.drop(MANIFEST, manifest()), cloud.services)
+    # Then ECS is asked once, the poller gets its message, and `importing` is announced once
+    assert result.outcome == "submitted"
+    assert cloud.ecs.calls == ["ImportImage"]
+    [track] = cloud.mns.track_messages()
+    assert track.image_id in cloud.ecs.images and track.attempt == 0
+    record = cloud.record(MANIFEST)
+    assert (record["state"], record["image_id"], record["task_id"]) == ("importing", track.image_id, track.task_id)
+    assert cloud.mns.states() == ["importing"]
+
+
+def test_the_same_event_twice_imports_once(cloud: Cloud) -> None:
+    cloud.bucket.drop(DISK, sample_disk())
+    event = cloud.bucket.drop(MANIFEST, manifest())
+    first = ingest_object(event, cloud.services)
+    second = ingest_object(event, cloud.services)
+    assert (first.outcome, second.outcome) == ("submitted", "duplicate")
+    assert len(cloud.ecs.images) == 1
+    assert cloud.mns.states() == ["importing"]
+
+
+def test_a_manifest_that_breaks_a_rule_is_refused_naming_the_field(cloud: Cloud) -> None:
+    cloud.bucket.drop(DISK, sample_disk())
+    result = ingest_object(cloud.bucket.drop(MANIFEST, manifest(architecture="sparc")), cloud.services)
+    assert result.outcome == "rejected"
+    record = cloud.record(MANIFEST)
+    assert record["state"] == "rejected"
+    assert [p["where"] for p in record["problems"]] == ["architecture"]
+    assert cloud.ecs.calls == []
+    assert cloud.mns.states() == ["rejected"]
+    assert "architecture" in cloud.mns.published[0]["data"]["problems"][0]
+
+
+def test_ecs_refusing_the_import_ends_it_rejected_with_the_code(cloud: Cloud) -> None:
+    cloud.ecs.script.fail("ImportImage", PermanentCloudError(
+        "ecs", "InvalidImageName.Duplicated", "The specified image name is already in use."))
+    cloud.bucket.drop(DISK, sample_disk())
+    result = ingest_object(cloud.bucket.drop(MANIFEST, manifest()), cloud.services)
+    assert result.outcome == "rejected"
+    record = cloud.record(MANIFEST)
+    assert record["problems"][0]["code"] == "InvalidImageName.Duplicated"
+    assert cloud.mns.states() == ["rejected"]
+    assert cloud.mns.sent == []
+
+
+def test_throttling_says_why_and_the_platform_retry_imports_once(cloud: Cloud) -> None:
+    cloud.ecs.script.fail("ImportImage", throttled())
+    cloud.bucket.drop(DISK, sample_disk())
+    event = cloud.bucket.drop(MANIFEST, manifest())
+    # When ImportImage is throttled, the invocation fails (the platform retries it)…
+    with pytest.raises(RetryableCloudError):
+        ingest_object(event, cloud.services)
+    # …and the record says why nothing happened yet
+    waiting = cloud.record(MANIFEST)
+    assert waiting["state"] == "waiting" and waiting["problems"][0]["code"] == "Throttling"
+    # Then the retry imports, and each state is announced once
+    assert ingest_object(event, cloud.services).outcome == "submitted"
+    assert len(cloud.ecs.images) == 1
+    assert cloud.mns.states() == ["waiting", "importing"]
+
+
+def test_a_lost_import_answer_retried_gives_the_same_image(cloud: Cloud) -> None:
+    # Given ImportImage is carried out but its answer is lost
+    cloud.ecs.script.fail("ImportImage", throttled(), lost=True)
+    cloud.bucket.drop(DISK, sample_disk())
+    event = cloud.bucket.drop(MANIFEST, manifest())
+    with pytest.raises(RetryableCloudError):
+        ingest_object(event, cloud.services)
+    # When the platform retries the invocation
+    ingest_object(event, cloud.services)
+    # Then the ClientToken returns the first image: one image, one import
+    assert len(cloud.ecs.images) == 1
+    assert cloud.record(MANIFEST)["image_id"] in cloud.ecs.images
+    assert cloud.mns.states() == ["waiting", "importing"]
+
+
+def test_a_cancel_marker_cancels_the_running_task(cloud: Cloud) -> None:
+    cloud.bucket.drop(DISK, sample_disk())
+    ingest_object(cloud.bucket.drop(MANIFEST, manifest()), cloud.services)
+    result = ingest_object(cloud.bucket.drop(MANIFEST + ".cancel", b""), cloud.services)
+    assert result.outcome == "cancelled"
+    [task] = cloud.ecs.tasks.values()
+    assert task.status == "Cancelled"
+    assert cloud.record(MANIFEST)["state"] == "cancelled"
+    assert cloud.mns.states() == ["importing", "cancelled"]
+
+
+def test_a_new_manifest_version_while_importing_is_refused_loudly_and_the_import_goes_on(cloud: Cloud) -> None:
+    cloud.bucket.drop(DISK, sample_disk())
+    ingest_object(cloud.bucket.drop(MANIFEST, manifest()), cloud.services)
+    running = cloud.record(MANIFEST)
+    cloud.clock.advance(5)
+    result = ingest_object(cloud.bucket.drop(MANIFEST, manifest(description="v2")), cloud.services)
+    assert result.outcome == "busy"
+    assert cloud.record(MANIFEST)["id"] == running["id"]
+    assert cloud.mns.states() == ["importing", "rejected"]
+    assert len(cloud.ecs.images) == 1
+
+
+def test_a_data_disk_arriving_last_completes_the_set(cloud: Cloud) -> None:
+    data_key = "incoming/web-data.raw"
+    cloud.bucket.drop(DISK, sample_disk())
+    result = ingest_object(cloud.bucket.drop(MANIFEST, manifest(
+        data_disks=[{"object": "web-data.raw"}])), cloud.services)
+    assert result.outcome == "waiting"
+    assert cloud.mns.states() == ["waiting"]
+    result = ingest_object(cloud.bucket.drop(data_key, bytes(1024 * 1024)), cloud.services)
+    assert result.outcome == "submitted"
+    assert cloud.mns.states() == ["waiting", "importing"]
+    assert f"imagedrop/waiting/{data_key}" not in cloud.bucket.objects

@@ -1,0 +1,104 @@
+"""The poller flow's branches, run directly over in-memory adapters (no HTTP, no emulator)."""
+
+from __future__ import annotations
+
+import pytest
+
+from imagedrop.errors import RetryableCloudError
+from imagedrop.events import TrackMessage
+from imagedrop.ingest import ingest_object
+from imagedrop.poll import poll_one
+
+from .fakes import Cloud, manifest, sample_disk, throttled
+
+DISK = "incoming/web.qcow2"
+MANIFEST = DISK + ".json"
+
+
+@pytest.fixture
+def started() -> tuple[Cloud, TrackMessage]:
+    cloud = Cloud()
+    cloud.bucket.drop(DISK, sample_disk())
+    ingest_object(cloud.bucket.drop(MANIFEST, manifest(image_check=True)), cloud.services)
+    [message] = cloud.mns.track_messages()
+    cloud.mns.sent.clear()
+    return cloud, message
+
+
+def test_a_running_task_is_polled_again_later_without_waiting(started: tuple[Cloud, TrackMessage]) -> None:
+    cloud, message = started
+    result = poll_one(message, cloud.services)
+    assert result.outcome == "waiting"
+    [follow_up] = cloud.mns.track_messages()
+    assert follow_up.attempt == message.attempt + 1
+    assert cloud.mns.sent[0][2] > 0  # DelaySeconds: the queue waits, not the function
+
+
+def test_a_finished_import_is_checked_finished_and_announced_once(started: tuple[Cloud, TrackMessage]) -> None:
+    cloud, message = started
+    cloud.ecs.finish(message.task_id)
+    result = poll_one(message, cloud.services)
+    assert result.outcome == "succeeded"
+    record = cloud.record(MANIFEST)
+    assert record["state"] == "succeeded" and record["image_id"] == message.image_id
+    assert cloud.mns.states() == ["importing", "finishing", "succeeded"]
+    # A redelivery of the same message changes nothing and announces nothing
+    assert poll_one(message, cloud.services).outcome == "ended"
+    assert cloud.mns.states() == ["importing", "finishing", "succeeded"]
+
+
+def test_a_risk_the_metadata_can_fix_is_fixed(started: tuple[Cloud, TrackMessage]) -> None:
+    cloud, message = started
+    cloud.ecs.finish(message.task_id, risks=[{"Name": "Nvme", "RiskLevel": "High",
+                                              "RiskCode": "NvmeNotSupport", "Value": "Supported"}])
+    poll_one(message, cloud.services)
+    assert cloud.record(MANIFEST)["state"] == "succeeded"
+    assert "ModifyImageAttribute" in cloud.ecs.calls
+
+
+def test_a_failed_task_ends_the_import_failed_with_the_code(started: tuple[Cloud, TrackMessage]) -> None:
+    cloud, message = started
+    task = cloud.ecs.tasks[message.task_id]
+    task.status, task.error_code = "Failed", "ImportImageFailed"
+    result = poll_one(message, cloud.services)
+    assert result.outcome == "failed"
+    record = cloud.record(MANIFEST)
+    assert record["state"] == "failed" and record["problems"][0]["code"] == "ImportImageFailed"
+    assert cloud.mns.states()[-1] == "failed"
+
+
+def test_throttling_while_polling_queues_a_retry_instead_of_failing(started: tuple[Cloud, TrackMessage]) -> None:
+    cloud, message = started
+    cloud.ecs.script.fail("DescribeTaskAttribute", throttled())
+    result = poll_one(message, cloud.services)
+    assert result.outcome == "retrying"
+    [retry] = cloud.mns.track_messages()
+    assert retry.attempt == message.attempt + 1
+    assert cloud.record(MANIFEST)["state"] == "importing"
+
+
+def test_the_deadline_cancels_the_task_and_fails_the_import(started: tuple[Cloud, TrackMessage]) -> None:
+    cloud, message = started
+    cloud.clock.advance(cloud.services.settings.deadline_hours * 3600 + 1)
+    result = poll_one(message, cloud.services)
+    assert result.outcome == "failed"
+    assert cloud.ecs.tasks[message.task_id].status == "Cancelled"
+    assert cloud.record(MANIFEST)["problems"][0]["code"] == "timeout"
+
+
+def test_a_message_whose_ingest_died_before_recording_is_adopted() -> None:
+    # Given an ingest that queued the track message and then could not write the record
+    cloud = Cloud()
+    cloud.bucket.drop(DISK, sample_disk())
+    event = cloud.bucket.drop(MANIFEST, manifest())
+    cloud.bucket.script.fail("put", throttled("oss"), after=1, times=20)  # the claim goes through
+    with pytest.raises(RetryableCloudError):
+        ingest_object(event, cloud.services)
+    cloud.bucket.script.clear()
+    [message] = cloud.mns.track_messages()
+    # When the poller gets the message
+    poll_one(message, cloud.services)
+    # Then it records the import from the claim, announces it, and follows it
+    record = cloud.record(MANIFEST)
+    assert (record["state"], record["image_id"]) == ("importing", message.image_id)
+    assert "importing" in cloud.mns.states()
