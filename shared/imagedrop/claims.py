@@ -7,20 +7,20 @@ instance that creates it does the step, the others leave it alone. It names its 
 this attempt, so a claim whose write was carried out but whose answer was lost (the write retried,
 then refused as existing) is still recognised as ours. A step that fails after claiming releases
 the claim, so the platform's retry can take it; a claim left by an instance that died holding it is
-taken over once `LEASE_SECONDS` have passed.
+taken over once `LEASE_SECONDS` have passed. A release is tried harder than other calls: a claim
+left behind holds up the retry until its lease ends.
 """
 
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 # Twice the longest function timeout (s.yaml: 300 s): whoever held a claim this long is gone.
-# Real seconds, not the store's clock: an instance's life is real time, in the cloud and locally.
 LEASE_SECONDS = 600.0
+RELEASE_TRIES = 3
 
 
 class ClaimStore(Protocol):
@@ -47,19 +47,16 @@ class Claim:
         self.store.put(self.key, json.dumps(self.body))
 
     def release(self) -> None:
-        """The step failed before it took effect: let a retry take the claim (best effort; the
-        lease frees it otherwise)."""
-        if self.settled:
-            return
-        try:
-            self.store.delete(self.key)
-        except Exception:  # the store failing is likely why we are here
-            pass
+        """The step failed before it took effect: let a retry take the claim (the lease frees it
+        when even this fails)."""
+        if not self.settled:
+            _drop_if_ours(self.store, self.key, self.body["owner"])
 
 
-def take(store: ClaimStore, key: str, **facts: Any) -> Claim | None:
-    """The claim `key` for this attempt, or None when another instance holds it."""
-    body = {**facts, "owner": uuid.uuid4().hex, "taken": time.time()}
+def take(store: ClaimStore, key: str, *, now: float, **facts: Any) -> Claim | None:
+    """The claim `key` for this attempt, or None when another instance holds it. `now`: the
+    deployment's clock, epoch seconds."""
+    body = {**facts, "owner": uuid.uuid4().hex, "taken": now}
     try:
         created = store.put_if_absent(key, json.dumps(body))
     except Exception:
@@ -70,7 +67,7 @@ def take(store: ClaimStore, key: str, **facts: Any) -> Claim | None:
     held = store.get_json(key) or {}
     if held.get("owner") == body["owner"]:
         return Claim(store, key, body)  # ours: the answer to our write was lost
-    if "owner" in held and not held.get("settled") and time.time() - float(held.get("taken", 0)) > LEASE_SECONDS:
+    if stale(held, now):
         store.put(key, json.dumps(body))  # its holder died holding it
         return Claim(store, key, body)
     return None
@@ -82,9 +79,16 @@ def held(store: ClaimStore, key: str) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
+def stale(held: dict[str, Any], now: float) -> bool:
+    """Whether a claim was left unsettled by an instance that is surely gone."""
+    return "owner" in held and not held.get("settled") and now - float(held.get("taken", 0)) > LEASE_SECONDS
+
+
 def _drop_if_ours(store: ClaimStore, key: str, owner: str) -> None:
-    try:
-        if (store.get_json(key) or {}).get("owner") == owner:
-            store.delete(key)
-    except Exception:  # the store is failing: the lease frees the claim
-        pass
+    for _ in range(RELEASE_TRIES):
+        try:
+            if (store.get_json(key) or {}).get("owner") == owner:
+                store.delete(key)
+            return
+        except Exception:  # the store is failing, which is likely why we are here: try again
+            continue

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import cancel as cancels
-from . import logs
+from . import claims, logs
 from imagedrop_disk.source import CountingSource
 from imagedrop_disk.errors import DiskError
 
@@ -325,6 +325,8 @@ def _note_retry(life: Lifecycle, rid: str, manifest_key: str, err: RetryableClou
                       fix=f"{error_advice(err.code)} The platform retries this on its own; if the "
                           f"record still says so later, run: imagedrop replay {manifest_key}")
     note = f"ImportImage not accepted yet ({err.code}); retrying"
+    if life.ended(rid) or claims.held(life.store, life.claim_key(rid, "importing")):
+        return  # another instance got the answer and recorded the import
     record = life.load(manifest_key)
     if record is None or record.terminal or record.quiet:
         life.new(import_id=rid, manifest_key=manifest_key, state="waiting", note=note, progress=note,

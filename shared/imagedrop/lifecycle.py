@@ -91,9 +91,11 @@ class Lifecycle:
     def _commit(self, record: StatusRecord, *, announce: bool) -> StatusRecord | None:
         claim = None
         if announce or record.state in TERMINAL:
-            claim = claims.take(self.store, self.claim_key(record.id, record.state),
-                                state=record.state, manifest=record.manifest, at=record.updated_at)
+            claim = self._take(record)
             if claim is None:
+                repaired = self._repair(record)
+                if repaired is not None:
+                    return repaired
                 logs.step("import.duplicate_state", id=record.id, state=record.state)
                 return None
         try:
@@ -121,8 +123,8 @@ class Lifecycle:
         before = len(record.notifications)
         record = self.announce(record)
         failures = record.notifications[before:]
-        claim.settle(sent=True, failures=failures)
         record.unannounced = False
+        claim.settle(sent=True, failures=failures, record=record.model_dump(mode="json"))
         self._save_unless_moved(record, failures)
         return record
 
@@ -136,6 +138,27 @@ class Lifecycle:
         elif now.id == record.id and any(f not in now.notifications for f in failures):
             now.notifications.extend(f for f in failures if f not in now.notifications)
             self.save(now)
+
+    def _take(self, record: StatusRecord) -> claims.Claim | None:
+        return claims.take(self.store, self.claim_key(record.id, record.state), now=self.services.clock(),
+                           state=record.state, manifest=record.manifest, at=record.updated_at)
+
+    def _repair(self, record: StatusRecord) -> StatusRecord | None:
+        """Another instance took and announced this state, yet the saved record is behind it (a
+        concurrent step saved an earlier state over it): save it again, quietly."""
+        marker = claims.held(self.store, self.claim_key(record.id, record.state)) or {}
+        if not marker.get("sent") or marker.get("state") != record.state:
+            return None
+        data = self.store.get_small(status_key(self.prefix, record.manifest))
+        current = None if data is None else StatusRecord.model_validate_json(data)
+        if current is not None and (current.id != record.id or _rank(current.state) >= _rank(record.state)):
+            return None
+        logs.step("import.repaired", id=record.id, state=record.state,
+                  was=current.state if current else None)
+        announced = StatusRecord.model_validate(marker["record"]) if marker.get("record") else record
+        announced.unannounced = False
+        self.save(announced)  # as it was announced: its CloudEvent id names its place in history
+        return announced
 
     def _gather_failures(self, record: StatusRecord) -> None:
         """Add the delivery failures of the import's earlier states, kept with their claims: the
@@ -157,8 +180,7 @@ class Lifecycle:
             record.notifications.extend(f for f in failures if f not in record.notifications)
             self._save_unless_moved(record, failures)
             return record
-        claim = claims.take(self.store, key, state=record.state, manifest=record.manifest,
-                            at=record.updated_at)
+        claim = self._take(record)
         if claim is None:
             return record  # its holder is sending it
         try:
@@ -170,8 +192,7 @@ class Lifecycle:
     def announce_once(self, record: StatusRecord) -> bool:
         """Announce `record`'s terminal state without saving it (a refusal that must not replace
         the running import's record), once per import id. False when it was already."""
-        claim = claims.take(self.store, self.claim_key(record.id, record.state),
-                            state=record.state, manifest=record.manifest, at=record.updated_at)
+        claim = self._take(record)
         if claim is None:
             return False
         try:
@@ -196,3 +217,10 @@ class Lifecycle:
             logs.step("notify.failed", id=record.id, failures=failures)
             record.notifications.extend(failures)
         return record
+
+
+_ORDER = ("waiting", "importing", "checking", "finishing")
+
+
+def _rank(state: str) -> int:
+    return _ORDER.index(state) if state in _ORDER else len(_ORDER)

@@ -4,7 +4,8 @@ It never sleeps. Waiting is a new message with DelaySeconds, sent before this in
 (EventBridge deletes a delivered message, so a lost re-send would be a lost import). Every message
 carries its attempt number; a claim per (import, attempt), taken before the step and settled once
 its effects are done, makes a message delivered twice (one after the other, or to two instances at
-once) run once. A step that fails releases it for the retry.
+once) run once. A step that fails releases it for the retry; a copy that finds it held by a running
+(or dead) instance looks again later.
 """
 
 from __future__ import annotations
@@ -41,10 +42,16 @@ def poll_event(messages: list[TrackMessage], services: Services) -> list[Result]
 
 def poll_one(msg: TrackMessage, services: Services) -> Result:
     life = Lifecycle(services, msg.bucket)
-    claim = claims.take(life.store, f"{life.prefix}polls/{msg.import_id}/{msg.stage}-{msg.attempt}",
-                        at=life.now())
+    key = f"{life.prefix}polls/{msg.import_id}/{msg.stage}-{msg.attempt}"
+    claim = claims.take(life.store, key, now=services.clock(), at=life.now())
     if claim is None:
-        return Result(msg.import_id, "duplicate", f"attempt {msg.attempt} is handled by another delivery")
+        held = claims.held(life.store, key) or {}
+        if "owner" in held and not held.get("settled"):
+            # Another instance runs this attempt now, or died running it: look again later (its
+            # lease ends in time), so that the import is not left unfollowed.
+            _send(services, msg, RETRY_SECONDS)
+            return Result(msg.import_id, "busy", f"attempt {msg.attempt} is being handled")
+        return Result(msg.import_id, "duplicate", f"attempt {msg.attempt} was handled")
     try:
         outcome = _poll(life, msg)
     except BaseException:
