@@ -19,7 +19,7 @@ from imagedrop.errors import ImagedropError
 from .app import app
 
 JSON_FIELDS = ("format", "virtual_size", "file_size", "partition_table", "boot_mode", "os_type",
-               "importable", "problems", "bytes_read", "reads", "details")
+               "importable", "problems", "bytes_read", "reads", "details", "guest", "findings")
 
 
 class _Unopenable(Exception):
@@ -136,13 +136,36 @@ def _table(path: str, r: Inspection) -> Table:
             ("file size", _size(r.file_size)), ("partition table", r.partition_table),
             ("boot mode", r.boot_mode or "unknown"), ("os type", r.os_type or "unknown"),
             ("importable", verdict), ("cost", f"{r.reads} reads, {r.bytes_read} bytes")]
+    rows += _guest_rows(r)
     for name, value in rows:
         table.add_row(name, value)
+    for f in r.findings:
+        colour = "red" if f.risk == "High" else "yellow"
+        table.add_row(f"[{colour}]{f.item}[/{colour}]", f"{f.risk}: {f.fact}. Fix: {f.fix}")
     for problem in r.problems:
         table.add_row("[red]problem[/red]", problem)
     for note in r.details.get("notes", []) or []:
         table.add_row("note", str(note))
     return table
+
+
+def _guest_rows(r: Inspection) -> list[tuple[str, str]]:
+    g = r.guest
+    if g is None:
+        return [("guest", "unknown (no file system read)")]
+
+    def say(value: object) -> str:
+        if value is None:
+            return "unknown"
+        return ("yes" if value else "no") if isinstance(value, bool) else str(value)
+
+    what = ", ".join(str(v) for v in (g.architecture, g.root_fs, g.kernel and f"kernel {g.kernel}")
+                     if v)
+    config = (f"virtio {say(g.virtio)}, cloud-init {say(g.cloud_init)}, "
+              f"fstab / by {say(g.fstab_root)}, SELinux {say(g.selinux)}, DHCP {say(g.dhcp)}, "
+              f"MAC pinned {say(g.mac_pinned)}, serial console {say(g.serial_console)}")
+    return [("guest", f"{g.name or g.distro or 'unknown'}" + (f" ({what})" if what else "")),
+            ("platform", say(g.platform)), ("guest config", config)]
 
 
 def _size(n: int) -> str:

@@ -13,11 +13,17 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .errors import DiskError
+from .fs.api import BudgetExceeded
 from .source import ByteSource
 
-# Hard caps an inspection never exceeds, whatever a header claims.
+# Hard caps the container phase (format, tables, partition layout) never exceeds, whatever a
+# header claims.
 MAX_READS = 16
 MAX_BYTES = 256 * 1024
+# Caps of the whole inspection once the guest's file systems are read too (container included).
+GUEST_MAX_READS = 40
+GUEST_MAX_BYTES = 4 * 1024 * 1024
+TABLE_WINDOW = 64 * 1024  # in the guest phase a container table is read this much at a time
 MAX_GUEST_READ = 64 * 1024
 MAX_RUN_GAP = 16 * 1024  # read through a hole this small rather than spend another round trip
 
@@ -40,6 +46,22 @@ class BudgetedSource:
         self.inner = inner
         self.size = inner.size
         self._cached: list[tuple[int, bytes]] = []
+        self.max_reads = MAX_READS
+        self.max_bytes = MAX_BYTES
+        self.guest_phase = False
+
+    def enter_guest_phase(self, max_reads: int = GUEST_MAX_READS,
+                          max_bytes: int = GUEST_MAX_BYTES) -> None:
+        """Raise the caps for reading the guest's file systems; what was spent so far counts.
+
+        Past them a read raises BudgetExceeded (the inspection notes it and goes on) instead of
+        DiskError (the image is refused)."""
+        self.max_reads, self.max_bytes = max_reads, max_bytes
+        self.guest_phase = True
+
+    @property
+    def spent(self) -> tuple[int, int]:
+        return getattr(self.inner, "reads", 0), getattr(self.inner, "bytes_read", 0)
 
     def read(self, offset: int, length: int) -> bytes:
         if offset < 0 or length < 0:
@@ -47,17 +69,20 @@ class BudgetedSource:
         length = max(0, min(length, self.size - offset))
         if length == 0:
             return b""
-        for start, data in self._cached:
-            if start <= offset and offset + length <= start + len(data):
-                return data[offset - start:offset - start + length]
-        if length > MAX_BYTES:
+        cached = self._cached_range(offset, length)
+        if cached is not None:
+            return cached
+        reads, spent = self.spent
+        if self.guest_phase and (reads >= self.max_reads or spent + length > self.max_bytes):
+            raise BudgetExceeded(f"reading the guest would pass the inspection's budget of "
+                                 f"{self.max_reads} reads and {self.max_bytes} bytes "
+                                 f"({reads} reads, {spent} bytes spent)")
+        if length > self.max_bytes:
             raise DiskError(f"inspecting this image would need a {length}-byte read, over the "
-                            f"{MAX_BYTES}-byte cap: a header field is corrupt")
-        reads = getattr(self.inner, "reads", 0)
-        spent = getattr(self.inner, "bytes_read", 0)
-        if reads >= MAX_READS or spent + length > MAX_BYTES:
-            raise DiskError(f"inspecting this image would need more than {MAX_READS} reads or "
-                            f"{MAX_BYTES} bytes: its tables are corrupt or scattered")
+                            f"{self.max_bytes}-byte cap: a header field is corrupt")
+        if reads >= self.max_reads or spent + length > self.max_bytes:
+            raise DiskError(f"inspecting this image would need more than {self.max_reads} reads "
+                            f"or {self.max_bytes} bytes: its tables are corrupt or scattered")
         data = self.inner.read(offset, length)
         self._cached.append((offset, data))
         return data
@@ -70,6 +95,38 @@ class BudgetedSource:
         if len(data) != length:
             raise CorruptImage(f"{what} at offset {offset}: short read ({len(data)} of {length})")
         return data
+
+    def read_table(self, offset: int, length: int, what: str) -> bytes:
+        """Entries of a container's mapping table. In the guest phase the aligned window around
+        them is read once, so the next lookups in the same table cost no round trip."""
+        if not self.guest_phase or not 0 < length <= TABLE_WINDOW or offset < 0 \
+                or self._cached_range(offset, length) is not None:
+            return self.read_exact(offset, length, what)
+        start = offset - offset % TABLE_WINDOW
+        if offset + length > start + TABLE_WINDOW or offset + length > self.size:
+            return self.read_exact(offset, length, what)
+        window = self.read(start, min(TABLE_WINDOW, self.size - start))
+        return window[offset - start:offset - start + length]
+
+    def read_around(self, offset: int, length: int) -> bytes:
+        """`read`, but in the guest phase the aligned window around the range is read once, so
+        the compressed clusters next to this one (written one after another) cost no round
+        trip."""
+        if not self.guest_phase or offset < 0 or length <= 0 \
+                or self._cached_range(offset, length) is not None:
+            return self.read(offset, length)
+        start = offset - offset % TABLE_WINDOW
+        end = min(self.size, max(start + TABLE_WINDOW, offset + length))
+        if offset >= end:
+            return b""
+        window = self.read(start, end - start)
+        return window[offset - start:offset - start + length]
+
+    def _cached_range(self, offset: int, length: int) -> bytes | None:
+        for start, data in self._cached:
+            if start <= offset and offset + length <= start + len(data):
+                return data[offset - start:offset - start + length]
+        return None
 
 
 class GuestView(Protocol):
@@ -178,7 +235,7 @@ def decompress_prefix(source: BudgetedSource, loc: Compressed, want: int) -> byt
     # Deflate never grows data by more than a few bytes per 16 KiB block: this much input always
     # holds `want` bytes of output.
     budget = min(loc.max_length, want + want // 64 + 1024)
-    raw = source.read(loc.file_offset, max(0, budget))
+    raw = source.read_around(loc.file_offset, max(0, budget))
     if not raw:
         raise CorruptImage(f"a compressed cluster at offset {loc.file_offset} lies beyond the end "
                            f"of the file: the file is truncated")

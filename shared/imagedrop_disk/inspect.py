@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import DiskError
 from . import qcow2, vhd, vmdk
@@ -14,28 +16,83 @@ from .partitions import Layout, read_layout
 from .recognise import HEAD_BYTES, foreign, is_vhd_footer, refuse, sniff
 from .source import ByteSource, CountingSource, FileSource
 
+if TYPE_CHECKING:
+    from .guest_files import OpenedGuest
+
 TAIL_BYTES = 512
+T = TypeVar("T")
 
 
-def inspect_path(path: str | os.PathLike[str]) -> Inspection:
+@dataclass
+class _Seen:
+    """The guest view and layout `_through` read, for the guest phase to go on from."""
+
+    guest: GuestView | None = None
+    virtual_size: int = 0
+    layout: Layout | None = None
+
+
+def inspect_path(path: str | os.PathLike[str], *, guest: bool = True) -> Inspection:
     try:
         source = FileSource(path)
     except OSError as exc:
         raise DiskError(f"{os.fspath(path)}: cannot open the image ({exc.strerror or exc})") from None
-    return inspect(source)
+    return inspect(source, guest=guest)
 
 
-def inspect(source: ByteSource) -> Inspection:
+def inspect(source: ByteSource, *, guest: bool = True) -> Inspection:
+    """The container, its partition layout and, unless `guest` is False, the guest's own files:
+    their facts and the image-check findings they predict (`guest`, `findings`)."""
+    if guest:
+        return _with_guest_facts(source)
     counting = CountingSource(source)
     budget = BudgetedSource(counting)
     try:
-        result = _inspect(budget)
+        result = _inspect(budget, _Seen())
     except CorruptImage as exc:  # a table pointer outside the file before any guest read
         raise DiskError(str(exc)) from None
     return result.model_copy(update={"bytes_read": counting.bytes_read, "reads": counting.reads})
 
 
-def _inspect(src: BudgetedSource) -> Inspection:
+def inspect_with_guest(source: ByteSource,
+                       use: Callable[[OpenedGuest], T]) -> tuple[Inspection, T | None]:
+    """`inspect`, then the guest's own files: `use` gets them (open_guest's answer) and reads
+    what it needs while the budget of the whole inspection (container and guest together)
+    holds; its result comes back with the inspection, whose reads and bytes count both phases.
+    `use` is not called when the guest's bytes could not be reached (no layout was read)."""
+    from .guest_files import open_guest
+
+    counting = CountingSource(source)
+    budget = BudgetedSource(counting)
+    seen = _Seen()
+    try:
+        result = _inspect(budget, seen)
+    except CorruptImage as exc:
+        raise DiskError(str(exc)) from None
+    value: T | None = None
+    if seen.guest is not None and seen.layout is not None:
+        budget.enter_guest_phase()
+        value = use(open_guest(seen.guest.read, seen.virtual_size, seen.layout.spans,
+                               seen.layout.extended_lba))
+    return (result.model_copy(update={"bytes_read": counting.bytes_read,
+                                      "reads": counting.reads}), value)
+
+
+def _with_guest_facts(source: ByteSource) -> Inspection:
+    from .facts.read import read_guest  # the fact readers load only when a guest is read
+
+    result, report = inspect_with_guest(source, read_guest)
+    if report is None:
+        return result
+    update: dict[str, object] = {"guest": report.facts, "findings": report.findings}
+    if report.facts is None:
+        earlier = result.details.get("notes")
+        notes = (list(earlier) if isinstance(earlier, list) else []) + report.notes
+        update["details"] = {**result.details, "notes": notes}
+    return result.model_copy(update=update)
+
+
+def _inspect(src: BudgetedSource, seen: _Seen) -> Inspection:
     size = src.size
     if size == 0:
         return Inspection(format="raw", virtual_size=0, file_size=0, importable=False,
@@ -60,22 +117,22 @@ def _inspect(src: BudgetedSource) -> Inspection:
     if fmt == "qcow2":
         hdr = qcow2.parse_header(head, src)
         return _through(src, "qcow2", hdr.virtual_size, lambda: qcow2.Qcow2Guest(src, hdr),
-                        qcow2.blockers(hdr), qcow2.details(hdr))
+                        qcow2.blockers(hdr), qcow2.details(hdr), seen)
     if fmt == "vmdk":
         vh = vmdk.parse_sparse(head, src)
         return _through(src, "vmdk", vh.capacity_sectors * 512, lambda: vmdk.VmdkGuest(src, vh),
-                        vmdk.blockers(vh), vmdk.details(vh))
+                        vmdk.blockers(vh), vmdk.details(vh), seen)
     if fmt == "vhd":
-        return _vhd(src, head, tail)
+        return _vhd(src, head, tail, seen)
     if size % 512:
         raise DiskError(f"not a disk image: the first bytes match no known format (qcow2, vmdk, "
                         f"vhd, vhdx, vdi, iso) and the file is {size} bytes, "
                         + ("too small to be a raw disk" if size < 512 else
                            "not a multiple of 512 as a raw disk must be"))
-    return _through(src, "raw", size, lambda: RawGuest(src, size), [], {})
+    return _through(src, "raw", size, lambda: RawGuest(src, size), [], {}, seen)
 
 
-def _vhd(src: BudgetedSource, head: bytes, tail: bytes) -> Inspection:
+def _vhd(src: BudgetedSource, head: bytes, tail: bytes, seen: _Seen) -> Inspection:
     dynamic = head[:8] == vhd.COOKIE
     footer = vhd.parse_footer(head[:512] if dynamic else tail)
     if dynamic and footer.disk_type != vhd.TYPE_FIXED:
@@ -85,7 +142,7 @@ def _vhd(src: BudgetedSource, head: bytes, tail: bytes) -> Inspection:
         data_size = src.size - 512
         make = lambda: RawGuest(src, min(footer.virtual_size, data_size))  # noqa: E731
         return _through(src, "vhd", footer.virtual_size, make, blockers,
-                        vhd.details(footer, None))
+                        vhd.details(footer, None), seen)
     if blockers:
         return _verdict("vhd", footer.virtual_size, src.size, blockers, Layout(),
                         vhd.details(footer, None))
@@ -95,12 +152,12 @@ def _vhd(src: BudgetedSource, head: bytes, tail: bytes) -> Inspection:
         return _verdict("vhd", footer.virtual_size, src.size, [str(exc)], Layout(),
                         vhd.details(footer, None))
     return _through(src, "vhd", footer.virtual_size, lambda: vhd.VhdGuest(src, footer, dyn),
-                    blockers, vhd.details(footer, dyn))
+                    blockers, vhd.details(footer, dyn), seen)
 
 
 def _through(src: BudgetedSource, fmt: str, virtual_size: int,
              make_guest: Callable[[], GuestView], blockers: list[str],
-             details: dict[str, object]) -> Inspection:
+             details: dict[str, object], seen: _Seen) -> Inspection:
     """Reads the guest's partition layout through the container, unless a blocker forbids."""
     layout = Layout()
     problems = list(blockers)
@@ -109,6 +166,7 @@ def _through(src: BudgetedSource, fmt: str, virtual_size: int,
         try:
             guest: GuestView = make_guest()
             layout = read_layout(guest.read, virtual_size)
+            seen.guest, seen.virtual_size, seen.layout = guest, virtual_size, layout
         except GuestUnreadable as exc:
             details = {**details, "guest_view": "unknown"}
             layout.notes.append(f"guest view unknown: {exc}")

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from .facts.model import Finding, GuestFacts
+
 DiskFormat = Literal["qcow2", "vmdk", "vhd", "raw", "vhdx", "vdi", "iso"]
 PartitionTable = Literal["gpt", "mbr", "none"]
 BootMode = Literal["UEFI", "BIOS", "UEFI-Preferred"]
@@ -28,3 +30,7 @@ class Inspection(BaseModel):
     reads: int = 0
     details: dict[str, object] = Field(default_factory=dict,
                                        description="container facts: version, cluster size, subformat…")
+    guest: GuestFacts | None = Field(None, description="what the guest's own files say; null "
+                                                       "when no file system could be read")
+    findings: list[Finding] = Field(default_factory=list,
+                                    description="the image-check risks the guest facts predict")

@@ -45,6 +45,17 @@ MBR_WINDOWS = {0x07: "NTFS/exFAT", 0x27: "Windows recovery", 0x42: "Windows LDM"
 MBR_LINUX = {0x83: "Linux", 0x8E: "Linux LVM", 0x82: "Linux swap", 0xFD: "Linux RAID"}
 
 
+@dataclass(frozen=True)
+class PartitionSpan:
+    """Where one partition lies on the guest disk: bytes from the disk's start."""
+
+    start: int
+    size: int
+    type: str          # GPT type GUID (lowercase) or MBR type as "0x83"
+    uuid: str = ""     # GPT unique partition GUID (fstab's PARTUUID=), lowercase
+    number: int = 0    # as Linux numbers it: GPT entry, MBR slot 1-4, logical 5 and up
+
+
 @dataclass
 class Layout:
     partition_table: str = "none"
@@ -53,6 +64,8 @@ class Layout:
     partitions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    spans: list[PartitionSpan] = field(default_factory=list)  # empty: no partition table
+    extended_lba: int | None = None  # MBR extended partition, whose logical ones may be unread
 
 
 def read_layout(read: Callable[[int, int], bytes], virtual_size: int) -> Layout:
@@ -122,35 +135,55 @@ def _mbr(read: Callable[[int, int], bytes], first: bytes, virtual_size: int) -> 
         return Layout(partition_table="gpt", problems=problems, notes=[
             "protective MBR (0xEE) but no GPT header at LBA 1: the GPT is damaged"])
     extended = [lba for t, lba, _ in entries if t in MBR_EXTENDED]
+    slots = [i + 1 for i in range(4) if first[446 + i * 16 + 4]]
+    spans = [PartitionSpan(lba * SECTOR, n * SECTOR, f"0x{t:02x}", number=slot)
+             for slot, (t, lba, n) in zip(slots, entries) if t not in MBR_EXTENDED and n]
     if extended and not problems and not _os_of(types):
-        types += _logical_types(read, extended[0], virtual_size)
+        logical = _logical_types(read, extended[0], virtual_size)
+        types += [t for t, _, _ in logical]
+        spans += _spans_of(logical)
     has_esp = MBR_ESP in types
     windows = [MBR_WINDOWS[t] for t in types if t in MBR_WINDOWS]
     linux = [MBR_LINUX[t] for t in types if t in MBR_LINUX]
     names = [f"0x{t:02x}" + (" (EFI system)" if t == MBR_ESP else "") for t in types]
     layout = Layout(partition_table="mbr", boot_mode="UEFI" if has_esp else "BIOS",
-                    partitions=names, problems=problems)
+                    partitions=names, problems=problems, spans=spans,
+                    extended_lba=extended[0] if extended else None)
     _decide_os(layout, windows, linux)
     return layout
+
+
+def _spans_of(logical: list[tuple[int, int, int]]) -> list[PartitionSpan]:
+    return [PartitionSpan(lba * SECTOR, n * SECTOR, f"0x{t:02x}", number=5 + i)
+            for i, (t, lba, n) in enumerate(logical) if n]
+
+
+def logical_spans(read: Callable[[int, int], bytes], extended_lba: int, virtual_size: int,
+                  limit: int = 16) -> list[PartitionSpan]:
+    """Every logical partition of an MBR extended partition (up to `limit`), numbered from 5."""
+    return _spans_of(_logical_types(read, extended_lba, virtual_size, limit, stop_at_os=False))
 
 
 def _os_of(types: list[int]) -> bool:
     return any(t in MBR_WINDOWS or t in MBR_LINUX for t in types)
 
 
-def _logical_types(read: Callable[[int, int], bytes], ext_lba: int, virtual_size: int) -> list[int]:
-    """Types of the first logical partitions, up to the first that tells the OS family: each
-    EBR is one more read (two through a container), so only a few."""
-    out: list[int] = []
+def _logical_types(read: Callable[[int, int], bytes], ext_lba: int, virtual_size: int,
+                   limit: int = MAX_LOGICAL,
+                   stop_at_os: bool = True) -> list[tuple[int, int, int]]:
+    """(type, first LBA on the disk, sectors) of the first logical partitions, up to the first
+    that tells the OS family: each EBR is one more read (two through a container), so only a
+    few."""
+    out: list[tuple[int, int, int]] = []
     ebr = ext_lba
-    for _ in range(MAX_LOGICAL):
+    for _ in range(limit):
         if ebr == 0 or (ebr + 1) * SECTOR > virtual_size:
             break
         entries = _mbr_entries(read(ebr * SECTOR, SECTOR))
         if not entries:
             break
-        out += [t for t, _, _ in entries if t not in MBR_EXTENDED]
-        if _os_of(out):
+        out += [(t, ebr + lba, n) for t, lba, n in entries if t not in MBR_EXTENDED]
+        if stop_at_os and _os_of([t for t, _, _ in out]):
             break
         nxt = [lba for t, lba, _ in entries if t in MBR_EXTENDED]
         ebr = ext_lba + nxt[0] if nxt else 0  # next EBR: relative to the extended partition
@@ -211,6 +244,11 @@ def _gpt(read: Callable[[int, int], bytes], hdr_raw: bytes, cache: tuple[int, by
         guid = raw[off:off + 16]
         if guid != bytes(16):
             types.append(str(uuid.UUID(bytes_le=guid)))
+            first_lba, last_lba = struct.unpack_from("<QQ", raw, off + 32)
+            if first_lba <= last_lba:
+                unique = str(uuid.UUID(bytes_le=raw[off + 16:off + 32]))
+                layout.spans.append(PartitionSpan(first_lba * ss, (last_lba - first_lba + 1) * ss,
+                                                  types[-1], unique, off // esize + 1))
     has_esp, has_bios = ESP in types, BIOS_BOOT in types
     layout.boot_mode = ("UEFI-Preferred" if has_esp and has_bios else "UEFI" if has_esp
                         else "BIOS" if has_bios else None)

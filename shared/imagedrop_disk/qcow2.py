@@ -142,7 +142,7 @@ class Qcow2Guest(ClusteredGuest):
     def locate(self, first: int, count: int) -> list[Location]:
         out: list[Location] = []
         l1_first, l1_last = first // self.l2_entries, (first + count - 1) // self.l2_entries
-        l1 = self.source.read_exact(self.hdr.l1_offset + l1_first * 8,
+        l1 = self.source.read_table(self.hdr.l1_offset + l1_first * 8,
                                     (l1_last - l1_first + 1) * 8, "the qcow2 L1 table")
         cluster = first
         while cluster < first + count:
@@ -155,7 +155,7 @@ class Qcow2Guest(ClusteredGuest):
                 if l2_offset % self.cluster_size:
                     raise CorruptImage(f"qcow2 L2 table offset {l2_offset} is not cluster-aligned")
                 slot = cluster % self.l2_entries
-                raw = self.source.read_exact(l2_offset + slot * self.entry_size,
+                raw = self.source.read_table(l2_offset + slot * self.entry_size,
                                              in_table * self.entry_size, "a qcow2 L2 table")
                 out += [self._decode(struct.unpack_from(">Q", raw, i * self.entry_size)[0])
                         for i in range(in_table)]

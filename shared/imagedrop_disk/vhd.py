@@ -103,7 +103,7 @@ class VhdGuest(ClusteredGuest):
 
     def locate(self, first: int, count: int) -> list[Location]:
         in_bat = max(0, min(count, self.dyn.max_entries - first))
-        raw = self.source.read_exact(self.dyn.bat_offset + first * 4, in_bat * 4,
+        raw = self.source.read_table(self.dyn.bat_offset + first * 4, in_bat * 4,
                                      "the vhd block allocation table")
         # Sectors of an allocated block that were never written are zeros in the file too:
         # the sector bitmap only matters for differencing disks, which are refused.

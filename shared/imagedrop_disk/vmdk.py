@@ -125,7 +125,7 @@ class VmdkGuest(ClusteredGuest):
     def locate(self, first: int, count: int) -> list[Location]:
         per_gt = self.hdr.gtes_per_gt
         gd_first, gd_last = first // per_gt, (first + count - 1) // per_gt
-        gd = self.source.read_exact(self.hdr.gd_offset_sectors * 512 + gd_first * 4,
+        gd = self.source.read_table(self.hdr.gd_offset_sectors * 512 + gd_first * 4,
                                     (gd_last - gd_first + 1) * 4, "the vmdk grain directory")
         out: list[Location] = []
         grain = first
@@ -136,7 +136,7 @@ class VmdkGuest(ClusteredGuest):
             if gt_sector == 0:
                 out += [Zero()] * in_table
             else:
-                raw = self.source.read_exact(gt_sector * 512 + (grain % per_gt) * 4,
+                raw = self.source.read_table(gt_sector * 512 + (grain % per_gt) * 4,
                                              in_table * 4, "a vmdk grain table")
                 out += [self._decode(struct.unpack_from("<I", raw, i * 4)[0])
                         for i in range(in_table)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Iterator
@@ -33,7 +34,8 @@ def test_inspect_an_oss_object(local_env: LocalStack) -> None:
     seen = json.loads(result.stdout)
     assert (seen["format"], seen["partition_table"], seen["boot_mode"]) == ("qcow2", "gpt", "UEFI-Preferred")
     assert seen["virtual_size"] == 64 * 1024**2
-    assert seen["reads"] <= 12 and seen["bytes_read"] <= 128 * 1024
+    assert seen["reads"] <= 40 and seen["bytes_read"] <= 4 * 1024**2  # container and guest
+    assert "guest" in seen and isinstance(seen["findings"], list)
 
 
 def test_a_missing_oss_object_is_one_line_and_exit_2(local_env: LocalStack) -> None:
@@ -42,3 +44,18 @@ def test_a_missing_oss_object_is_one_line_and_exit_2(local_env: LocalStack) -> N
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "nope.qcow2" in lines[0]
+
+
+def test_inspect_an_oss_object_reads_the_guest(local_env: LocalStack) -> None:
+    image = Path(__file__).resolve().parents[1] / "fixtures" / "guests" / "facts-rocky9.vmdk.gz"
+    local_env.cloud.oss.put_object("imagedrop-local", "incoming/rocky.vmdk",
+                                   gzip.decompress(image.read_bytes()))
+    result = CliRunner().invoke(app, ["inspect", "oss://imagedrop-local/incoming/rocky.vmdk",
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    seen = json.loads(result.stdout)
+    assert (seen["guest"]["distro"], seen["guest"]["kernel"]) == \
+        ("rocky", "5.14.0-362.8.1.el9_3.x86_64")
+    assert {f["item"] for f in seen["findings"]} == {"GUESTOS.Dhcp", "GUESTOS.Selinux",
+                                                     "GUESTOS.CloudInit"}
+    assert seen["reads"] <= 40 and seen["bytes_read"] <= 4 * 1024**2

@@ -22,8 +22,13 @@ class GuestFacts(BaseModel):
     kernel: str | None = Field(None, description="newest installed kernel, rescue excluded")
     root_fs: str | None = None
     virtio: bool | None = None
+    nvme: bool | None = Field(None, description="the NVMe driver (Linux: nvme for that kernel)")
     cloud_init: bool | None = None
     fstab_root: Literal["uuid", "label", "device", "lvm", "partuuid"] | None = None
+    fstab_devices: list[str] | None = Field(
+        None, description="fstab entries that name a disk by a kernel device name that changes "
+                          "on ECS (/dev/sd*, /dev/hd*, /dev/xvd*), as 'SPEC on MOUNTPOINT'; "
+                          "null when fstab was not read")
     selinux: Literal["enforcing", "permissive", "disabled"] | None = None
     dhcp: bool | None = None
     mac_pinned: bool | None = None

@@ -12,6 +12,7 @@ import pytest
 
 from disk_helpers import EXPECTED, NAMES, QEMU_FORMAT, QEMU_INFO, image_bytes, write_image
 from imagedrop_disk import BytesSource, FileSource, inspect, inspect_path
+from imagedrop_disk.guest import GUEST_MAX_BYTES, GUEST_MAX_READS
 
 TARGET_READS = 12
 TARGET_BYTES = 128 * 1024
@@ -62,14 +63,16 @@ def test_guest_view_matches_how_the_image_was_built(name: str) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_reads_stay_within_the_network_budget(name: str) -> None:
-    result = inspect(BytesSource(image_bytes(name)))
-    assert result.reads <= TARGET_READS
-    assert result.bytes_read <= TARGET_BYTES
+    container = inspect(BytesSource(image_bytes(name)), guest=False)
+    assert container.reads <= TARGET_READS
+    assert container.bytes_read <= TARGET_BYTES
+    whole = inspect(BytesSource(image_bytes(name)))  # the guest's file systems too
+    assert whole.reads <= GUEST_MAX_READS and whole.bytes_read <= GUEST_MAX_BYTES
 
 
 def test_a_2tib_sparse_disk_costs_what_an_8mib_one_costs() -> None:
-    small = inspect(BytesSource(image_bytes("gpt-esp.qcow2")))
-    big = inspect(BytesSource(image_bytes("big-2t.qcow2")))
+    small = inspect(BytesSource(image_bytes("gpt-esp.qcow2")), guest=False)
+    big = inspect(BytesSource(image_bytes("big-2t.qcow2")), guest=False)
     assert big.virtual_size == 2048 * 1024**3 and big.importable
     assert (big.reads, big.bytes_read) == (small.reads, small.bytes_read)
 
@@ -138,7 +141,7 @@ def test_nearly_2tib_sparse_vmdk_and_vhd_stay_within_budget(
                     str(raw)], check=True, capture_output=True)
     subprocess.run(["qemu-img", "convert", "-O", fmt, *opts, str(raw), str(image)], check=True)
     raw.unlink()
-    result = inspect_path(image)
+    result = inspect_path(image, guest=False)
     qemu = json.loads(subprocess.run(["qemu-img", "info", "--output=json", str(image)],
                                      check=True, capture_output=True, text=True).stdout)
     assert (result.format, result.virtual_size) == (ours, qemu["virtual-size"])

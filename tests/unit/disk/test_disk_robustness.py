@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from disk_helpers import NAMES, image_bytes
 from imagedrop_disk import BytesSource, CountingSource, Inspection, inspect
-from imagedrop_disk.guest import MAX_BYTES, MAX_READS
+from imagedrop_disk.guest import GUEST_MAX_BYTES as MAX_BYTES  # the whole inspection
+from imagedrop_disk.guest import GUEST_MAX_READS as MAX_READS
 from imagedrop_disk.errors import DiskError
 
 

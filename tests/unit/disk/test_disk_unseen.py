@@ -17,14 +17,15 @@ from typer.testing import CliRunner
 from disk_helpers import QEMU_INFO, REFUSED, image_bytes, write_image
 from imagedrop_cli import app
 from imagedrop_disk import BytesSource, CountingSource, Inspection, inspect, inspect_path
-from imagedrop_disk.guest import MAX_BYTES, MAX_READS
+from imagedrop_disk.guest import GUEST_MAX_BYTES as MAX_BYTES  # the whole inspection
+from imagedrop_disk.guest import GUEST_MAX_READS as MAX_READS
 from imagedrop_disk.errors import DiskError
 
 HAVE_QEMU_IMG = shutil.which("qemu-img") is not None
 
 
-def _inspect(data: bytes) -> Inspection:
-    return inspect(BytesSource(data))
+def _inspect(data: bytes, guest: bool = True) -> Inspection:
+    return inspect(BytesSource(data), guest=guest)
 
 
 def _problems(name: str) -> str:
@@ -173,7 +174,7 @@ def test_vhd_footer_with_a_wrong_checksum_is_refused_as_qemu_refuses_it(
 
 def test_logical_partitions_decide_the_os_when_the_primaries_do_not() -> None:
     # Given a FAT primary and an extended partition whose logicals are Linux and swap
-    result = _inspect(image_bytes("mbr-logical.raw"))
+    result = _inspect(image_bytes("mbr-logical.raw"), guest=False)
     assert (result.partition_table, result.boot_mode, result.os_type) == ("mbr", "BIOS", "linux")
     # the EBR chain is followed only up to the first logical that tells the family
     assert result.details["partitions"] == ["0x0c", "0x05", "0x83"]
@@ -188,14 +189,14 @@ def test_a_looping_ebr_chain_stops() -> None:
     data[ebr + 446 + 4] = 0x0C
     struct.pack_into("<B3xB3xII", data, ebr + 446 + 16, 0, 0x05, 0, 16)
     counting = CountingSource(BytesSource(bytes(data)))
-    result = inspect(counting)
+    result = inspect(counting, guest=False)
     assert (result.partition_table, result.os_type) == ("mbr", None)
     assert counting.reads <= 2 + 4  # head, tail, and at most MAX_LOGICAL EBRs
 
 
 @pytest.mark.parametrize("name", ["gpt-backup.raw", "gpt-backup.qcow2"])
 def test_backup_gpt_is_read_when_the_primary_header_is_gone(name: str) -> None:
-    result = _inspect(image_bytes(name))
+    result = _inspect(image_bytes(name), guest=False)
     assert (result.partition_table, result.boot_mode, result.os_type) == ("gpt", "UEFI", "linux")
     assert any("backup GPT" in n for n in result.details["notes"])
     assert result.reads <= 12 and result.bytes_read <= 128 * 1024

@@ -1,0 +1,3 @@
+"""Bounds the XFS and Btrfs readers add to the shared ones in `api`."""
+
+MAX_READ = 16 * 1024 * 1024    # bytes one FileSystem.read call returns at most (holes included)
