@@ -51,6 +51,9 @@ def poll_one(msg: TrackMessage, services: Services) -> Result:
             # lease ends in time), so that the import is not left unfollowed.
             _send(services, msg, RETRY_SECONDS)
             return Result(msg.import_id, "busy", f"attempt {msg.attempt} is being handled")
+        record = life.load(msg.manifest_key)
+        if record is not None and record.id == msg.import_id and record.terminal:
+            return Result(msg.import_id, "ended", record.state)
         return Result(msg.import_id, "duplicate", f"attempt {msg.attempt} was handled")
     try:
         outcome = _poll(life, msg)
