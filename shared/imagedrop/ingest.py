@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from . import logs
+from . import cancel as cancels
+from . import claims, logs
 from imagedrop_disk.source import CountingSource
 from imagedrop_disk.errors import DiskError
 from imagedrop_disk.facts.model import Finding, GuestFacts
@@ -30,7 +31,10 @@ from .status import DiskRecord, Event, Problem, StatusRecord
 from .error_advice import cloud_problem, error_advice
 from .poll_decisions import next_poll
 
-CANCEL_SUFFIX = ".cancel"
+if TYPE_CHECKING:
+    from .cloud.oss_store import ObjectInfo
+
+CANCEL_SUFFIX = cancels.CANCEL_SUFFIX
 Outcome = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled",
                   "cancelling", "busy"]
 
@@ -174,6 +178,9 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
     rid = import_id(life.bucket, manifest_key, info.version, [(k, h.etag) for k, h in heads.items() if h])
     if record and record.id == rid and record.state != "waiting":
         return Result(manifest_key, "duplicate", f"import {rid} is already {record.state}")
+    ended = life.ended(rid)
+    if ended:  # e.g. refused while another import ran: announced, not recorded
+        return Result(manifest_key, "duplicate", f"import {rid} already ended {ended}")
     if record and record.state == "succeeded" and _same_content(record, info.etag, heads):
         # The same bytes uploaded again after a success: a second image would only be refused as a
         # duplicate name, and the record saying where the image is would be lost.
@@ -208,8 +215,12 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
         {"manifest": manifest_key, "spec": imported.to_json_dict(),
          "detected_boot_mode": outcome.detected_boot_mode, "at": life.now(),
          "records": [d.model_dump() for d in outcome.disks], "manifest_etag": info.etag,
-         "advice": list(outcome.notes), **guest_fields(outcome)}, ensure_ascii=False))
-    return _submit(life, rid, manifest_key, outcome, manifest.image_name, info.etag)
+         "advice": list(outcome.notes), "request": outcome.request, "version": info.version,
+         **guest_fields(outcome)}, ensure_ascii=False))
+    if cancels.requested(life, manifest_key, info.version):
+        cancels.end_before_import(life, rid, manifest_key, {rid, _wait_id(upload)})
+        return Result(manifest_key, "cancelled", "cancelled before ImportImage")
+    return _submit(life, rid, manifest_key, outcome, manifest.image_name, info)
 
 
 def _same_content(record: StatusRecord, manifest_etag: str, heads: dict) -> bool:  # type: ignore[type-arg]
@@ -279,11 +290,12 @@ def _announce_refusal(life: Lifecycle, running: StatusRecord, rid: str, manifest
         where=", ".join(changed), rule=f"was uploaded again while import {running.id} is {running.state}",
         fix=f"wait for it to end (imagedrop watch {manifest_key}) or cancel it (imagedrop cancel "
             f"{manifest_key}), then upload the manifest again")])
-    life.announce(refusal)
+    if not life.announce_once(refusal):
+        logs.step("import.refusal_already_announced", id=rid, manifest=manifest_key)
 
 
 def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, image_name: str,
-            manifest_etag: str) -> Result:
+            manifest: ObjectInfo) -> Result:
     services = life.services
     try:
         image_id, task_id = services.ecs.import_image(plan.request)
@@ -306,15 +318,25 @@ def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, imag
     # The tracking message goes out before the record says "importing": a crash in between is
     # retried by the platform, and ImportImage with the same ClientToken returns the same task.
     services.mns.send(services.settings.queue, message.to_body(), delay)
-    record = life.load(manifest_key)
     note, fields = accepted(image_id, task_id, image_name=image_name, disks=plan.disks,
-                            manifest_etag=manifest_etag, advice=plan.notes, **guest_fields(plan))
-    if record is None or record.terminal:
-        life.new(import_id=rid, manifest_key=manifest_key, state="importing", note=note, **fields)
-    elif record.id == rid and record.state != "waiting":
-        pass  # a duplicate delivery got here second; the first one recorded it
-    else:
-        life.move(record.model_copy(update={"id": rid}), "importing", note, **fields)
+                            manifest_etag=manifest.etag, advice=plan.notes, **guest_fields(plan))
+    # A cancel handled while this ran (its handler found nothing to cancel yet) ends the import:
+    # looked for before recording it, and again after, since the cancel may land in between.
+    same_upload = {rid, _wait_id(f"{manifest_key}@{manifest.version}")}
+    for recorded in (False, True):
+        if cancels.requested(life, manifest_key, manifest.version):
+            cancels.end_submitted(life, rid, manifest_key, image_id=image_id, task_id=task_id,
+                                  same_upload=same_upload, fields=fields)
+            return Result(manifest_key, "cancelled", f"{image_id} {task_id} cancelled")
+        if recorded:
+            break
+        record = life.load(manifest_key)
+        if record is None or record.terminal:
+            life.new(import_id=rid, manifest_key=manifest_key, state="importing", note=note, **fields)
+        elif record.id == rid and record.state != "waiting":
+            pass  # a duplicate delivery got here second; the first one recorded it
+        else:
+            life.move(record.model_copy(update={"id": rid}), "importing", note, **fields)
     return Result(manifest_key, "submitted", f"{image_id} {task_id}")
 
 
@@ -339,6 +361,8 @@ def _note_retry(life: Lifecycle, rid: str, manifest_key: str, err: RetryableClou
                       fix=f"{error_advice(err.code)} The platform retries this on its own; if the "
                           f"record still says so later, run: imagedrop replay {manifest_key}")
     note = f"ImportImage not accepted yet ({err.code}); retrying"
+    if life.ended(rid) or claims.held(life.store, life.claim_key(rid, "importing")):
+        return  # another instance got the answer and recorded the import
     record = life.load(manifest_key)
     if record is None or record.terminal or record.quiet:
         life.new(import_id=rid, manifest_key=manifest_key, state="waiting", note=note, progress=note,
@@ -349,27 +373,11 @@ def _note_retry(life: Lifecycle, rid: str, manifest_key: str, err: RetryableClou
 
 def cancel(life: Lifecycle, manifest_key: str) -> Result:
     record = life.load(manifest_key)
-    if record is None or record.terminal:
-        return Result(manifest_key, "ignored", "nothing to cancel")
-    if record.state == "finishing":
-        return Result(manifest_key, "ignored", "too late to cancel: the image is imported and being finished")
-    if record.state == "repairing":
+    if record is not None and record.state == "repairing":
         return _cancel_repair(life, record, manifest_key)
-    if record.task_id and record.state == "importing":
-        try:
-            life.services.ecs.cancel_task(record.task_id)
-        except PermanentCloudError as err:
-            logs.step("cancel.refused", id=record.id, code=err.code, message=err.message)
-            return Result(manifest_key, "ignored", f"CancelTask refused: {err.code}")
-    advice = list(record.advice)
-    if record.state == "checking" and record.image_id:
-        # The task had ended: CancelTask cannot undo it, and deleting an image nobody asked to delete
-        # is not ours to do. Say it exists, or the owner believes nothing was made.
-        advice.append(f"image {record.image_id} was already imported when the cancel arrived; it is "
-                      f"kept, not checked or fixed: delete it (aliyun ecs DeleteImage --RegionId "
-                      f"{record.region} --ImageId {record.image_id}) if you do not want it")
-    life.move(record, "cancelled", "cancelled on request (cancel marker)", advice=advice)
-    return Result(manifest_key, "cancelled")
+    outcome, detail = cancels.cancel(life, manifest_key,
+                                     lambda rid: life.store.get_json(claim_key(life.prefix, rid)) or {})
+    return Result(manifest_key, outcome, detail)  # type: ignore[arg-type]
 
 
 def _cancel_repair(life: Lifecycle, record: StatusRecord, manifest_key: str) -> Result:

@@ -1,21 +1,22 @@
 """Reading and moving status records, and announcing every state change exactly once.
 
-Records live at `<state prefix>status/<manifest key>`. A terminal state is taken with a
-put-if-absent marker (`<state prefix>terminal/<import id>`), so two deliveries of the same message
-cannot both end an import; a retry after a crash finishes what the first attempt left undone.
+Records live at `<state prefix>status/<manifest key>`. Function Compute may run two instances of
+the same event at once and retries failed ones, so every announced state is claimed first
+(`claims.take`): `<state prefix>terminal/<import id>` for the end of an import (one end, whichever
+it is), `<state prefix>states/<import id>/<state>` for the others. The instance that holds the
+claim saves and announces the state; any other returns None and changes nothing.
 
-A state change is saved marked `unannounced`, announced, then saved again unmarked. A step that
-failed in between (the save's answer lost, the invocation dead) leaves the mark, and whichever step
-loads the record next sends the notification: a retry finds the state already taken and would
-otherwise never announce it. Sent twice at worst, with the same CloudEvent id; never lost.
+A state change is saved marked `unannounced`, announced, its claim settled as sent, then saved
+again unmarked. A step that failed before sending releases the claim, and whichever step loads the
+record next (the platform's retry, the next poll) takes it and sends the notification. Sent once;
+twice only when a send's answer was lost, with the same CloudEvent id.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from . import logs
+from . import claims, logs
 from .errors import ImagedropError
 from .services import Services
 from .status import TERMINAL, Event, State, StatusRecord, can_move, moved, status_key, utc_now_iso
@@ -37,8 +38,19 @@ class Lifecycle:
         data = self.store.get_small(status_key(self.prefix, manifest_key))
         record = None if data is None else StatusRecord.model_validate_json(data)
         if record is not None and record.unannounced:
-            record = self._announce_saved(record)
+            record = self._announce_pending(record)
         return record
+
+    def claim_key(self, import_id: str, state: str) -> str:
+        if state in TERMINAL:
+            return f"{self.prefix}terminal/{import_id}"
+        return f"{self.prefix}states/{import_id}/{state}"
+
+    def ended(self, import_id: str) -> str | None:
+        """The end an import was given, if any (its record may say otherwise: a refusal is only
+        announced)."""
+        marker = claims.held(self.store, self.claim_key(import_id, "rejected"))
+        return None if marker is None else str(marker.get("state") or "ended")
 
     def forget_quiet(self, manifest_key: str) -> None:
         """Drop a quiet waiting record: the object it waited for turned out to be a data disk."""
@@ -77,31 +89,119 @@ class Lifecycle:
         return new
 
     def _commit(self, record: StatusRecord, *, announce: bool) -> StatusRecord | None:
-        if record.state in TERMINAL:
-            marker = f"{self.prefix}terminal/{record.id}"
-            body = json.dumps({"state": record.state, "manifest": record.manifest, "at": record.updated_at})
-            if not self.store.put_if_absent(marker, body):
-                taken = json.loads(self.store.get_small(marker) or b"{}")
-                current = self.load(record.manifest)
-                if taken.get("state") != record.state or (current and current.id == record.id and current.terminal):
-                    logs.step("import.duplicate_end", id=record.id, state=record.state)
-                    return None
-                # Our own earlier attempt took the marker and stopped before saving: finish it.
-        record.unannounced = announce
-        self.save(record)
-        logs.step(f"import.{record.state}", id=record.id, manifest=record.manifest,
-                  image_id=record.image_id, task_id=record.task_id,
-                  note=record.history[-1].note if record.history else None)
-        if announce:
-            record = self._announce_saved(record)
+        claim = None
+        if announce or record.state in TERMINAL:
+            claim = self._take(record)
+            if claim is None:
+                repaired = self._repair(record)
+                if repaired is not None:
+                    return repaired
+                logs.step("import.duplicate_state", id=record.id, state=record.state)
+                return None
+        try:
+            record.unannounced = announce
+            if announce:
+                self._gather_failures(record)
+            self.save(record)
+            logs.step(f"import.{record.state}", id=record.id, manifest=record.manifest,
+                      image_id=record.image_id, task_id=record.task_id,
+                      note=record.history[-1].note if record.history else None)
+            if announce:
+                assert claim is not None
+                return self._send(record, claim)
+            if claim is not None:
+                claim.settle()
+        except BaseException:
+            if claim is not None:
+                claim.release()
+            raise
         return record
 
-    def _announce_saved(self, record: StatusRecord) -> StatusRecord:
-        """Announce a saved record's state, then save it as announced (with any delivery failures)."""
+    def _send(self, record: StatusRecord, claim: claims.Claim) -> StatusRecord:
+        """Announce a saved record's state under its claim, then save it as announced (with any
+        delivery failures) unless another step has moved the record on meanwhile."""
+        before = len(record.notifications)
         record = self.announce(record)
+        failures = record.notifications[before:]
         record.unannounced = False
-        self.save(record)
+        claim.settle(sent=True, failures=failures, record=record.model_dump(mode="json"))
+        self._save_unless_moved(record, failures)
         return record
+
+    def _save_unless_moved(self, record: StatusRecord, failures: list[dict[str, str]]) -> None:
+        """Save `record` as announced; when another step has moved it on meanwhile (the poller is
+        quick), only add the delivery failures to what that step saved."""
+        current = self.store.get_small(status_key(self.prefix, record.manifest))
+        now = None if current is None else StatusRecord.model_validate_json(current)
+        if now is None or (now.id == record.id and now.state == record.state):
+            self.save(record)
+        elif now.id == record.id and any(f not in now.notifications for f in failures):
+            now.notifications.extend(f for f in failures if f not in now.notifications)
+            self.save(now)
+
+    def _take(self, record: StatusRecord) -> claims.Claim | None:
+        return claims.take(self.store, self.claim_key(record.id, record.state), now=self.services.clock(),
+                           state=record.state, manifest=record.manifest, at=record.updated_at)
+
+    def _repair(self, record: StatusRecord) -> StatusRecord | None:
+        """Another instance took and announced this state, yet the saved record is behind it (a
+        concurrent step saved an earlier state over it): save it again, quietly."""
+        marker = claims.held(self.store, self.claim_key(record.id, record.state)) or {}
+        if not marker.get("sent") or marker.get("state") != record.state:
+            return None
+        data = self.store.get_small(status_key(self.prefix, record.manifest))
+        current = None if data is None else StatusRecord.model_validate_json(data)
+        if current is not None and (current.id != record.id or _rank(current.state) >= _rank(record.state)):
+            return None
+        logs.step("import.repaired", id=record.id, state=record.state,
+                  was=current.state if current else None)
+        announced = StatusRecord.model_validate(marker["record"]) if marker.get("record") else record
+        announced.unannounced = False
+        self.save(announced)  # as it was announced: its CloudEvent id names its place in history
+        return announced
+
+    def _gather_failures(self, record: StatusRecord) -> None:
+        """Add the delivery failures of the import's earlier states, kept with their claims: the
+        step that announced one may still have been sending it when another moved the record on."""
+        earlier = {e.state for e in record.history[:-1]} - {record.state} - TERMINAL
+        for state in sorted(earlier):
+            marker = claims.held(self.store, self.claim_key(record.id, state)) or {}
+            record.notifications.extend(f for f in marker.get("failures", []) if f not in record.notifications)
+
+    def _announce_pending(self, record: StatusRecord) -> StatusRecord:
+        """A record saved but maybe not announced: announce it unless that was done, or another
+        instance is doing it now."""
+        key = self.claim_key(record.id, record.state)
+        marker = claims.held(self.store, key)
+        if marker is not None and (marker.get("sent") or "owner" not in marker):
+            # Sent; the step that sent it did not live to say so in the record: say it now.
+            failures = marker.get("failures", [])
+            record.unannounced = False
+            record.notifications.extend(f for f in failures if f not in record.notifications)
+            self._save_unless_moved(record, failures)
+            return record
+        claim = self._take(record)
+        if claim is None:
+            return record  # its holder is sending it
+        try:
+            return self._send(record, claim)
+        except BaseException:
+            claim.release()
+            raise
+
+    def announce_once(self, record: StatusRecord) -> bool:
+        """Announce `record`'s terminal state without saving it (a refusal that must not replace
+        the running import's record), once per import id. False when it was already."""
+        claim = self._take(record)
+        if claim is None:
+            return False
+        try:
+            self.announce(record)
+            claim.settle(sent=True)
+        except BaseException:
+            claim.release()
+            raise
+        return True
 
     def announce(self, record: StatusRecord) -> StatusRecord:
         """Send the CloudEvent of `record`'s state; a copy with the delivery failures. Saves nothing:
@@ -117,3 +217,10 @@ class Lifecycle:
             logs.step("notify.failed", id=record.id, failures=failures)
             record.notifications.extend(failures)
         return record
+
+
+_ORDER = ("waiting", "importing", "checking", "finishing")
+
+
+def _rank(state: str) -> int:
+    return _ORDER.index(state) if state in _ORDER else len(_ORDER)

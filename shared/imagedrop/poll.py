@@ -2,16 +2,18 @@
 
 It never sleeps. Waiting is a new message with DelaySeconds, sent before this invocation returns
 (EventBridge deletes a delivered message, so a lost re-send would be a lost import). Every message
-carries its attempt number; a marker per (import, attempt), written once the step's effects are
-done, makes a redelivered message a no-op.
+carries its attempt number; a claim per (import, attempt), taken before the step and settled once
+its effects are done, makes a message delivered twice (one after the other, or to two instances at
+once) run once. A step that fails releases it for the retry; a copy that finds it held by a running
+(or dead) instance looks again later.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from . import logs, repair_step
+from . import cancel as cancels
+from . import claims, logs, repair_step
 from .errors import CloudError, PermanentCloudError, RetryableCloudError
 from .events import TrackMessage
 from .finish import finish
@@ -41,6 +43,30 @@ def poll_event(messages: list[TrackMessage], services: Services) -> list[Result]
 
 def poll_one(msg: TrackMessage, services: Services) -> Result:
     life = Lifecycle(services, msg.bucket)
+    key = f"{life.prefix}polls/{msg.import_id}/{msg.stage}-{msg.attempt}"
+    claim = claims.take(life.store, key, now=services.clock(), at=life.now())
+    if claim is None:
+        held = claims.held(life.store, key) or {}
+        if "owner" in held and not held.get("settled"):
+            # Another instance runs this attempt now, or died running it: look again later (its
+            # lease ends in time), so that the import is not left unfollowed.
+            _send(services, msg, RETRY_SECONDS)
+            return Result(msg.import_id, "busy", f"attempt {msg.attempt} is being handled")
+        record = life.load(msg.manifest_key)
+        if record is not None and record.id == msg.import_id and record.terminal:
+            return Result(msg.import_id, "ended", record.state)
+        return Result(msg.import_id, "duplicate", f"attempt {msg.attempt} was handled")
+    try:
+        outcome = _poll(life, msg)
+    except BaseException:
+        claim.release()
+        raise
+    claim.settle(outcome=outcome.outcome)
+    return outcome
+
+
+def _poll(life: Lifecycle, msg: TrackMessage) -> Result:
+    services = life.services
     record = life.load(msg.manifest_key)
     claim = _unrecorded(life, record, msg)
     if claim is not None:
@@ -57,20 +83,15 @@ def poll_one(msg: TrackMessage, services: Services) -> Result:
         return Result(msg.import_id, "stale", "the manifest now belongs to another import")
     if record.terminal:
         return Result(msg.import_id, "ended", record.state)
-    marker = f"{life.prefix}polls/{msg.import_id}/{msg.stage}-{msg.attempt}"
-    if life.store.head(marker) is not None:
-        return Result(msg.import_id, "duplicate", f"attempt {msg.attempt} was handled")
     try:
         stage = {"finish": _finish_stage, "repair": _repair_stage}.get(msg.stage, _import_stage)
-        outcome = stage(life, record, msg)
+        return stage(life, record, msg)
     except PermanentCloudError as err:
         # Retrying a refusal would only repeat it until the message is dead-lettered and the
         # import is left hanging: end it, with the code.
-        outcome = _fail(life, msg, err)
+        return _fail(life, msg, err)
     except RetryableCloudError as err:
-        outcome = _retry_later(life, msg, err)
-    life.store.put_if_absent(marker, json.dumps({"at": life.now(), "outcome": outcome.outcome}))
-    return outcome
+        return _retry_later(life, msg, err)
 
 
 def _unrecorded(life: Lifecycle, record: StatusRecord | None, msg: TrackMessage) -> dict | None:  # type: ignore[type-arg]
@@ -95,6 +116,12 @@ def _adopt(life: Lifecycle, record: StatusRecord | None, msg: TrackMessage,
                             manifest_etag=claim.get("manifest_etag"), advice=claim.get("advice", []),
                             filled=claim.get("filled"), guest=claim.get("guest"),
                             findings=claim.get("findings"))
+    version = claim.get("version")
+    if version and cancels.requested(life, msg.manifest_key, version):
+        # Cancelled while its ingest was dying: cancel the task instead of following it.
+        cancels.end_submitted(life, msg.import_id, msg.manifest_key, image_id=msg.image_id,
+                              task_id=msg.task_id, same_upload={msg.import_id}, fields=fields)
+        return None
     logs.step("poll.adopted", id=msg.import_id, manifest=msg.manifest_key)
     if record is None:
         return life.new(import_id=msg.import_id, manifest_key=msg.manifest_key, state="importing",

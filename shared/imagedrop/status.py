@@ -20,7 +20,7 @@ State = Literal["waiting", "importing", "checking", "repairing", "finishing",
 TERMINAL: frozenset[str] = frozenset({"succeeded", "rejected", "failed", "cancelled"})
 
 ALLOWED: dict[str | None, frozenset[str]] = {
-    None: frozenset({"waiting", "importing", "rejected", "failed"}),
+    None: frozenset({"waiting", "importing", "rejected", "failed", "cancelled"}),
     "waiting": frozenset({"importing", "rejected", "failed", "cancelled"}),
     "importing": frozenset({"checking", "repairing", "finishing", "failed", "cancelled"}),
     "checking": frozenset({"repairing", "finishing", "failed", "cancelled"}),

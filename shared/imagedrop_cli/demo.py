@@ -25,7 +25,8 @@ def sample_files() -> tuple[Path, Path]:
     return Path(str(folder / SAMPLE_DISK)), Path(str(folder / f"{SAMPLE_DISK}.json"))
 
 
-def run_demo(*, speed: float | None = None, faults: str | None = None, timeout: float = 180.0) -> int:
+def run_demo(*, speed: float | None = None, faults: str | None = None, timeout: float = 180.0,
+             concurrency: int = 4, twins: float = 0.0, seed: int = 0) -> int:
     import oss2
     from mns.account import Account
 
@@ -38,7 +39,7 @@ def run_demo(*, speed: float | None = None, faults: str | None = None, timeout: 
     out = Console()
     disk, manifest = sample_files()
     stop = _stop_on_signals()
-    with LocalStack(speed=speed, faults=faults) as stack:
+    with LocalStack(speed=speed, faults=faults, concurrency=concurrency, twins=twins, seed=seed) as stack:
         info = stack.info
         assert info
         console.print(f"[bold]imagedrop local[/] OSS {info.oss}  ECS {info.ecs}  MNS {info.mns}  "

@@ -22,6 +22,10 @@ FAULTS_HELP = ("Fault knobs, comma-separated, e.g. `ecs:ImportImage:throttle*2` 
                "`oss:GetObject:503@0.1` (one call in ten), `mns:*:latency=20ms`, `ecs:ImportImage:lost-reset@0.3` "
                "(carried out, then the answer lost); also IMAGEDROP_FAULTS.")
 
+CONCURRENCY_HELP = "Function instances running at once, as Function Compute runs many (default 4)."
+TWINS_HELP = ("Share of events also delivered to a second instance at the same moment, as the "
+              "platform's at-least-once delivery does (0 to 1; --seed picks which).")
+
 
 def _stack(**kwargs: object) -> "LocalStack":
     """A LocalStack, or one line saying which option is wrong (a bad fault spec, a negative speed)."""
@@ -30,6 +34,14 @@ def _stack(**kwargs: object) -> "LocalStack":
     speed = kwargs.get("speed")
     if isinstance(speed, float) and not 0 <= speed < float("inf"):  # also nan
         typer.echo(f"imagedrop local: --speed {speed:g}: must be 0 or more (0 stops the emulated clock)", err=True)
+        raise typer.Exit(2)
+    concurrency = kwargs.get("concurrency")
+    if isinstance(concurrency, int) and concurrency < 1:
+        typer.echo(f"imagedrop local: --concurrency {concurrency}: must be 1 or more", err=True)
+        raise typer.Exit(2)
+    twins = kwargs.get("twins")
+    if isinstance(twins, float) and not 0 <= twins <= 1:  # also nan
+        typer.echo(f"imagedrop local: --twins {twins:g}: must be between 0 and 1", err=True)
         raise typer.Exit(2)
     from .local import StackSettingError
 
@@ -81,9 +93,12 @@ def serve(speed: float = typer.Option(1.0, help=SPEED_HELP),
 
 @local_app.command("up")
 def up(speed: Optional[float] = typer.Option(None, help=SPEED_HELP + " Default 60."),
-       faults: Optional[str] = typer.Option(None, help=FAULTS_HELP)) -> None:
+       faults: Optional[str] = typer.Option(None, help=FAULTS_HELP),
+       concurrency: int = typer.Option(4, help=CONCURRENCY_HELP),
+       twins: float = typer.Option(0.05, help=TWINS_HELP),
+       seed: int = typer.Option(0, help="Seed of the twin deliveries.")) -> None:
     """The emulator plus both functions on its events (objects under incoming/ in the bucket)."""
-    stack = _stack(speed=speed, faults=faults)
+    stack = _stack(speed=speed, faults=faults, concurrency=concurrency, twins=twins, seed=seed)
     info = _start(stack)
     line = json.dumps(info.as_json())
     print(line, flush=True)
@@ -113,14 +128,19 @@ def _forget(stack_file: Path, line: str) -> None:
 @local_app.command("demo")
 def demo(speed: Optional[float] = typer.Option(None, help=SPEED_HELP + " Default 60."),
          faults: Optional[str] = typer.Option(None, help=FAULTS_HELP),
-         timeout: float = typer.Option(180.0, help="Give up after this many real seconds.")) -> None:
+         timeout: float = typer.Option(180.0, help="Give up after this many real seconds."),
+         concurrency: int = typer.Option(4, help=CONCURRENCY_HELP),
+         twins: float = typer.Option(0.05, help=TWINS_HELP),
+         seed: int = typer.Option(0, help="Seed of the twin deliveries.")) -> None:
     """Start everything, drop the bundled sample image and manifest, follow the import to its end."""
     from imagedrop.errors import ConfigError
     from .demo import run_demo
 
-    _stack(speed=speed, faults=faults, with_functions=False)  # the options, checked before anything starts
+    # the options, checked before anything starts
+    _stack(speed=speed, faults=faults, with_functions=False, concurrency=concurrency, twins=twins)
     try:
-        code = run_demo(speed=speed, faults=faults, timeout=timeout)
+        code = run_demo(speed=speed, faults=faults, timeout=timeout, concurrency=concurrency,
+                        twins=twins, seed=seed)
     except ConfigError as exc:
         typer.echo(f"imagedrop local: {exc} (the functions read these from the environment)",
                    err=True)

@@ -121,8 +121,9 @@ class WireService(Protocol):
 class Clock:
     """Emulated wall time. `speed` multiplies real time (0 freezes it); `advance` jumps ahead.
 
-    Import tasks, message delays and visibility timeouts all read this clock, so a test can
-    play thirty minutes of import in a millisecond and `local up` can run at 60x.
+    Import tasks, message delays and the platform's own retries read this clock, so a test can
+    play thirty minutes of import in a millisecond and `local up` can run at 60x. What a client
+    holds in its own time (an MNS receipt handle) is given in real seconds (`MnsBackend.client_scale`).
     """
 
     def __init__(self, speed: float = 1.0, start: float | None = None):

@@ -2,8 +2,12 @@
 
 The cloud delivers events to functions later, retries them when a function fails, and gives up
 after a few tries. The pump does the same on the emulated clock. Tests call `run_until_idle()`
-(deterministic, the clock jumps to the next due delivery when frozen); `local up` runs `start()`,
-a background thread.
+(the clock jumps to the next due delivery when frozen); `local up` runs `start()`, a background
+thread.
+
+Function Compute runs many instances at once: with `concurrency` above 1, every delivery that is
+due runs on its own worker (at most `concurrency` at a time), so two events of one import can be
+handled at the same moment, as in the cloud.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import heapq
 import itertools
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
@@ -25,8 +30,14 @@ Sink = Callable[[bytes], object]
 DEFAULT_BACKOFF = (1.0, 4.0, 16.0)
 
 
+Launch = Callable[[Callable[[], None]], None]
+
+
 class Source(Protocol):
-    """Something that produces deliveries by itself, e.g. an EventBridge MNS stream."""
+    """Something that produces deliveries by itself, e.g. an EventBridge MNS stream. The pump sets
+    its `launch`: the source hands each push to it instead of calling the function itself."""
+
+    launch: Launch | None
 
     def poll(self, now: float) -> int:
         """Deliver what is due now; return how many deliveries were made."""
@@ -57,7 +68,7 @@ class FailedDelivery:
 
 
 class EventPump:
-    def __init__(self, clock: Clock):
+    def __init__(self, clock: Clock, *, concurrency: int = 1):
         self.clock = clock
         self._heap: list[_Delivery] = []
         self._seq = itertools.count()
@@ -68,6 +79,53 @@ class EventPump:
         self.errors: list[FailedDelivery] = []     # every failed attempt, retried or not
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self.concurrency = 1
+        self._workers: ThreadPoolExecutor | None = None
+        self._slots = threading.BoundedSemaphore(1)
+        self._running = 0
+        self._idle = threading.Condition(self._lock)
+        self.most_at_once = 0   # the most invocations seen running at the same time
+        self.set_concurrency(concurrency)
+
+    def set_concurrency(self, concurrency: int) -> None:
+        """How many deliveries may run at once (1: one after the other, on the pumping thread)."""
+        if concurrency < 1:
+            raise ValueError("concurrency must be 1 or more")
+        self.wait_idle()
+        if self._workers is not None:
+            self._workers.shutdown(wait=True)
+        self.concurrency = concurrency
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._workers = (ThreadPoolExecutor(concurrency, thread_name_prefix="imagedrop-fc")
+                         if concurrency > 1 else None)
+
+    def launch(self, work: Callable[[], None]) -> None:
+        """Run one delivery: on a free worker (waiting for one when all are busy), or here."""
+        if self._workers is None:
+            work()
+            return
+        self._slots.acquire()
+        with self._lock:
+            self._running += 1
+            self.most_at_once = max(self.most_at_once, self._running)
+
+        def run() -> None:
+            try:
+                work()
+            except Exception:  # a delivery reports its own failures; never lose a worker
+                log.exception("delivery failed outside its handler")
+            finally:
+                with self._lock:
+                    self._running -= 1
+                    self._idle.notify_all()
+                self._slots.release()
+        self._workers.submit(run)
+
+    def wait_idle(self) -> None:
+        """Until no delivery is running."""
+        with self._lock:
+            while self._running:
+                self._idle.wait()
 
     def deliver_later(self, name: str, sink: Sink, payload: bytes, *, delay: float = 0.0,
                       backoff: tuple[float, ...] = DEFAULT_BACKOFF) -> None:
@@ -77,14 +135,15 @@ class EventPump:
 
     def add_source(self, source: Source) -> None:
         with self._lock:
+            source.launch = self.launch
             self._sources.append(source)
 
     def pending(self) -> int:
         with self._lock:
             return len(self._heap)
 
-    def pump(self) -> int:
-        """Run every delivery that is due now. Returns how many ran."""
+    def pump(self, *, wait: bool = True) -> int:
+        """Start every delivery that is due now (`wait`: and let them finish). Returns how many."""
         done = 0
         while True:
             with self._lock:
@@ -92,9 +151,11 @@ class EventPump:
                     break
                 item = heapq.heappop(self._heap)
             done += 1
-            self._run(item)
+            self.launch(lambda item=item: self._run(item))  # type: ignore[misc]
         for source in list(self._sources):
             done += source.poll(self.clock.now())
+        if wait:
+            self.wait_idle()
         return done
 
     def _run(self, item: _Delivery) -> None:
@@ -160,7 +221,7 @@ class EventPump:
         def loop() -> None:
             while not self._stop.is_set():
                 try:
-                    if not self.pump():
+                    if not self.pump(wait=False):
                         self._stop.wait(interval)
                 except Exception:  # never let the pump die; the failure is logged
                     log.exception("event pump step failed")
@@ -174,3 +235,4 @@ class EventPump:
         if self._thread:
             self._thread.join(timeout=5)
             self._thread = None
+        self.wait_idle()

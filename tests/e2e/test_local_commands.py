@@ -51,6 +51,28 @@ def test_demo_runs_the_pipeline_end_to_end_and_exits_zero(faults: str, tmp_path:
     assert "notifications" in done.stderr and "succeeded" in done.stderr
 
 
+def test_demo_with_every_event_in_two_instances_announces_each_state_once(tmp_path: Path) -> None:
+    # Eight instances at once, every event (uploads, every poll) handed to two of them at once
+    args = ["local", "demo", "--timeout", "120", "--concurrency", "8", "--twins", "1", "--seed", "3"]
+    done = subprocess.run(_cli(*args), capture_output=True, text=True, env=_env(), timeout=180,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert StatusRecord.model_validate_json(done.stdout).state == "succeeded"
+    shown = [line.split(":", 1)[0].strip() for line in done.stderr.splitlines()
+             if line.strip().startswith("imagedrop.import.")]
+    assert shown == [f"imagedrop.import.{s}" for s in ("importing", "checking", "finishing", "succeeded")]
+
+
+@pytest.mark.parametrize("command", ["up", "demo"])
+def test_instance_options_that_cannot_work_are_one_line_and_exit_2(command: str, tmp_path: Path) -> None:
+    for option, value, rule in (("--concurrency", "0", "1 or more"), ("--twins", "1.5", "between 0 and 1")):
+        done = subprocess.run(_cli("local", command, option, value), capture_output=True, text=True,
+                              env=_env(), timeout=60, cwd=tmp_path)
+        assert done.returncode == 2 and done.stdout == ""
+        [line] = done.stderr.strip().splitlines()
+        assert f"{option} {value}" in line and rule in line
+
+
 def test_local_serve_answers_real_clients_on_every_endpoint() -> None:
     proc, info = _start("local", "serve")
     try:

@@ -9,6 +9,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -29,7 +30,10 @@ def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSt
 def _env(stack: LocalStack, **extra: str) -> dict[str, str]:
     assert stack.info
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IMAGEDROP_", "ALIBABA_CLOUD_"))}
-    return {**env, "IMAGEDROP_LOCAL": json.dumps(stack.info.as_json()), **extra}
+    # The examples call `imagedrop` from PATH: the project's own entry point (the venv's bin,
+    # beside the interpreter running the tests), whether or not the venv was activated.
+    path = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", os.defpath)])
+    return {**env, "PATH": path, "IMAGEDROP_LOCAL": json.dumps(stack.info.as_json()), **extra}
 
 
 def _record(stack: LocalStack, manifest_key: str) -> dict:  # type: ignore[type-arg]

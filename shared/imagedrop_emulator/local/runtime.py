@@ -7,7 +7,10 @@ functions read at start are checked through `check_settings`, also handed in.
 
 from __future__ import annotations
 
+import logging
 import os
+import random
+import threading
 import uuid
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -22,6 +25,10 @@ TOPIC = "imagedrop-events"
 EVENTS_QUEUE = "imagedrop-events-inbox"   # a queue subscribed to the topic, to show notifications
 WATCH_PREFIX = "incoming/"
 DEFAULT_SPEED = 60.0                      # emulated seconds per real second
+DEFAULT_CONCURRENCY = 4                   # function instances running at once
+DEFAULT_TWINS = 0.0                       # share of events also delivered to a second instance
+
+log = logging.getLogger("imagedrop.local")
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,26 @@ def fc_context(cloud: FakeCloud, function: str) -> Any:
         region=cloud.region, account_id=cloud.account_id, clock=cloud.clock.now)
 
 
+class Twins:
+    """Which deliveries Function Compute also hands to a second instance at the same moment (its
+    delivery is at-least-once): a seeded share of them, so a run can be repeated."""
+
+    def __init__(self, rate: float = DEFAULT_TWINS, seed: int = 0):
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError(f"twin rate {rate:g}: must be between 0 and 1")
+        self.rate = rate
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self.delivered = 0          # deliveries that ran twice at once
+        self.errors: list[str] = []  # what the second instance raised
+
+    def roll(self) -> bool:
+        with self._lock:
+            twin = self.rate > 0 and self._random.random() < self.rate
+            self.delivered += twin
+            return twin
+
+
 Handler = Callable[[bytes, Any], Any]
 
 
@@ -78,16 +105,21 @@ class LocalStack:
     """Start with `with LocalStack(functions=…) as stack:`; `stack.info` says where everything is.
 
     `functions` maps "imagedrop-ingest" and "imagedrop-poller" to their handlers; without them
-    (or with `with_functions=False`) the stack is the emulator alone.
+    (or with `with_functions=False`) the stack is the emulator alone. `concurrency`: function
+    instances running at once (FC runs many); `twins`: the share of deliveries also handed to a
+    second instance at the same moment, `seed` picks which.
     """
 
     def __init__(self, *, speed: float | None = None, faults: str | None = None,
                  with_functions: bool = True, env: dict[str, str] | None = None,
                  cloud: FakeCloud | None = None, background: bool = True,
                  functions: dict[str, Handler] | None = None,
-                 check_settings: Callable[[dict[str, str], str, str], None] | None = None):
+                 check_settings: Callable[[dict[str, str], str, str], None] | None = None,
+                 concurrency: int = DEFAULT_CONCURRENCY, twins: float = DEFAULT_TWINS, seed: int = 0):
         speed = _speed_from_env() if speed is None else speed
         self.cloud = cloud or FakeCloud(clock=Clock(speed=speed), faults=Faults())
+        self.cloud.pump.set_concurrency(concurrency)
+        self.twins = Twins(twins, seed)
         fault_spec = faults if faults is not None else os.environ.get("IMAGEDROP_FAULTS", "")
         if fault_spec:
             self.cloud.faults.add_spec(fault_spec)
@@ -174,10 +206,29 @@ class LocalStack:
         """Invoke a function as FC does: the event's bytes and a fresh context."""
         handler = self.functions[function]
 
-        def invoke(payload: bytes) -> Any:
+        def once(payload: bytes) -> Any:
             self.invocations.append((function, payload.decode("utf-8", "replace")))
             return handler(payload, fc_context(self.cloud, function))
+
+        def invoke(payload: bytes) -> Any:
+            if not self.twins.roll():
+                return once(payload)
+            twin = threading.Thread(target=self._twin, args=(once, payload), name=f"{function}-twin")
+            twin.start()
+            try:
+                return once(payload)
+            finally:
+                twin.join()
         return invoke
+
+    def _twin(self, once: Callable[[bytes], Any], payload: bytes) -> None:
+        """The second instance of a doubly delivered event; the platform's retries follow the
+        first one's result, so the twin's failure is only logged."""
+        try:
+            once(payload)
+        except Exception as exc:
+            log.info("second instance failed: %s: %s", type(exc).__name__, exc)
+            self.twins.errors.append(f"{type(exc).__name__}: {exc}")
 
     def stop(self) -> None:
         self.cloud.pump.stop()

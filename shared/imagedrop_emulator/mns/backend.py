@@ -36,6 +36,14 @@ class MnsBackend:
     def now(self) -> float:
         return self.cloud.clock.now()
 
+    def client_scale(self) -> float:
+        """Emulated seconds per second of a client's own time. A client of the emulator (a test, a
+        person's script) reads and deletes in real time: the visibility timeout it gets from
+        ReceiveMessage or ChangeMessageVisibility is that many real seconds, however fast the
+        emulated clock runs, or a fast clock would take its receipt handle away while it still
+        reads. Delays and the platform's own triggers stay on the emulated clock."""
+        return max(1.0, self.cloud.clock.speed)
+
     # ------------------------------------------------------------------ queues
     def create_queue(self, name: str, *, visibility_timeout: int = 30, delay_seconds: int = 0,
                      maximum_message_size: int = 65536, message_retention_period: int = 345600,
@@ -108,7 +116,8 @@ class MnsBackend:
             return message.snapshot()
 
     def receive_messages(self, queue: str, count: int = 1, *, wait_seconds: float = 0) -> list[FakeMessage]:
-        """Up to `count` visible messages, waiting up to `wait_seconds` real seconds for one.
+        """Up to `count` visible messages, waiting up to `wait_seconds` real seconds for one; each
+        stays the receiver's for the queue's VisibilityTimeout in real seconds (`client_scale`).
 
         MessageNotExist when none arrives. A delayed or invisible message wakes the wait when the
         emulated clock reaches it (a frozen clock never does).
@@ -117,7 +126,7 @@ class MnsBackend:
         deadline = time.monotonic() + wait_seconds
         with self._cond:
             while True:
-                taken = self.queue(queue).receive(self.now(), count)
+                taken = self.queue(queue).receive(self.now(), count, scale=self.client_scale())
                 if taken:
                     return taken
                 left = deadline - time.monotonic()
@@ -144,9 +153,14 @@ class MnsBackend:
         with self._cond:
             self.queue(queue).delete(receipt_handle, self.now())
 
-    def change_message_visibility(self, queue: str, receipt_handle: str, visibility_timeout: int) -> FakeMessage:
+    def change_message_visibility(self, queue: str, receipt_handle: str, visibility_timeout: int, *,
+                                  client: bool = True) -> FakeMessage:
+        """`client=False`: the platform's own change (an EventBridge retry backoff), on the
+        emulated clock; a client's timeout is in its real seconds (see `client_scale`)."""
+        scale = self.client_scale() if client else 1.0
         with self._cond:
-            message = self.queue(queue).change_visibility(receipt_handle, visibility_timeout, self.now())
+            message = self.queue(queue).change_visibility(receipt_handle, visibility_timeout, self.now(),
+                                                          scale=scale)
             self._cond.notify_all()
             return message
 

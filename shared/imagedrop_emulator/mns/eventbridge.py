@@ -94,6 +94,7 @@ class EventBridgeTrigger:
     errors: list[str] = field(default_factory=list)      # every sink failure, as "Type: message"
     dead: list[DeadEvent] = field(default_factory=list)  # gave up after max_retries
     _failures: dict[str, int] = field(default_factory=dict, repr=False)
+    launch: Callable[[Callable[[], None]], None] | None = field(default=None, repr=False)  # set by the pump
 
     def __post_init__(self) -> None:
         if self.event_schema not in EVENT_SCHEMAS:
@@ -120,7 +121,10 @@ class EventBridgeTrigger:
             if not batch:
                 return handed
             handed += len(batch)
-            self._push(batch, now)
+            if self.launch is None:
+                self._push(batch, now)
+            else:  # each push on an instance of its own, as FC runs them
+                self.launch(lambda batch=batch: self._push(batch, now))  # type: ignore[misc]
 
     def next_due(self, now: float) -> float | None:
         try:
@@ -155,7 +159,8 @@ class EventBridgeTrigger:
             self._failures[message.message_id] = attempts
             delay = self.backoff[min(attempts - 1, len(self.backoff) - 1)]
             try:
-                self.backend.change_message_visibility(self.queue, message.receipt_handle or "", int(delay))
+                self.backend.change_message_visibility(self.queue, message.receipt_handle or "", int(delay),
+                                                      client=False)
             except ServiceError:
                 pass  # handle expired while the sink ran: the queue redelivers it anyway
             return

@@ -139,14 +139,16 @@ class FakeQueue:
         self.messages[seq] = message
         return message
 
-    def receive(self, now: float, count: int = 1) -> list[FakeMessage]:
-        """Take up to `count` visible messages (priority 1 first, then send order)."""
+    def receive(self, now: float, count: int = 1, *, scale: float = 1.0) -> list[FakeMessage]:
+        """Take up to `count` visible messages (priority 1 first, then send order). They stay
+        invisible for the queue's VisibilityTimeout times `scale` (emulated seconds per second of
+        the receiver's)."""
         taken = []
         for message in self.visible(now)[:count]:
             message.dequeue_count += 1
             if message.first_dequeue_time is None:
                 message.first_dequeue_time = now
-            message.visible_at = now + self.visibility_timeout
+            message.visible_at = now + self.visibility_timeout * scale
             message.receipt_handle = self._new_handle(message)
             taken.append(message.snapshot())
         return taken
@@ -168,10 +170,10 @@ class FakeQueue:
         del self.messages[message.seq]
         return message
 
-    def change_visibility(self, handle: str, timeout: int, now: float) -> FakeMessage:
+    def change_visibility(self, handle: str, timeout: int, now: float, *, scale: float = 1.0) -> FakeMessage:
         check_range("VisibilityTimeout", timeout, 0, MAX_VISIBILITY)
         message = self._holder_of(handle, now)
-        message.visible_at = now + timeout
+        message.visible_at = now + timeout * scale
         message.receipt_handle = self._new_handle(message)
         return message.snapshot()
 

@@ -12,7 +12,7 @@ from mns.queue import Message, QueueMeta
 from mns.subscription import SubscriptionMeta
 from mns.topic import TopicMessage, TopicMeta
 
-from imagedrop_emulator import CloudServer, FakeCloud
+from imagedrop_emulator import Clock, CloudServer, FakeCloud
 
 pytestmark = pytest.mark.server
 
@@ -208,3 +208,44 @@ def test_list_topic_and_list_queue_page_with_prefix_and_marker(account: Account)
     assert [u.rsplit("/", 1)[1] for u in rest] == ["evt-c"] and last == ""
     queues, _ = account.list_queue(prefix="q-evt")
     assert [u.rsplit("/", 1)[1] for u in queues] == ["q-evt-a", "q-evt-b", "q-evt-c"]
+
+
+def test_a_fast_clock_leaves_a_client_its_visibility_timeout_in_real_seconds() -> None:
+    # Given the emulator at 600x (as `local up --speed 600` runs it) and a queue whose messages a
+    # client holds for 30 s
+    cloud = FakeCloud(clock=Clock(speed=600.0), services=("mns",))
+    with CloudServer(cloud) as server:
+        queue = make_queue(Account(server.endpoints["mns"], cloud.access_key_id, cloud.access_key_secret),
+                           "inbox", visibilitytimeout=30)
+        queue.send_message(Message("first"))
+        queue.send_message(Message("second"))
+        held = queue.receive_message(0)
+        # When the emulated clock runs 20 real seconds' worth (3.3 emulated hours) while it reads
+        cloud.clock.advance(600 * 20)
+        # Then its receipt handle still holds, and nobody else gets the message
+        queue.delete_message(held.receipt_handle)
+        # And a message held past its 30 real seconds comes back, as the cloud's would
+        late = queue.receive_message(0)
+        cloud.clock.advance(600 * 31)
+        with pytest.raises(MNSServerException) as stale:
+            queue.delete_message(late.receipt_handle)
+        assert stale.value.type == "ReceiptHandleError"
+        again = queue.receive_message(0)
+        assert (again.message_body, again.dequeue_count) == (late.message_body, 2)
+        assert {held.message_body, late.message_body} == {b"first", b"second"}
+
+
+def test_the_platform_trigger_retries_on_the_emulated_clock() -> None:
+    # The EventBridge trigger is the cloud itself, not a client: its retry backoff stays emulated.
+    cloud = FakeCloud(clock=Clock(speed=0.0, start=1_800_000_000.0), services=("mns",))
+    cloud.mns.create_queue("track")
+    calls: list[bytes] = []
+
+    def failing(payload: bytes) -> None:
+        calls.append(payload)
+        raise RuntimeError("instance crashed")
+
+    cloud.mns.add_eventbridge_trigger("track", name="poller", sink=failing)
+    cloud.mns.send_message("track", "m")
+    cloud.pump.run_until_idle()
+    assert len(calls) == 4  # the first try and three retries, 10 + 20 + 40 emulated seconds apart
