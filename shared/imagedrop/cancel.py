@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from . import logs
 from .errors import PermanentCloudError
+from .import_claim import ImportClaim
 from .lifecycle import Lifecycle
 from .status import StatusRecord
 from .ecs_answers import TASK_CANCELLED
@@ -23,21 +24,18 @@ CANCEL_SUFFIX = ".cancel"
 CANCEL_NOTE = "cancelled on request (cancel marker)"
 
 
-def cancel_key(prefix: str, manifest_key: str, version: str) -> str:
-    return f"{prefix}cancels/{manifest_key}@{version}"
-
-
 def requested(life: Lifecycle, manifest_key: str, version: str) -> bool:
     """Whether a cancel arrived for this upload of the manifest."""
-    return life.store.head(cancel_key(life.prefix, manifest_key, version)) is not None
+    return life.store.head(life.keys.cancel(manifest_key, version)) is not None
 
 
-def cancel(life: Lifecycle, manifest_key: str, claim_of: Callable[[str], dict[str, Any]]) -> tuple[str, str]:
+def cancel(life: Lifecycle, manifest_key: str,
+           claim_of: Callable[[str], ImportClaim | None]) -> tuple[str, str]:
     """Apply a cancel marker to the import of `manifest_key`: (outcome, detail). `claim_of(id)` is
     what the ingest kept of an import it submitted (the ImportImage request among it)."""
     info = life.store.head(manifest_key)
     if info is not None:  # first, so that an ingest running now finds it
-        life.store.put(cancel_key(life.prefix, manifest_key, info.version), json.dumps({"at": life.now()}))
+        life.store.put(life.keys.cancel(manifest_key, info.version), json.dumps({"at": life.now()}))
     record = life.load(manifest_key)
     if record is None or record.terminal or record.quiet:  # quiet: a disk alone, not an import
         if info is None:
@@ -48,7 +46,8 @@ def cancel(life: Lifecycle, manifest_key: str, claim_of: Callable[[str], dict[st
     if not record.task_id and record.state == "waiting":
         # ImportImage may have been carried out with its answer lost: ask again with the same
         # ClientToken, which returns the same image and task, so the task is cancelled, not orphaned.
-        request = claim_of(record.id).get("request")
+        claim = claim_of(record.id)
+        request = claim.request if claim else None
         if request:
             try:
                 image_id, task_id = life.services.ecs.import_image(request)

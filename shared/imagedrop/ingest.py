@@ -1,4 +1,6 @@
-"""The ingest step: an object arrived under the watched prefix → maybe an import (DESIGN §1).
+"""The ingest step: an object arrived under the watched prefix → maybe an import.
+
+Where it sits in the flow: docs/architecture.md#flow.
 
 Whichever of disk and manifest arrives last completes the pair; the earlier one records what is
 still missing. Safe to run any number of times for the same event: the import id is derived from
@@ -22,6 +24,7 @@ from imagedrop_disk.facts.model import Finding, GuestFacts
 from .archived import read_state
 from .errors import CloudError, ManifestError, PermanentCloudError, RetryableCloudError
 from .events import ObjectCreated, TrackMessage
+from .import_claim import ImportClaim, read_claim
 from .lifecycle import Lifecycle
 from .manifest import parse_manifest
 from .ownership import NamedObject, claim_data_disks
@@ -44,10 +47,6 @@ class Result:
     key: str
     outcome: Outcome
     detail: str = ""
-
-
-def claim_key(state_prefix: str, rid: str) -> str:
-    return f"{state_prefix}claims/{rid}"
 
 
 def ingest_event(records: list[ObjectCreated], services: Services) -> list[Result]:
@@ -85,7 +84,7 @@ def _record_refusal(services: Services, created: ObjectCreated, err: PermanentCl
     problem = cloud_problem(err)
     try:
         record = life.load(manifest_key)
-        if record is None or record.terminal or record.state == "waiting":
+        if record is None or not record.running:
             rid = import_id(created.bucket, manifest_key, created.etag or "", [])
             if record is None or record.terminal:
                 life.new(import_id=rid, manifest_key=manifest_key, state="rejected",
@@ -111,7 +110,7 @@ def _ingest_object(created: ObjectCreated, services: Services) -> Result:
         return consider(life, key)
     manifest_key = key + ".json"
     if life.store.head(manifest_key) is None:
-        waiting = life.store.get_json(f"{settings.state_prefix}waiting/{key}")
+        waiting = life.store.get_json(life.keys.waiting(key))
         if waiting and waiting.get("manifest"):
             return consider(life, waiting["manifest"])  # a data disk completed someone's set
         return _wait(life, manifest_key, missing=[manifest_key], import_ref=key)
@@ -122,9 +121,9 @@ def _wait(life: Lifecycle, manifest_key: str, *, missing: list[str], import_ref:
     note = "waiting for " + ", ".join(missing)
     for key in missing:
         if not key.endswith(".json"):  # a data disk: remember whose set it completes
-            life.store.put(f"{life.prefix}waiting/{key}", json.dumps({"manifest": manifest_key}))
+            life.store.put(life.keys.waiting(key), json.dumps({"manifest": manifest_key}))
     record = life.load(manifest_key)
-    if record and not record.terminal and record.state != "waiting":
+    if record and record.running:
         return Result(manifest_key, "busy", f"import {record.id} is {record.state}")
     wait_id = _wait_id(import_ref)
     # Only a manifest makes an import: a disk alone is recorded but not announced.
@@ -173,7 +172,7 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
         return _wait(life, manifest_key, missing=missing, import_ref=upload)
     for key, role, *_ in wanted:
         if role == "data":  # the set is complete: a data disk's own waiting traces go
-            store.delete(f"{life.prefix}waiting/{key}")
+            store.delete(life.keys.waiting(key))
             life.forget_quiet(key + ".json")
     rid = import_id(life.bucket, manifest_key, info.version, [(k, h.etag) for k, h in heads.items() if h])
     if record and record.id == rid and record.state != "waiting":
@@ -187,7 +186,7 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
         logs.step("import.already_imported", id=record.id, image_id=record.image_id, manifest=manifest_key)
         return Result(manifest_key, "duplicate", f"already imported as image {record.image_id}; change "
                                                  f"the manifest (image_name) to import these disks again")
-    if record and record.id != rid and not record.terminal and record.state != "waiting":
+    if record and record.id != rid and record.running:
         # A new version of the manifest or a disk while the previous import runs: refuse it, loudly.
         changed = [d.key for d in record.disks if heads.get(d.key) and heads[d.key].etag != d.etag]
         _announce_refusal(life, record, rid, manifest_key, changed or [manifest_key])
@@ -211,12 +210,11 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
     imported = outcome.manifest or manifest  # the left-out fields filled from the disk
     # The claim keeps what the poller needs later, as it was when the import started; and what the
     # record says once submitted, should this invocation not live to write it.
-    store.put_if_absent(claim_key(life.prefix, rid), json.dumps(
-        {"manifest": manifest_key, "spec": imported.to_json_dict(),
-         "detected_boot_mode": outcome.detected_boot_mode, "at": life.now(),
-         "records": [d.model_dump() for d in outcome.disks], "manifest_etag": info.etag,
-         "advice": list(outcome.notes), "request": outcome.request, "version": info.version,
-         **guest_fields(outcome)}, ensure_ascii=False))
+    claim = ImportClaim(manifest=manifest_key, spec=imported.to_json_dict(),
+                        detected_boot_mode=outcome.detected_boot_mode, at=life.now(),
+                        records=outcome.disks, manifest_etag=info.etag, advice=list(outcome.notes),
+                        request=outcome.request, version=info.version, **guest_fields(outcome))
+    store.put_if_absent(life.keys.claim(rid), claim.model_dump_json())
     if cancels.requested(life, manifest_key, info.version):
         cancels.end_before_import(life, rid, manifest_key, {rid, _wait_id(upload)})
         return Result(manifest_key, "cancelled", "cancelled before ImportImage")
@@ -267,7 +265,7 @@ def _reject(life: Lifecycle, rid: str, manifest_key: str, problems: list[Problem
     record = life.load(manifest_key)
     if record and record.id == rid and record.terminal:
         return Result(manifest_key, "duplicate", f"already {record.state}")
-    if record and not record.terminal and record.state != "waiting":
+    if record and record.running:
         return Result(manifest_key, "busy", f"import {record.id} is {record.state}")
     if record and record.state == "waiting":
         life.move(record.model_copy(update={"id": rid}), "rejected", note, problems=problems, **fields)
@@ -376,16 +374,14 @@ def cancel(life: Lifecycle, manifest_key: str) -> Result:
     if record is not None and record.state == "repairing":
         return _cancel_repair(life, record, manifest_key)
     outcome, detail = cancels.cancel(life, manifest_key,
-                                     lambda rid: life.store.get_json(claim_key(life.prefix, rid)) or {})
+                                     lambda rid: read_claim(life.store, life.keys.claim(rid)))
     return Result(manifest_key, outcome, detail)  # type: ignore[arg-type]
 
 
 def _cancel_repair(life: Lifecycle, record: StatusRecord, manifest_key: str) -> Result:
     """A repair is cancelled by the poller, which alone may delete its template once the build has
     ended: leave it the marker, and ask ECS to stop the build now (it may be past cancelling)."""
-    from .repair_step import cancel_marker_key
-
-    life.store.put_if_absent(cancel_marker_key(life.prefix, record.id),
+    life.store.put_if_absent(life.keys.repair_cancel(record.id),
                              json.dumps({"at": life.now(), "manifest": manifest_key}))
     execution_id = record.repair.execution_id if record.repair else None
     if execution_id:

@@ -19,7 +19,8 @@ from typing import Any
 from . import claims, logs
 from .errors import ImagedropError
 from .services import Services
-from .status import TERMINAL, Event, State, StatusRecord, can_move, moved, status_key, utc_now_iso
+from .state_keys import StateKeys
+from .status import TERMINAL, Event, State, StatusRecord, can_move, moved, utc_now_iso
 
 
 class Lifecycle:
@@ -28,6 +29,7 @@ class Lifecycle:
         self.bucket = bucket
         self.store = services.store(bucket)
         self.prefix = services.settings.state_prefix
+        self.keys = StateKeys(self.prefix)
 
     def now(self) -> str:
         return utc_now_iso(self.services.clock())
@@ -35,16 +37,14 @@ class Lifecycle:
     # ---- records
 
     def load(self, manifest_key: str) -> StatusRecord | None:
-        data = self.store.get_small(status_key(self.prefix, manifest_key))
+        data = self.store.get_small(self.keys.status(manifest_key))
         record = None if data is None else StatusRecord.model_validate_json(data)
         if record is not None and record.unannounced:
             record = self._announce_pending(record)
         return record
 
     def claim_key(self, import_id: str, state: str) -> str:
-        if state in TERMINAL:
-            return f"{self.prefix}terminal/{import_id}"
-        return f"{self.prefix}states/{import_id}/{state}"
+        return self.keys.state(import_id, state, terminal=state in TERMINAL)
 
     def ended(self, import_id: str) -> str | None:
         """The end an import was given, if any (its record may say otherwise: a refusal is only
@@ -56,10 +56,10 @@ class Lifecycle:
         """Drop a quiet waiting record: the object it waited for turned out to be a data disk."""
         record = self.load(manifest_key)
         if record is not None and record.quiet and record.state == "waiting":
-            self.store.delete(status_key(self.prefix, manifest_key))
+            self.store.delete(self.keys.status(manifest_key))
 
     def save(self, record: StatusRecord) -> None:
-        self.store.put(status_key(self.prefix, record.manifest), record.model_dump_json(indent=2))
+        self.store.put(self.keys.status(record.manifest), record.model_dump_json(indent=2))
 
     def new(self, *, import_id: str, manifest_key: str, state: State, note: str, announce: bool = True,
             **fields: Any) -> StatusRecord | None:
@@ -131,7 +131,7 @@ class Lifecycle:
     def _save_unless_moved(self, record: StatusRecord, failures: list[dict[str, str]]) -> None:
         """Save `record` as announced; when another step has moved it on meanwhile (the poller is
         quick), only add the delivery failures to what that step saved."""
-        current = self.store.get_small(status_key(self.prefix, record.manifest))
+        current = self.store.get_small(self.keys.status(record.manifest))
         now = None if current is None else StatusRecord.model_validate_json(current)
         if now is None or (now.id == record.id and now.state == record.state):
             self.save(record)
@@ -149,7 +149,7 @@ class Lifecycle:
         marker = claims.held(self.store, self.claim_key(record.id, record.state)) or {}
         if not marker.get("sent") or marker.get("state") != record.state:
             return None
-        data = self.store.get_small(status_key(self.prefix, record.manifest))
+        data = self.store.get_small(self.keys.status(record.manifest))
         current = None if data is None else StatusRecord.model_validate_json(data)
         if current is not None and (current.id != record.id or _rank(current.state) >= _rank(record.state)):
             return None

@@ -12,12 +12,12 @@ no delete. Safe to run twice: a claim already ours is left as it is.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 
 from .errors import ManifestError
 from .manifest import parse_manifest
+from .state_keys import StateKeys
 from .status import Problem
 
 
@@ -26,10 +26,6 @@ class NamedObject:
     key: str
     role: str    # "system" | "data"
     field: str   # the manifest field that names it
-
-
-def owner_key(state_prefix: str, disk_key: str) -> str:
-    return f"{state_prefix}disk-owners/{hashlib.sha256(disk_key.encode('utf-8')).hexdigest()}"
 
 
 def _still_names(store, manifest_key: str, disk_key: str) -> bool:  # type: ignore[no-untyped-def]
@@ -45,7 +41,7 @@ def _still_names(store, manifest_key: str, disk_key: str) -> bool:  # type: igno
 
 
 def _owner(store, state_prefix: str, disk_key: str) -> str | None:  # type: ignore[no-untyped-def]
-    claim = store.get_json(owner_key(state_prefix, disk_key)) or {}
+    claim = store.get_json(StateKeys(state_prefix).disk_owner(disk_key)) or {}
     return claim.get("manifest") if isinstance(claim, dict) else None
 
 
@@ -59,7 +55,7 @@ def claim_data_disks(store, state_prefix: str, manifest_key: str,  # type: ignor
             problems.append(_taken(disk, other, "is the system disk of"))
             continue
         body = json.dumps({"disk": disk.key, "manifest": manifest_key}, ensure_ascii=False)
-        claim = owner_key(state_prefix, disk.key)
+        claim = StateKeys(state_prefix).disk_owner(disk.key)
         if store.put_if_absent(claim, body):
             continue
         owner = _owner(store, state_prefix, disk.key)

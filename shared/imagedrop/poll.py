@@ -17,13 +17,13 @@ from . import claims, logs, repair_step
 from .errors import CloudError, PermanentCloudError, RetryableCloudError
 from .events import TrackMessage
 from .finish import finish
-from .ingest import accepted, claim_key
-from .lifecycle import Lifecycle
-from .manifest import Manifest
-from .services import Services
-from .status import DiskRecord, Problem, StatusRecord
 from .error_advice import cloud_problem, error_advice
-from .poll_decisions import Cancelled, decide, Failed, Imported, Wait, wants_image
+from .import_claim import ImportClaim, read_claim
+from .ingest import accepted
+from .lifecycle import Lifecycle
+from .poll_decisions import Cancelled, Failed, Imported, Wait, decide, wants_image
+from .services import Services
+from .status import Problem, StatusRecord
 
 FINISH_POLL_SECONDS = 60
 RETRY_SECONDS = 30
@@ -43,7 +43,7 @@ def poll_event(messages: list[TrackMessage], services: Services) -> list[Result]
 
 def poll_one(msg: TrackMessage, services: Services) -> Result:
     life = Lifecycle(services, msg.bucket)
-    key = f"{life.prefix}polls/{msg.import_id}/{msg.stage}-{msg.attempt}"
+    key = life.keys.poll(msg.import_id, msg.stage, msg.attempt)
     claim = claims.take(life.store, key, now=services.clock(), at=life.now())
     if claim is None:
         held = claims.held(life.store, key) or {}
@@ -94,29 +94,28 @@ def _poll(life: Lifecycle, msg: TrackMessage) -> Result:
         return _retry_later(life, msg, err)
 
 
-def _unrecorded(life: Lifecycle, record: StatusRecord | None, msg: TrackMessage) -> dict | None:  # type: ignore[type-arg]
+def _unrecorded(life: Lifecycle, record: StatusRecord | None, msg: TrackMessage) -> ImportClaim | None:
     """The claim of this message's import when the ingest queued the message, then did not live to
     record the import (its retries ran out in between): the record is missing or still waiting,
     and the import never ended."""
     if record is not None and record.state != "waiting":
         return None
     if record is not None and record.id != msg.import_id and \
-            life.store.head(f"{life.prefix}terminal/{msg.import_id}") is not None:
+            life.store.head(life.keys.terminal(msg.import_id)) is not None:
         return None  # a late copy of a message of an import that has ended since
     claim = _claim(life, msg)
-    return claim if claim.get("manifest") == msg.manifest_key else None
+    return claim if claim is not None and claim.manifest == msg.manifest_key else None
 
 
 def _adopt(life: Lifecycle, record: StatusRecord | None, msg: TrackMessage,
-           claim: dict) -> StatusRecord | None:  # type: ignore[type-arg]
+           claim: ImportClaim) -> StatusRecord | None:
     """Record the import as the ingest would have, from its claim, before following it."""
     note, fields = accepted(msg.image_id, msg.task_id,
-                            image_name=(claim.get("spec") or {}).get("image_name"),
-                            disks=[DiskRecord.model_validate(d) for d in claim.get("records", [])],
-                            manifest_etag=claim.get("manifest_etag"), advice=claim.get("advice", []),
-                            filled=claim.get("filled"), guest=claim.get("guest"),
-                            findings=claim.get("findings"))
-    version = claim.get("version")
+                            image_name=(claim.spec or {}).get("image_name"),
+                            disks=claim.records, manifest_etag=claim.manifest_etag,
+                            advice=claim.advice, filled=claim.filled, guest=claim.guest,
+                            findings=claim.findings)
+    version = claim.version
     if version and cancels.requested(life, msg.manifest_key, version):
         # Cancelled while its ingest was dying: cancel the task instead of following it.
         cancels.end_submitted(life, msg.import_id, msg.manifest_key, image_id=msg.image_id,
@@ -239,8 +238,9 @@ def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
     assert isinstance(decision, Imported)
     if record.state in ("importing", "checking", "repairing"):
         claim = _claim(life, msg)
-        manifest = Manifest.model_validate(claim["spec"]) if claim.get("spec") else None
-        chosen = repair_step.selection_for(manifest, services, image, claim.get("findings")) \
+        manifest = claim.parsed_manifest() if claim else None
+        findings = claim.findings if claim else None
+        chosen = repair_step.selection_for(manifest, services, image, findings) \
             if manifest is not None and image is not None else None
         if chosen is not None and chosen.wanted:
             started = repair_step.start(life, record, msg, manifest,  # type: ignore[arg-type]
@@ -254,31 +254,31 @@ def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
     return _finish_stage(life, record, msg.model_copy(update={"stage": "finish"}))
 
 
-def _claim(life: Lifecycle, msg: TrackMessage) -> dict:  # type: ignore[type-arg]
-    return life.store.get_json(claim_key(life.prefix, msg.import_id)) or {}
+def _claim(life: Lifecycle, msg: TrackMessage) -> ImportClaim | None:
+    return read_claim(life.store, life.keys.claim(msg.import_id))
 
 
 def _repair_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> Result:
     claim = _claim(life, msg)
+    manifest = claim.parsed_manifest() if claim else None
     if record.state == "finishing":   # a retry: the swap was done, the finishing steps were not
         return _finish_stage(life, record, msg.model_copy(update={"stage": "finish",
                                                                    "image_id": record.image_id}))
-    if not claim.get("spec"):
+    if manifest is None:
         problem = Problem(where=f"import {msg.import_id}", rule="its claim record is gone",
                           fix="look for the images in the console; upload the manifest again "
                               "to retry")
         life.move(record, "failed", "cannot follow the repair: its claim record is gone",
                   problems=[problem])
         return Result(msg.import_id, "failed", "lost")
-    outcome = repair_step.poll(life, record, msg, Manifest.model_validate(claim["spec"]),
-                               _finish_stage)
+    outcome = repair_step.poll(life, record, msg, manifest, _finish_stage)
     return outcome if isinstance(outcome, Result) else Result(msg.import_id, *outcome)
 
 
 def _finish_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> Result:
     services = life.services
     claim = _claim(life, msg)
-    manifest = Manifest.model_validate(claim["spec"]) if claim.get("spec") else None
+    manifest = claim.parsed_manifest() if claim else None
     image = services.ecs.describe_image(msg.image_id)
     if manifest is None or image is None:
         what = "its claim record" if manifest is None else f"image {msg.image_id}"
@@ -291,7 +291,7 @@ def _finish_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
         if moved is None:
             return Result(msg.import_id, "ended")
         record = moved
-    outcome = finish(life, record, manifest, image, claim.get("detected_boot_mode"))
+    outcome = finish(life, record, manifest, image, claim.detected_boot_mode if claim else None)
     if not outcome.done:
         pending = {r: i.get("status") for r, i in outcome.record.copies.items()}
         _send(services, msg.model_copy(update={"attempt": msg.attempt + 1, "stage": "finish"}),

@@ -32,10 +32,6 @@ from .ecs_answers import ImageView
 FinishStage = Callable[[Lifecycle, StatusRecord, TrackMessage], object]
 
 
-def cancel_marker_key(prefix: str, import_id: str) -> str:
-    return f"{prefix}cancel/{import_id}"
-
-
 def selection_for(manifest: Manifest, services: Services, image: ImageView,
                   findings: list[dict] | None = None) -> RepairSelection:  # type: ignore[type-arg]
     """What this import repairs: the manifest's `repair`, else the deployment's default."""
@@ -100,7 +96,7 @@ def poll(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manifest: Man
             repair.outcome, repair.code or "RepairFailed", repair.message or "",
                                                                    ""))  # type: ignore[arg-type]
     assert msg.pipeline_id and msg.execution_id
-    marker = life.store.head(cancel_marker_key(life.prefix, record.id)) is not None
+    marker = life.store.head(life.keys.repair_cancel(record.id)) is not None
     execution = services.ecs.describe_image_pipeline_execution(msg.pipeline_id, msg.execution_id)
     decision = decide_repair(msg, execution, services.clock(), cancel_requested=marker,
                              first_seconds=settings.poll_first_seconds,

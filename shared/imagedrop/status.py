@@ -7,13 +7,13 @@ exactly one notification; a terminal state is final.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timezone
 from typing import Literal
 
+from imagedrop_disk.facts.model import Finding, GuestFacts
 from pydantic import BaseModel, Field
 
-from imagedrop_disk.facts.model import Finding, GuestFacts
+from .state_keys import StateKeys
 
 State = Literal["waiting", "importing", "checking", "repairing", "finishing",
                 "succeeded", "rejected", "failed", "cancelled"]
@@ -132,6 +132,12 @@ class StatusRecord(BaseModel):
     def terminal(self) -> bool:
         return self.state in TERMINAL
 
+    @property
+    def running(self) -> bool:
+        """An import of this manifest is under way: ECS accepted it and it has not ended. A record
+        that only waits (for disks, or for ImportImage to be accepted) is not running."""
+        return not self.terminal and self.state != "waiting"
+
     def summary(self) -> dict[str, object]:
         """What a notification carries: enough to act on without opening the record."""
         return {
@@ -187,15 +193,6 @@ def moved(record: StatusRecord, state: State, note: str, at: str) -> StatusRecor
     return copy
 
 
-OSS_MAX_KEY_BYTES = 1023
-
-
 def status_key(state_prefix: str, manifest_key: str) -> str:
-    """`<state prefix>status/<manifest key>`; for a manifest key too long for that to be an OSS key
-    (1023 bytes at most), `<state prefix>status-by-hash/<sha256 of the manifest key>`: the record
-    of its refusal has to live somewhere `imagedrop status KEY` finds it."""
-    key = f"{state_prefix}status/{manifest_key}"
-    if len(key.encode("utf-8")) <= OSS_MAX_KEY_BYTES:
-        return key
-    digest = hashlib.sha256(manifest_key.encode("utf-8")).hexdigest()
-    return f"{state_prefix}status-by-hash/{digest}"
+    """Where the record of `manifest_key` lives (a bounded key when the manifest's is too long)."""
+    return StateKeys(state_prefix).status(manifest_key)

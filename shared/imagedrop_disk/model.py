@@ -1,4 +1,4 @@
-"""What an inspection tells: the object of DESIGN §6 (`imagedrop inspect --json`)."""
+"""What an inspection tells: the object `imagedrop inspect --json` prints."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Local OSS, ECS and MNS that real SDK clients cannot tell apart from the cloud (DESIGN §5)."""
+"""Local OSS, ECS, MNS and FC that real SDK clients cannot tell apart from the cloud.
+
+The design: docs/architecture.md#the-emulator."""
 
 from .cloud import FakeCloud
 from .core import Clock, Faults, ServiceError, WireRequest, WireResponse

@@ -1,4 +1,4 @@
-"""The README's first command and DESIGN §6's `local serve`/`local up`, run as a user runs them."""
+"""The README's first command and `local serve`/`local up`, run as a user runs them."""
 
 from __future__ import annotations
 

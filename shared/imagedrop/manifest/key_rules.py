@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..state_keys import OSS_MAX_KEY_BYTES, StateKeys
 from .rules import shown
 
 # What ImportImage takes as a disk object's name (UnsupportedSuffix.OSSObject otherwise); matched
 # without regard to case.
 DISK_SUFFIXES = (".qcow2", ".vhd", ".raw", ".img", ".vmdk")
-OSS_MAX_KEY_BYTES = 1023
 DEFAULT_STATE_PREFIX = "imagedrop/"
 _SUFFIX_FOR_FORMAT = {"qcow2": ".qcow2", "vhd": ".vhd", "raw": ".raw", "vmdk": ".vmdk"}
 KeyProblem = tuple[str, str]
@@ -40,7 +40,7 @@ def record_key_problem(manifest_key: str, state_prefix: str = DEFAULT_STATE_PREF
                        ) -> KeyProblem | None:
     """Why imagedrop could not keep a status record at `<state prefix>status/<manifest key>` (OSS
     keys are at most 1023 bytes), or None."""
-    record_prefix = state_prefix + "status/"
+    record_prefix = StateKeys(state_prefix).status("")
     size = len(manifest_key.encode("utf-8"))
     room = OSS_MAX_KEY_BYTES - len(record_prefix.encode("utf-8"))
     if size <= room:
@@ -71,7 +71,7 @@ def data_disk_problems(manifest_key: str, system_key: str, disks: list[NamedDisk
     """A data disk is neither the system disk nor the manifest, has a name ECS takes, and a key
     short enough for the marker that links it to this manifest while it is awaited."""
     problems: list[KeyProblem] = []
-    room = OSS_MAX_KEY_BYTES - len((state_prefix + "waiting/").encode("utf-8"))
+    room = OSS_MAX_KEY_BYTES - len(StateKeys(state_prefix).waiting("").encode("utf-8"))
     for disk in disks:
         size = len(disk.key.encode("utf-8"))
         if size > room:
