@@ -24,7 +24,10 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 @pytest.fixture
 def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
-    yield from start_stack(tmp_path, monkeypatch, speed=2000.0, background=True)
+    # One invocation at a time: at 2000x with several at once, the loopback OSS server sometimes
+    # leaves a worker's request unanswered (a defect of the local runtime not yet understood).
+    yield from start_stack(tmp_path, monkeypatch, speed=2000.0, background=True,
+                          concurrency=1)
 
 
 def _env(stack: LocalStack, **extra: str) -> dict[str, str]:
