@@ -7,28 +7,19 @@ instance that creates it does the step, the others leave it alone. It names its 
 this attempt, so a claim whose write was carried out but whose answer was lost (the write retried,
 then refused as existing) is still recognised as ours. A step that fails after claiming releases
 the claim, so the platform's retry can take it; a claim left by an instance that died holding it is
-taken over once its lease has passed. A release is tried harder than other calls: a claim left
-behind holds up the retry until its lease ends.
-
-The lease is judged on two clocks: the deployment's (`now`, which the local runtime runs faster
-than real time) and the real one. In the cloud they are one clock. Locally, a live instance is
-slow in real seconds however fast the emulated clock runs, so a claim is never taken from it
-before `LEASE_REAL_FLOOR` real seconds, while a claim left by a dead instance is still taken over
-within a test's time.
+taken over once `LEASE_SECONDS` have passed. A release is tried harder than other calls: a claim
+left behind holds up the retry until its lease ends.
 """
 
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 # Twice the longest function timeout (s.yaml: 300 s): whoever held a claim this long is gone.
 LEASE_SECONDS = 600.0
-# No live invocation takes this long in real time, even on a loaded machine.
-LEASE_REAL_FLOOR = 20.0
 RELEASE_TRIES = 3
 
 
@@ -65,7 +56,7 @@ class Claim:
 def take(store: ClaimStore, key: str, *, now: float, **facts: Any) -> Claim | None:
     """The claim `key` for this attempt, or None when another instance holds it. `now`: the
     deployment's clock, epoch seconds."""
-    body = {**facts, "owner": uuid.uuid4().hex, "taken": now, "taken_real": time.time()}
+    body = {**facts, "owner": uuid.uuid4().hex, "taken": now}
     try:
         created = store.put_if_absent(key, json.dumps(body))
     except Exception:
@@ -90,10 +81,7 @@ def held(store: ClaimStore, key: str) -> dict[str, Any] | None:
 
 def stale(held: dict[str, Any], now: float) -> bool:
     """Whether a claim was left unsettled by an instance that is surely gone."""
-    if "owner" not in held or held.get("settled"):
-        return False
-    real_age = time.time() - float(held.get("taken_real", 0))
-    return now - float(held.get("taken", 0)) > LEASE_SECONDS and real_age > LEASE_REAL_FLOOR
+    return "owner" in held and not held.get("settled") and now - float(held.get("taken", 0)) > LEASE_SECONDS
 
 
 def _drop_if_ours(store: ClaimStore, key: str, owner: str) -> None:
