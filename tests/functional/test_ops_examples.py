@@ -24,10 +24,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 @pytest.fixture
 def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
-    # One invocation at a time: at 2000x with several at once, the loopback OSS server sometimes
-    # leaves a worker's request unanswered (a defect of the local runtime not yet understood).
-    yield from start_stack(tmp_path, monkeypatch, speed=2000.0, background=True,
-                          concurrency=1)
+    yield from start_stack(tmp_path, monkeypatch, speed=2000.0, background=True)
 
 
 def _env(stack: LocalStack, **extra: str) -> dict[str, str]:

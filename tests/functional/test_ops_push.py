@@ -29,10 +29,7 @@ def frozen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSta
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """The pipeline running by itself, imports finishing in well under a second."""
     mp = pytest.MonkeyPatch()
-    # One invocation at a time: at 2000x with several at once, the loopback OSS server sometimes
-    # leaves a worker's request unanswered (a defect of the local runtime not yet understood).
-    yield from start_stack(tmp_path_factory.mktemp("running"), mp, speed=2000.0, background=True,
-                          concurrency=1)
+    yield from start_stack(tmp_path_factory.mktemp("running"), mp, speed=2000.0, background=True)
     mp.undo()
 
 

@@ -138,9 +138,14 @@ class MnsBackend:
         return self.receive_messages(queue, 1, wait_seconds=wait_seconds)[0]
 
     def take_messages(self, queue: str, count: int) -> list[FakeMessage]:
-        """Receive without waiting; [] when nothing is visible (used by EventBridge triggers)."""
+        """Receive without waiting; [] when nothing is visible (used by EventBridge triggers).
+
+        A trigger's push runs in real time, like a client's read: the messages it takes stay its
+        own for the VisibilityTimeout in real seconds. On the emulated clock a fast local stack
+        would make them visible again while the function still runs, and the trigger would hand
+        the same messages over and over instead of ever reaching the next event."""
         with self._cond:
-            return self.queue(queue).receive(self.now(), count)
+            return self.queue(queue).receive(self.now(), count, scale=self.client_scale())
 
     def peek_messages(self, queue: str, count: int = 1) -> list[FakeMessage]:
         with self._cond:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import pytest
 
 from imagedrop_emulator import FakeCloud
+from imagedrop_emulator.core import Clock
 
 CLOUD_EVENT_KEYS = ["id", "source", "specversion", "type", "datacontenttype", "subject", "time",
                     "aliyunaccountid", "aliyunpublishtime", "aliyunoriginalaccountid", "aliyuneventbusname",
@@ -177,3 +179,27 @@ def test_trigger_arguments_are_checked(mns_cloud: FakeCloud) -> None:
         mns.add_eventbridge_trigger("q", name="t", sink=Recorder(), event_schema="RawData")
     with pytest.raises(ValueError, match="batch_size"):
         mns.add_eventbridge_trigger("q", name="t", sink=Recorder(), batch_size=0)
+
+
+def test_a_push_slower_than_the_visibility_timeout_on_a_fast_clock_is_handed_over_once() -> None:
+    """At 2000x, a 1 s VisibilityTimeout is half a real millisecond: a function that runs longer
+    must still get its messages once, and the next message must still be reached."""
+    cloud = FakeCloud(clock=Clock(speed=2000.0, start=1_800_000_000.0), services=("mns",))
+    mns = cloud.mns
+    mns.create_queue("track", visibility_timeout=1)
+    seen: list[str] = []
+
+    def slow(payload: bytes) -> None:
+        seen.append(json.loads(payload)[0]["data"]["messageBody"])
+        if len(seen) > 2:  # handed over again: fail, so the trigger dead-letters and stops
+            raise RuntimeError("a message handed over twice")
+        time.sleep(0.02)  # forty emulated seconds: far past the message's visibility timeout
+
+    trigger = mns.add_eventbridge_trigger("track", name="t", sink=slow)
+    mns.send_message("track", b64("first"))
+    mns.send_message("track", b64("second"))
+
+    handed = trigger.poll(cloud.clock.now())
+
+    assert (handed, seen) == (2, ["first", "second"])
+    assert trigger.delivered == 2 and mns.queue("track").messages == {}
