@@ -221,16 +221,6 @@ class MnsCloudEvent(_Wire):
     data: MnsData
 
 
-class PoisonMessages(ValueError):
-    """Some messages could not be read. `parsed` holds the ones that could, `message_ids` the
-    others: log and drop those (retrying a poison message only repeats the failure)."""
-
-    def __init__(self, problems: list[tuple[str, str]], parsed: list[TrackMessage]):
-        self.message_ids = [mid for mid, _ in problems]
-        self.parsed = parsed
-        super().__init__("; ".join(f"MNS message {mid}: {why}" for mid, why in problems))
-
-
 def _decode_body(body: Any) -> dict[str, Any]:
     if isinstance(body, dict):
         return body
@@ -294,15 +284,3 @@ def read_mns_event(raw: bytes | str | dict[str, Any] | list[Any]) -> tuple[list[
         except (ValueError, ValidationError) as exc:
             problems.append((message_id, str(exc)))
     return messages, problems
-
-
-def parse_mns_event(raw: bytes | str | dict[str, Any] | list[Any]) -> list[TrackMessage]:
-    """The track messages of an MNS queue trigger event (array, single object or bare body).
-
-    Raises `PoisonMessages` (a ValueError naming each bad messageId, with `.parsed` holding the
-    good ones) when any message cannot be read.
-    """
-    messages, problems = read_mns_event(raw)
-    if problems:
-        raise PoisonMessages(problems, messages)
-    return messages

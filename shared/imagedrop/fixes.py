@@ -81,10 +81,6 @@ class FixPlan:
     fixes: list[str] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
 
-    @property
-    def changes_image(self) -> bool:
-        return bool(self.attributes)
-
 
 def item_name(name: str) -> str:
     """`GUESTOS.Nvme`, `Nvme`, `nvme` → `nvme`."""

@@ -26,10 +26,6 @@ TopicPublisher = Callable[[str, str], None]      # (message body, tag)
 Failure = dict[str, str]
 
 
-def event_source(region: str, account_id: str, bucket: str) -> str:
-    return f"acs:oss:{region}:{account_id}:{bucket}"
-
-
 def cloudevent(record: StatusRecord, *, source: str, now: float) -> dict[str, Any]:
     """The CloudEvents 1.0 form of `record`'s current state.
 

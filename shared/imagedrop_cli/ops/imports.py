@@ -49,15 +49,6 @@ def row_for(record: StatusRecord, now: float) -> ImportRow:
                      problem=problem)
 
 
-def progress_percent(record: StatusRecord) -> int:
-    if record.state in ("succeeded", "finishing"):
-        return 100
-    text = (record.progress or "").strip()
-    if text.endswith("%") and text[:-1].strip().isdigit():
-        return min(100, int(text[:-1]))
-    return 0
-
-
 def _oss_call(what: str, fn: Callable[[], Any]) -> Any:
     import oss2
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, unquote_plus, urlsplit
 import pytest
 
 from imagedrop.config import Settings
-from imagedrop.notify import Notifier, cloudevent, dingtalk_signed_url, event_source
+from imagedrop.notify import Notifier, cloudevent, dingtalk_signed_url
 from imagedrop.status import Event, Problem, StatusRecord
 
 NOW = 1_793_672_047.0
@@ -94,7 +94,7 @@ def record(state: str = "failed") -> StatusRecord:
 
 
 def event(state: str = "failed") -> dict[str, object]:
-    return cloudevent(record(state), source=event_source("cn-hangzhou", "1649015465570000", "imagedrop-demo"), now=NOW)
+    return cloudevent(record(state), source="acs:oss:cn-hangzhou:1649015465570000:imagedrop-demo", now=NOW)
 
 
 # ------------------------------------------------------------------------- the CloudEvent
