@@ -20,7 +20,6 @@ from .lifecycle import Lifecycle
 from .status import StatusRecord
 from .ecs_answers import TASK_CANCELLED
 
-CANCEL_SUFFIX = ".cancel"
 CANCEL_NOTE = "cancelled on request (cancel marker)"
 
 

@@ -30,6 +30,7 @@ from .manifest import parse_manifest
 from .ownership import NamedObject, claim_data_disks
 from .plan import DiskFacts, ImportPlan, Rejection, disk_facts_for, import_id, plan_import
 from .services import Services
+from .state_keys import CANCEL_SUFFIX
 from .status import DiskRecord, Event, Problem, StatusRecord
 from .error_advice import cloud_problem, error_advice
 from .poll_decisions import next_poll
@@ -37,7 +38,6 @@ from .poll_decisions import next_poll
 if TYPE_CHECKING:
     from .cloud.oss_store import ObjectInfo
 
-CANCEL_SUFFIX = cancels.CANCEL_SUFFIX
 Outcome = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled",
                   "cancelling", "busy"]
 

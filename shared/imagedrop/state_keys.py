@@ -24,6 +24,11 @@ from dataclasses import dataclass
 
 OSS_MAX_KEY_BYTES = 1023
 
+# The one key people write beside their uploads: `K.json.cancel` (or `K.cancel`) cancels the
+# import of `K.json`.
+CANCEL_SUFFIX = ".cancel"
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -18,6 +18,8 @@ from typing import Any, Callable, Optional
 import typer
 from rich.console import Console
 
+from imagedrop.state_keys import CANCEL_SUFFIX
+
 from .ops import exit_codes as codes
 from .ops.connection import Connection, ConnectionOptions, resolve
 from .ops.exit_codes import OpsError
@@ -291,7 +293,7 @@ def cancel_cmd(key: str = typer.Argument(..., help="The manifest key (or its dis
             raise OpsError(f"{manifest_key}: no import has this manifest key; `imagedrop status` lists them")
         if record.terminal:
             raise OpsError(f"{manifest_key}: the import already ended {record.state}; nothing to cancel")
-        marker = manifest_key + ".cancel"
+        marker = manifest_key + CANCEL_SUFFIX
         put_small(oss_bucket, marker, json.dumps({"requested_by": "imagedrop cancel"}).encode())
         if as_json:
             _emit_json({"manifest": manifest_key, "marker": marker, "was": record.state, "task_id": record.task_id})

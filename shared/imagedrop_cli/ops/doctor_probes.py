@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from imagedrop.state_keys import CANCEL_SUFFIX
+
 from .connection import Connection
 from .doctor_checks import (IMPORT_ROLE, Check, bucket_region_check, failed, passed, prefixes_check,
                             role_check, trigger_check)
@@ -150,7 +152,7 @@ def _any_object(conn: Connection) -> str | None:
         result = conn.oss_bucket().list_objects(prefix=conn.watch_prefix, max_keys=5)
     except Exception:
         return None
-    keys = [o.key for o in result.object_list if not o.key.endswith((".json", ".cancel", "/"))]
+    keys = [o.key for o in result.object_list if not o.key.endswith((".json", CANCEL_SUFFIX, "/"))]
     return keys[0] if keys else None
 
 

@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterator
 
 from pydantic import ValidationError
 
+from imagedrop.state_keys import CANCEL_SUFFIX
 from imagedrop.status import StatusRecord, status_key
 from .exit_codes import CLOUD_ERROR, OpsError
 
@@ -102,7 +103,7 @@ def manifest_key_of(key: str) -> str:
     """Users name an import by its disk or its manifest; the status record is the manifest's."""
     if key.startswith("oss://"):  # oss://BUCKET/KEY names the bucket too; the key is what follows
         key = key.removeprefix("oss://").partition("/")[2]
-    key = key.removesuffix(".cancel")  # K.json.cancel and K.cancel both name the import of K.json
+    key = key.removesuffix(CANCEL_SUFFIX)  # K.json.cancel and K.cancel both name the import of K.json
     return key if key.endswith(".json") else key + ".json"
 
 

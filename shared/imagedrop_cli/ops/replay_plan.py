@@ -9,7 +9,7 @@ import json
 import time
 from dataclasses import dataclass
 
-CANCEL_SUFFIX = ".cancel"
+from imagedrop.state_keys import CANCEL_SUFFIX
 
 
 @dataclass(frozen=True)
