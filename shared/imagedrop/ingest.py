@@ -28,7 +28,8 @@ from .import_claim import ImportClaim, read_claim
 from .lifecycle import Lifecycle
 from .manifest import parse_manifest
 from .ownership import NamedObject, claim_data_disks
-from .plan import DiskFacts, ImportPlan, Rejection, disk_facts_for, import_id, plan_import
+from .plan import (DiskFacts, ImportPlan, Rejection, WantedDisk, import_id, plan_import,
+                   wanted_disks)
 from .services import Services
 from .state_keys import CANCEL_SUFFIX
 from .status import DiskRecord, Event, Problem, StatusRecord
@@ -38,18 +39,18 @@ from .poll_decisions import next_poll
 if TYPE_CHECKING:
     from .cloud.oss_store import ObjectInfo
 
-Outcome = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled",
+IngestVerdict = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled",
                   "cancelling", "busy"]
 
 
 @dataclass(frozen=True)
-class Result:
+class IngestOutcome:
     key: str
-    outcome: Outcome
+    outcome: IngestVerdict
     detail: str = ""
 
 
-def ingest_event(records: list[ObjectCreated], services: Services) -> list[Result]:
+def ingest_event(records: list[ObjectCreated], services: Services) -> list[IngestOutcome]:
     return [ingest_object(r, services) for r in records]
 
 
@@ -65,14 +66,14 @@ def _resolve_key(services: Services, created: ObjectCreated) -> str:
     return candidates[0]
 
 
-def ingest_object(created: ObjectCreated, services: Services) -> Result:
+def ingest_object(created: ObjectCreated, services: Services) -> IngestOutcome:
     try:
         return _ingest_object(created, services)
     except PermanentCloudError as err:
         # e.g. AccessDenied on the bucket: retrying will not help, so say it where people look.
         logs.step("ingest.refused", key=created.key, code=err.code, message=err.message)
         _record_refusal(services, created, err)
-        return Result(created.key, "rejected", f"{err.code}: {err.message}")
+        return IngestOutcome(created.key, "rejected", f"{err.code}: {err.message}")
 
 
 def _record_refusal(services: Services, created: ObjectCreated, err: PermanentCloudError) -> None:
@@ -96,35 +97,35 @@ def _record_refusal(services: Services, created: ObjectCreated, err: PermanentCl
         pass  # cannot even write the record (no permission): the log line above is all we have
 
 
-def _ingest_object(created: ObjectCreated, services: Services) -> Result:
+def _ingest_object(created: ObjectCreated, services: Services) -> IngestOutcome:
     settings = services.settings
     key = _resolve_key(services, created)
     if not key.startswith(settings.watch_prefix) or key.startswith(settings.state_prefix):
-        return Result(key, "ignored", f"outside {settings.watch_prefix}")
+        return IngestOutcome(key, "ignored", f"outside {settings.watch_prefix}")
     life = Lifecycle(services, created.bucket)
     if key.endswith(".json" + CANCEL_SUFFIX):
         return cancel(life, key[: -len(CANCEL_SUFFIX)])
     if key.endswith(CANCEL_SUFFIX) and life.load(key[: -len(CANCEL_SUFFIX)] + ".json"):
         return cancel(life, key[: -len(CANCEL_SUFFIX)] + ".json")  # `K.cancel`, as people also write it
     if key.endswith(".json"):
-        return consider(life, key)
+        return import_wait_or_refuse(life, key)
     manifest_key = key + ".json"
     if life.store.head(manifest_key) is None:
         waiting = life.store.get_json(life.keys.waiting(key))
         if waiting and waiting.get("manifest"):
-            return consider(life, waiting["manifest"])  # a data disk completed someone's set
+            return import_wait_or_refuse(life, waiting["manifest"])  # a data disk completed someone's set
         return _wait(life, manifest_key, missing=[manifest_key], import_ref=key)
-    return consider(life, manifest_key)
+    return import_wait_or_refuse(life, manifest_key)
 
 
-def _wait(life: Lifecycle, manifest_key: str, *, missing: list[str], import_ref: str) -> Result:
+def _wait(life: Lifecycle, manifest_key: str, *, missing: list[str], import_ref: str) -> IngestOutcome:
     note = "waiting for " + ", ".join(missing)
     for key in missing:
         if not key.endswith(".json"):  # a data disk: remember whose set it completes
             life.store.put(life.keys.waiting(key), json.dumps({"manifest": manifest_key}))
     record = life.load(manifest_key)
     if record and record.running:
-        return Result(manifest_key, "busy", f"import {record.id} is {record.state}")
+        return IngestOutcome(manifest_key, "busy", f"import {record.id} is {record.state}")
     wait_id = _wait_id(import_ref)
     # Only a manifest makes an import: a disk alone is recorded but not announced.
     announce = missing != [manifest_key]
@@ -133,23 +134,23 @@ def _wait(life: Lifecycle, manifest_key: str, *, missing: list[str], import_ref:
                  progress=note, announce=announce)
     elif record.progress != note:
         life.update(record, progress=note)
-    return Result(manifest_key, "waiting", note)
+    return IngestOutcome(manifest_key, "waiting", note)
 
 
 def _wait_id(import_ref: str) -> str:
     return "waiting-" + import_ref.replace("/", "_")[-48:]
 
 
-def consider(life: Lifecycle, manifest_key: str) -> Result:
+def import_wait_or_refuse(life: Lifecycle, manifest_key: str) -> IngestOutcome:
     services, store = life.services, life.store
     info = store.head(manifest_key)
     if info is None:
-        return Result(manifest_key, "ignored", "manifest vanished")
+        return IngestOutcome(manifest_key, "ignored", "manifest vanished")
     record = life.load(manifest_key)
     upload = f"{manifest_key}@{info.version}"  # this upload of the manifest, as a waiting record names it
     if record and record.state == "cancelled" and record.id == _wait_id(upload):
         # Cancelled while it waited for its disks: a disk arriving later must not revive it.
-        return Result(manifest_key, "ignored", "this version of the manifest was cancelled; upload it again to import")
+        return IngestOutcome(manifest_key, "ignored", "this version of the manifest was cancelled; upload it again to import")
     raw = store.get_small(manifest_key) or b""
     try:
         manifest = parse_manifest(raw)
@@ -165,40 +166,40 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
         return _reject(life, rid, manifest_key, problems,
                        "the manifest's objects cannot be imported")
 
-    wanted = disk_facts_for(manifest, manifest_key)
-    heads = {key: store.head(key) for key, *_ in wanted}
+    wanted = wanted_disks(manifest, manifest_key)
+    heads = {disk.key: store.head(disk.key) for disk in wanted}
     missing = [key for key, head in heads.items() if head is None]
     if missing:
         return _wait(life, manifest_key, missing=missing, import_ref=upload)
-    for key, role, *_ in wanted:
-        if role == "data":  # the set is complete: a data disk's own waiting traces go
-            store.delete(life.keys.waiting(key))
-            life.forget_quiet(key + ".json")
+    for disk in wanted:
+        if disk.role == "data":  # the set is complete: a data disk's own waiting traces go
+            store.delete(life.keys.waiting(disk.key))
+            life.forget_quiet(disk.key + ".json")
     rid = import_id(life.bucket, manifest_key, info.version, [(k, h.etag) for k, h in heads.items() if h])
     if record and record.id == rid and record.state != "waiting":
-        return Result(manifest_key, "duplicate", f"import {rid} is already {record.state}")
+        return IngestOutcome(manifest_key, "duplicate", f"import {rid} is already {record.state}")
     ended = life.ended(rid)
     if ended:  # e.g. refused while another import ran: announced, not recorded
-        return Result(manifest_key, "duplicate", f"import {rid} already ended {ended}")
+        return IngestOutcome(manifest_key, "duplicate", f"import {rid} already ended {ended}")
     if record and record.state == "succeeded" and _same_content(record, info.etag, heads):
         # The same bytes uploaded again after a success: a second image would only be refused as a
         # duplicate name, and the record saying where the image is would be lost.
         logs.step("import.already_imported", id=record.id, image_id=record.image_id, manifest=manifest_key)
-        return Result(manifest_key, "duplicate", f"already imported as image {record.image_id}; change "
+        return IngestOutcome(manifest_key, "duplicate", f"already imported as image {record.image_id}; change "
                                                  f"the manifest (image_name) to import these disks again")
     if record and record.id != rid and record.running:
         # A new version of the manifest or a disk while the previous import runs: refuse it, loudly.
         changed = [d.key for d in record.disks if heads.get(d.key) and heads[d.key].etag != d.etag]
         _announce_refusal(life, record, rid, manifest_key, changed or [manifest_key])
-        return Result(manifest_key, "busy", f"import {record.id} is still {record.state}")
+        return IngestOutcome(manifest_key, "busy", f"import {record.id} is still {record.state}")
 
-    named = [NamedObject(key, role, field.rsplit(".", 1)[0] + ".object")
-             for key, role, _, _, field in wanted]
+    named = [NamedObject(disk.key, disk.role, disk.field.rsplit(".", 1)[0] + ".object")
+             for disk in wanted]
     taken = claim_data_disks(store, life.prefix, manifest_key, named)
     if taken:
         return _reject(life, rid, manifest_key, taken,
                        "the manifest names another manifest's objects")
-    disks = [_facts(life, key, role, fmt, gib, field, heads[key]) for key, role, fmt, gib, field in wanted]
+    disks = [_facts(life, disk, heads[disk.key]) for disk in wanted]
     bucket_region = store.region()
     outcome = plan_import(manifest, manifest_key=manifest_key, bucket=life.bucket,
                           bucket_region=bucket_region, function_region=services.settings.region,
@@ -217,7 +218,7 @@ def consider(life: Lifecycle, manifest_key: str) -> Result:
     store.put_if_absent(life.keys.claim(rid), claim.model_dump_json())
     if cancels.requested(life, manifest_key, info.version):
         cancels.end_before_import(life, rid, manifest_key, {rid, _wait_id(upload)})
-        return Result(manifest_key, "cancelled", "cancelled before ImportImage")
+        return IngestOutcome(manifest_key, "cancelled", "cancelled before ImportImage")
     return _submit(life, rid, manifest_key, outcome, manifest.image_name, info)
 
 
@@ -236,8 +237,8 @@ def _manifest_problem(manifest_key: str, line: str) -> Problem:
                                           f"problem at once) and upload it again")
 
 
-def _facts(life: Lifecycle, key: str, role: str, fmt: str | None, gib: int | None, field: str,
-           head) -> DiskFacts:  # type: ignore[no-untyped-def]
+def _facts(life: Lifecycle, wanted: WantedDisk, head) -> DiskFacts:  # type: ignore[no-untyped-def]
+    key = wanted.key
     source = CountingSource(life.store.source(key, head.size))
     inspection, error = None, None
     # An archived object that is not restored cannot be read at all: the plan refuses it.
@@ -249,9 +250,10 @@ def _facts(life: Lifecycle, key: str, role: str, fmt: str | None, gib: int | Non
             error = str(err)
     logs.step("disk.inspected", key=key, reads=source.reads, bytes_read=source.bytes_read,
               format=inspection.format if inspection else None, error=error)
-    return DiskFacts(key=key, role=role, size=head.size, etag=head.etag,  # type: ignore[arg-type]
+    return DiskFacts(key=key, role=wanted.role, size=head.size, etag=head.etag,
                      inspection=inspection, inspect_error=error, storage_class=head.storage_class,
-                     read_state=state, wanted_format=fmt, wanted_gib=gib, field=field)
+                     read_state=state, wanted_format=wanted.format, wanted_gib=wanted.size_gib,
+                     field=wanted.field)
 
 
 def guest_fields(plan: ImportPlan) -> dict[str, Any]:
@@ -261,18 +263,18 @@ def guest_fields(plan: ImportPlan) -> dict[str, Any]:
 
 
 def _reject(life: Lifecycle, rid: str, manifest_key: str, problems: list[Problem], note: str,
-            **fields: Any) -> Result:
+            **fields: Any) -> IngestOutcome:
     record = life.load(manifest_key)
     if record and record.id == rid and record.terminal:
-        return Result(manifest_key, "duplicate", f"already {record.state}")
+        return IngestOutcome(manifest_key, "duplicate", f"already {record.state}")
     if record and record.running:
-        return Result(manifest_key, "busy", f"import {record.id} is {record.state}")
+        return IngestOutcome(manifest_key, "busy", f"import {record.id} is {record.state}")
     if record and record.state == "waiting":
         life.move(record.model_copy(update={"id": rid}), "rejected", note, problems=problems, **fields)
     else:
         life.new(import_id=rid, manifest_key=manifest_key, state="rejected", note=note, problems=problems,
                  **fields)
-    return Result(manifest_key, "rejected", "; ".join(p.line() for p in problems))
+    return IngestOutcome(manifest_key, "rejected", "; ".join(p.line() for p in problems))
 
 
 def _announce_refusal(life: Lifecycle, running: StatusRecord, rid: str, manifest_key: str,
@@ -293,7 +295,7 @@ def _announce_refusal(life: Lifecycle, running: StatusRecord, rid: str, manifest
 
 
 def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, image_name: str,
-            manifest: ObjectInfo) -> Result:
+            manifest: ObjectInfo) -> IngestOutcome:
     services = life.services
     try:
         image_id, task_id = services.ecs.import_image(plan.request)
@@ -325,7 +327,7 @@ def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, imag
         if cancels.requested(life, manifest_key, manifest.version):
             cancels.end_submitted(life, rid, manifest_key, image_id=image_id, task_id=task_id,
                                   same_upload=same_upload, fields=fields)
-            return Result(manifest_key, "cancelled", f"{image_id} {task_id} cancelled")
+            return IngestOutcome(manifest_key, "cancelled", f"{image_id} {task_id} cancelled")
         if recorded:
             break
         record = life.load(manifest_key)
@@ -335,7 +337,7 @@ def _submit(life: Lifecycle, rid: str, manifest_key: str, plan: ImportPlan, imag
             pass  # a duplicate delivery got here second; the first one recorded it
         else:
             life.move(record.model_copy(update={"id": rid}), "importing", note, **fields)
-    return Result(manifest_key, "submitted", f"{image_id} {task_id}")
+    return IngestOutcome(manifest_key, "submitted", f"{image_id} {task_id}")
 
 
 def accepted(image_id: str, task_id: str, *, image_name: str | None, disks: list[DiskRecord],
@@ -369,16 +371,16 @@ def _note_retry(life: Lifecycle, rid: str, manifest_key: str, err: RetryableClou
         life.update(record, id=rid, progress=note, problems=[problem])
 
 
-def cancel(life: Lifecycle, manifest_key: str) -> Result:
+def cancel(life: Lifecycle, manifest_key: str) -> IngestOutcome:
     record = life.load(manifest_key)
     if record is not None and record.state == "repairing":
         return _cancel_repair(life, record, manifest_key)
     outcome, detail = cancels.cancel(life, manifest_key,
                                      lambda rid: read_claim(life.store, life.keys.claim(rid)))
-    return Result(manifest_key, outcome, detail)  # type: ignore[arg-type]
+    return IngestOutcome(manifest_key, outcome, detail)  # type: ignore[arg-type]
 
 
-def _cancel_repair(life: Lifecycle, record: StatusRecord, manifest_key: str) -> Result:
+def _cancel_repair(life: Lifecycle, record: StatusRecord, manifest_key: str) -> IngestOutcome:
     """A repair is cancelled by the poller, which alone may delete its template once the build has
     ended: leave it the marker, and ask ECS to stop the build now (it may be past cancelling)."""
     life.store.put_if_absent(life.keys.repair_cancel(record.id),
@@ -389,4 +391,4 @@ def _cancel_repair(life: Lifecycle, record: StatusRecord, manifest_key: str) -> 
             life.services.ecs.cancel_image_pipeline_execution(execution_id)
         except CloudError as err:   # best effort: the marker makes the poller cancel it anyway
             logs.step("cancel.repair_refused", id=record.id, code=err.code, message=err.message)
-    return Result(manifest_key, "cancelling", "the repair is being cancelled; the poller ends it")
+    return IngestOutcome(manifest_key, "cancelling", "the repair is being cancelled; the poller ends it")

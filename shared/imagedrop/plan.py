@@ -236,10 +236,21 @@ def plan_import(manifest: Manifest, *, manifest_key: str, bucket: str, bucket_re
                       filled=filled.filled, guest=guest, findings=findings)
 
 
-def disk_facts_for(manifest: Manifest, manifest_key: str) -> list[tuple[str, str, str | None, int | None, str]]:
-    """(key, role, wanted format, wanted GiB, manifest field) for every disk the manifest names."""
+@dataclass(frozen=True)
+class WantedDisk:
+    """A disk the manifest names, and what the manifest says about it."""
+
+    key: str
+    role: Literal["system", "data"]
+    format: str | None      # the format the manifest states, if any
+    size_gib: int | None    # the size the manifest asks for, if any
+    field: str              # the manifest field that sizes this disk
+
+
+def wanted_disks(manifest: Manifest, manifest_key: str) -> list[WantedDisk]:
+    """Every disk the manifest names, the system disk first."""
     keys = manifest.disk_keys(manifest_key)
-    out = [(keys[0], "system", manifest.format, manifest.system_disk_gib, "system_disk_gib")]
+    out = [WantedDisk(keys[0], "system", manifest.format, manifest.system_disk_gib, "system_disk_gib")]
     for i, (key, disk) in enumerate(zip(keys[1:], manifest.data_disks, strict=True)):
-        out.append((key, "data", disk.format, disk.size_gib, f"data_disks[{i}].size_gib"))
+        out.append(WantedDisk(key, "data", disk.format, disk.size_gib, f"data_disks[{i}].size_gib"))
     return out

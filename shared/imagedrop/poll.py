@@ -31,17 +31,17 @@ ORPHAN_RETRIES = 3
 
 
 @dataclass(frozen=True)
-class Result:
+class PollOutcome:
     import_id: str
     outcome: str
     detail: str = ""
 
 
-def poll_event(messages: list[TrackMessage], services: Services) -> list[Result]:
+def poll_event(messages: list[TrackMessage], services: Services) -> list[PollOutcome]:
     return [poll_one(m, services) for m in messages]
 
 
-def poll_one(msg: TrackMessage, services: Services) -> Result:
+def poll_one(msg: TrackMessage, services: Services) -> PollOutcome:
     life = Lifecycle(services, msg.bucket)
     key = life.keys.poll(msg.import_id, msg.stage, msg.attempt)
     claim = claims.take(life.store, key, now=services.clock(), at=life.now())
@@ -51,11 +51,11 @@ def poll_one(msg: TrackMessage, services: Services) -> Result:
             # Another instance runs this attempt now, or died running it: look again later (its
             # lease ends in time), so that the import is not left unfollowed.
             _send(services, msg, RETRY_SECONDS)
-            return Result(msg.import_id, "busy", f"attempt {msg.attempt} is being handled")
+            return PollOutcome(msg.import_id, "busy", f"attempt {msg.attempt} is being handled")
         record = life.load(msg.manifest_key)
         if record is not None and record.id == msg.import_id and record.terminal:
-            return Result(msg.import_id, "ended", record.state)
-        return Result(msg.import_id, "duplicate", f"attempt {msg.attempt} was handled")
+            return PollOutcome(msg.import_id, "ended", record.state)
+        return PollOutcome(msg.import_id, "duplicate", f"attempt {msg.attempt} was handled")
     try:
         outcome = _poll(life, msg)
     except BaseException:
@@ -65,24 +65,24 @@ def poll_one(msg: TrackMessage, services: Services) -> Result:
     return outcome
 
 
-def _poll(life: Lifecycle, msg: TrackMessage) -> Result:
+def _poll(life: Lifecycle, msg: TrackMessage) -> PollOutcome:
     services = life.services
     record = life.load(msg.manifest_key)
     claim = _unrecorded(life, record, msg)
     if claim is not None:
         record = _adopt(life, record, msg, claim)
         if record is None:
-            return Result(msg.import_id, "ended")
+            return PollOutcome(msg.import_id, "ended")
     if record is None or record.id != msg.import_id:
         if record is None and msg.attempt < ORPHAN_RETRIES:
             # The ingest that sent this may not have written the record yet (it crashed in between,
             # and its retry is on the way). Look again shortly.
             _send(services, msg.model_copy(update={"attempt": msg.attempt + 1}), 30)
-            return Result(msg.import_id, "waiting_for_record")
+            return PollOutcome(msg.import_id, "waiting_for_record")
         logs.step("poll.stale", id=msg.import_id, current=record.id if record else None)
-        return Result(msg.import_id, "stale", "the manifest now belongs to another import")
+        return PollOutcome(msg.import_id, "stale", "the manifest now belongs to another import")
     if record.terminal:
-        return Result(msg.import_id, "ended", record.state)
+        return PollOutcome(msg.import_id, "ended", record.state)
     try:
         stage = {"finish": _finish_stage, "repair": _repair_stage}.get(msg.stage, _import_stage)
         return stage(life, record, msg)
@@ -128,7 +128,7 @@ def _adopt(life: Lifecycle, record: StatusRecord | None, msg: TrackMessage,
     return life.move(record.model_copy(update={"id": msg.import_id}), "importing", note, **fields)
 
 
-def _retry_later(life: Lifecycle, msg: TrackMessage, err: RetryableCloudError) -> Result:
+def _retry_later(life: Lifecycle, msg: TrackMessage, err: RetryableCloudError) -> PollOutcome:
     """Throttling, 5xx or the network outlasted every try. EventBridge would redeliver this message
     a few times, then dead-letter it and leave the import hanging: run the step again from a message
     of our own instead, until the import's deadline, then end the import with the error."""
@@ -141,7 +141,7 @@ def _retry_later(life: Lifecycle, msg: TrackMessage, err: RetryableCloudError) -
     except RetryableCloudError:
         _note_stalled(life, msg, err)
         raise
-    return Result(msg.import_id, "retrying", err.code)
+    return PollOutcome(msg.import_id, "retrying", err.code)
 
 
 def _note_stalled(life: Lifecycle, msg: TrackMessage, err: RetryableCloudError) -> None:
@@ -160,10 +160,10 @@ def _note_stalled(life: Lifecycle, msg: TrackMessage, err: RetryableCloudError) 
         pass
 
 
-def _fail(life: Lifecycle, msg: TrackMessage, err: CloudError) -> Result:
+def _fail(life: Lifecycle, msg: TrackMessage, err: CloudError) -> PollOutcome:
     record = life.load(msg.manifest_key)
     if record is None or record.terminal or record.id != msg.import_id:
-        return Result(msg.import_id, "ended")
+        return PollOutcome(msg.import_id, "ended")
     problem = cloud_problem(err)
     advice = list(record.advice)
     if record.state == "repairing" and record.repair is not None:
@@ -175,7 +175,7 @@ def _fail(life: Lifecycle, msg: TrackMessage, err: CloudError) -> Result:
                       f"DeleteImage --RegionId {record.region} --ImageId {msg.image_id}) and upload the "
                       f"manifest again")
     life.move(record, "failed", f"{err.service} refused: {err.code}", problems=[problem], advice=advice)
-    return Result(msg.import_id, "failed", err.code)
+    return PollOutcome(msg.import_id, "failed", err.code)
 
 
 def _abandon_repair(life: Lifecycle, record: StatusRecord) -> str:
@@ -200,11 +200,11 @@ def _send(services: Services, msg: TrackMessage, delay: int) -> None:
     services.mns.send(services.settings.queue, msg.to_body(), delay)
 
 
-def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> Result:
+def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> PollOutcome:
     services, settings = life.services, life.services.settings
     if record.repair is not None and record.repair.execution_id:
         # A late copy of an import-stage message: the repair's own messages follow the import now.
-        return Result(msg.import_id, "duplicate", "the import stage is over: the repair started")
+        return PollOutcome(msg.import_id, "duplicate", "the import stage is over: the repair started")
     task = services.ecs.describe_task(msg.task_id)
     image = services.ecs.describe_image(msg.image_id) if wants_image(task, msg) else None
     decision = decide(msg, task, image, services.clock(), first_seconds=settings.poll_first_seconds,
@@ -221,7 +221,7 @@ def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
             life.move(record, decision.state, decision.note, progress=progress)
         else:
             life.update(record, progress=progress)
-        return Result(msg.import_id, "waiting", decision.note)
+        return PollOutcome(msg.import_id, "waiting", decision.note)
     if isinstance(decision, Failed):
         if decision.cancel_task:
             try:
@@ -231,10 +231,10 @@ def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
         problem = Problem(where=f"import task {msg.task_id}", rule=decision.message, code=decision.code,
                           fix=decision.advice)
         life.move(record, "failed", f"{decision.code}: {decision.message}", problems=[problem])
-        return Result(msg.import_id, "failed", decision.code)
+        return PollOutcome(msg.import_id, "failed", decision.code)
     if isinstance(decision, Cancelled):
         life.move(record, "cancelled", decision.note)
-        return Result(msg.import_id, "cancelled")
+        return PollOutcome(msg.import_id, "cancelled")
     assert isinstance(decision, Imported)
     if record.state in ("importing", "checking", "repairing"):
         claim = _claim(life, msg)
@@ -245,11 +245,11 @@ def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
         if chosen is not None and chosen.wanted:
             started = repair_step.start(life, record, msg, manifest,  # type: ignore[arg-type]
                                         chosen, decision.note)
-            return Result(msg.import_id, "repairing" if started else "ended")
+            return PollOutcome(msg.import_id, "repairing" if started else "ended")
     if record.state != "finishing":  # else a retry: the first delivery moved it, then failed to finish
         moved = life.move(record, "finishing", decision.note, progress="100%")
         if moved is None:
-            return Result(msg.import_id, "ended")
+            return PollOutcome(msg.import_id, "ended")
         record = moved
     return _finish_stage(life, record, msg.model_copy(update={"stage": "finish"}))
 
@@ -258,7 +258,7 @@ def _claim(life: Lifecycle, msg: TrackMessage) -> ImportClaim | None:
     return read_claim(life.store, life.keys.claim(msg.import_id))
 
 
-def _repair_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> Result:
+def _repair_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> PollOutcome:
     claim = _claim(life, msg)
     manifest = claim.parsed_manifest() if claim else None
     if record.state == "finishing":   # a retry: the swap was done, the finishing steps were not
@@ -270,12 +270,12 @@ def _repair_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
                               "to retry")
         life.move(record, "failed", "cannot follow the repair: its claim record is gone",
                   problems=[problem])
-        return Result(msg.import_id, "failed", "lost")
+        return PollOutcome(msg.import_id, "failed", "lost")
     outcome = repair_step.poll(life, record, msg, manifest, _finish_stage)
-    return outcome if isinstance(outcome, Result) else Result(msg.import_id, *outcome)
+    return outcome if isinstance(outcome, PollOutcome) else PollOutcome(msg.import_id, *outcome)
 
 
-def _finish_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> Result:
+def _finish_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> PollOutcome:
     services = life.services
     claim = _claim(life, msg)
     manifest = claim.parsed_manifest() if claim else None
@@ -285,25 +285,25 @@ def _finish_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
         problem = Problem(where=f"import {msg.import_id}", rule=f"{what} is gone",
                           fix="look for the image in the console; upload the manifest again to retry")
         life.move(record, "failed", f"cannot finish: {what} is gone", problems=[problem])
-        return Result(msg.import_id, "failed", "lost")
+        return PollOutcome(msg.import_id, "failed", "lost")
     if record.state != "finishing":
         moved = life.move(record, "finishing", f"image {msg.image_id} is {image.status}")
         if moved is None:
-            return Result(msg.import_id, "ended")
+            return PollOutcome(msg.import_id, "ended")
         record = moved
     outcome = finish(life, record, manifest, image, claim.detected_boot_mode if claim else None)
     if not outcome.done:
         pending = {r: i.get("status") for r, i in outcome.record.copies.items()}
         _send(services, msg.model_copy(update={"attempt": msg.attempt + 1, "stage": "finish"}),
               FINISH_POLL_SECONDS)
-        return Result(msg.import_id, "finishing", f"copies: {pending}")
+        return PollOutcome(msg.import_id, "finishing", f"copies: {pending}")
     note = f"image {msg.image_id} is ready"
     if outcome.record.copies:
         note += " in " + ", ".join([life.services.settings.region, *outcome.record.copies])
     if outcome.problems:
         note += f" ({len(outcome.problems)} finishing problem(s))"
     life.move(outcome.record, "succeeded", note, problems=outcome.problems)
-    return Result(msg.import_id, "succeeded")
+    return PollOutcome(msg.import_id, "succeeded")
 
 
-__all__ = ["poll_event", "poll_one", "Result", "error_advice"]
+__all__ = ["poll_event", "poll_one", "PollOutcome", "error_advice"]

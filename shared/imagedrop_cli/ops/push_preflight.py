@@ -15,7 +15,7 @@ from typing import Any
 from imagedrop_disk.model import Inspection
 from imagedrop_disk.errors import DiskError
 from imagedrop.manifest import Manifest, check_manifest
-from imagedrop.plan import DiskFacts, Rejection, disk_facts_for, plan_import
+from imagedrop.plan import DiskFacts, Rejection, plan_import, wanted_disks
 
 MANIFEST_OPTION_FIELDS = ("image_name", "os_type", "platform", "architecture", "boot_mode",
                           "description", "image_family", "license_type")
@@ -113,18 +113,20 @@ def _checked(plan: PushPlan, manifest: Manifest, disk: Path, data_disks: list[Pa
     if plan.problems:
         return plan
     facts = []
-    for key, role, fmt, gib, field_name in disk_facts_for(manifest, manifest_key):
+    for wanted in wanted_disks(manifest, manifest_key):
+        key, role = wanted.key, wanted.role
         path = disk if role == "system" else matched[key[len(prefix):]] if key.startswith(prefix) else None
         if path is None:  # a data disk key outside the pushed folder cannot come from this push
-            plan.problems.append(f"{field_name}: {key} is outside {prefix or 'the bucket root'}; list data "
+            plan.problems.append(f"{wanted.field}: {key} is outside {prefix or 'the bucket root'}; list data "
                                  "disks relative to the manifest's folder")
             continue
         plan.uploads.append(Upload(path, key, role))
         seen = inspections.get(path)
-        facts.append(DiskFacts(key=key, role=role, size=_size(path), etag="local",  # type: ignore[arg-type]
+        facts.append(DiskFacts(key=key, role=role, size=_size(path), etag="local",
                                inspection=seen if isinstance(seen, Inspection) else None,
                                inspect_error=seen if isinstance(seen, str) else None,
-                               wanted_format=fmt, wanted_gib=gib, field=field_name))
+                               wanted_format=wanted.format, wanted_gib=wanted.size_gib,
+                               field=wanted.field))
     if plan.problems:
         return plan
     outcome = plan_import(manifest, manifest_key=manifest_key, bucket=bucket, bucket_region=region,

@@ -10,7 +10,7 @@ import pytest
 from imagedrop.cloud.oss_store import ObjectInfo
 from imagedrop_disk.model import Inspection
 from imagedrop.manifest import parse_manifest
-from imagedrop.plan import DiskFacts, ImportPlan, Rejection, disk_facts_for, import_id, plan_import
+from imagedrop.plan import DiskFacts, ImportPlan, Rejection, import_id, plan_import, wanted_disks
 
 GIB = 1024**3
 KEY = "incoming/web.qcow2.json"
@@ -32,13 +32,13 @@ def plan(manifest: dict[str, Any] | None = None, *, ins: Inspection | None = Non
          inspect_error: str | None = None) -> ImportPlan | Rejection:
     m = parse_manifest(__import__("json").dumps({**BASE, **(manifest or {})}))
     disks = []
-    for i, (key, role, fmt, gib, field) in enumerate(disk_facts_for(m, KEY)):
+    for i, wanted in enumerate(wanted_disks(m, KEY)):
         this = (ins or inspection()) if i == 0 else (data or [])[i - 1]
-        disks.append(DiskFacts(key=key, role=role, size=size, etag=f"E{i}",  # type: ignore[arg-type]
+        disks.append(DiskFacts(key=wanted.key, role=wanted.role, size=size, etag=f"E{i}",
                                inspection=None if inspect_error and i == 0 else this,
                                inspect_error=inspect_error if i == 0 else None,
-                               storage_class=storage_class, wanted_format=fmt, wanted_gib=gib,
-                               field=field))
+                               storage_class=storage_class, wanted_format=wanted.format,
+                               wanted_gib=wanted.size_gib, field=wanted.field))
     return plan_import(m, manifest_key=KEY, bucket="bkt", bucket_region=bucket_region,
                        function_region=function_region, disks=disks,
                        import_role="AliyunECSImageImportDefaultRole", client_token="idp-token")

@@ -13,7 +13,7 @@ from test_settings_and_credentials import MINIMAL
 from imagedrop.config import load_settings
 from imagedrop.errors import ConfigError
 from imagedrop.manifest import parse_manifest
-from imagedrop.plan import DiskFacts, disk_facts_for, plan_import
+from imagedrop.plan import DiskFacts, plan_import, wanted_disks
 
 
 def test_repair_is_off_unless_the_deployment_says_otherwise() -> None:
@@ -36,10 +36,9 @@ def test_bad_repair_settings_fail_at_start_naming_the_variable(variable: str, va
 
 def _plan(manifest: dict[str, Any], policy: str):  # type: ignore[no-untyped-def]
     m = parse_manifest(json.dumps({**BASE, **manifest}))
-    disks = [DiskFacts(key=k, role=r, size=2 << 30, etag="E", inspection=inspection(),
-                       # type: ignore[arg-type]
-                       wanted_format=f, wanted_gib=g, field=fld)
-             for k, r, f, g, fld in disk_facts_for(m, KEY)]
+    disks = [DiskFacts(key=w.key, role=w.role, size=2 << 30, etag="E", inspection=inspection(),
+                       wanted_format=w.format, wanted_gib=w.size_gib, field=w.field)
+             for w in wanted_disks(m, KEY)]
     return plan_import(m, manifest_key=KEY, bucket="bkt", bucket_region="cn-hangzhou",
                        function_region="cn-hangzhou", disks=disks, import_role="R",
                        client_token="t", repair_policy=policy)
