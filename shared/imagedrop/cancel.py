@@ -16,27 +16,27 @@ from typing import Any, Callable
 from . import logs
 from .errors import PermanentCloudError
 from .import_claim import ImportClaim
-from .lifecycle import Lifecycle
+from .status_book import StatusBook
 from .status import StatusRecord
 from .ecs_answers import TASK_CANCELLED
 
 CANCEL_NOTE = "cancelled on request (cancel marker)"
 
 
-def requested(life: Lifecycle, manifest_key: str, version: str) -> bool:
+def requested(book: StatusBook, manifest_key: str, version: str) -> bool:
     """Whether a cancel arrived for this upload of the manifest."""
-    return life.store.head(life.keys.cancel(manifest_key, version)) is not None
+    return book.store.head(book.keys.cancel(manifest_key, version)) is not None
 
 
-def cancel(life: Lifecycle, manifest_key: str,
+def cancel(book: StatusBook, manifest_key: str,
            claim_of: Callable[[str], ImportClaim | None]) -> tuple[str, str]:
     """Apply a cancel marker to the import of `manifest_key`: (outcome, detail). `claim_of(id)` is
     what the ingest kept of an import it submitted (the ImportImage request among it)."""
-    info = life.store.head(manifest_key)
+    info = book.store.head(manifest_key)
     if info is not None:  # first, so that an ingest running now finds it
-        life.store.put(life.keys.cancel(manifest_key, info.version), json.dumps({"at": life.now()}))
-    record = life.load(manifest_key)
-    if record is None or record.terminal or record.quiet:  # quiet: a disk alone, not an import
+        book.store.put(book.keys.cancel(manifest_key, info.version), json.dumps({"at": book.now()}))
+    record = book.finish_pending_announcement(book.load(manifest_key))
+    if record is None or record.terminal or record.awaiting_manifest:  # a disk alone, not an import
         if info is None:
             return "ignored", "nothing to cancel"
         return "cancelled", "nothing running yet: an import of this upload of the manifest ends cancelled"
@@ -49,7 +49,7 @@ def cancel(life: Lifecycle, manifest_key: str,
         request = claim.request if claim else None
         if request:
             try:
-                image_id, task_id = life.services.ecs.import_image(request)
+                image_id, task_id = book.services.ecs.import_image(request)
             except PermanentCloudError as err:  # refused: nothing of this import exists
                 logs.step("cancel.token_refused", id=record.id, code=err.code)
             else:
@@ -57,10 +57,10 @@ def cancel(life: Lifecycle, manifest_key: str,
                 record = record.model_copy(update={"image_id": image_id, "task_id": task_id})
     if record.task_id and record.state in ("importing", "waiting"):
         try:
-            life.services.ecs.cancel_task(record.task_id)
+            book.services.ecs.cancel_task(record.task_id)
         except PermanentCloudError as err:
             logs.step("cancel.refused", id=record.id, code=err.code, message=err.message)
-            if life.services.ecs.describe_task(record.task_id).status not in TASK_CANCELLED:
+            if book.services.ecs.describe_task(record.task_id).status not in TASK_CANCELLED:
                 return "ignored", f"CancelTask refused: {err.code}"
             # cancelled already: by this cancel's earlier attempt, or by the ingest that saw it
     advice = list(record.advice)
@@ -70,40 +70,40 @@ def cancel(life: Lifecycle, manifest_key: str,
         advice.append(f"image {record.image_id} was already imported when the cancel arrived; it is "
                       f"kept, not checked or fixed: delete it (aliyun ecs DeleteImage --RegionId "
                       f"{record.region} --ImageId {record.image_id}) if you do not want it")
-    life.move(record, "cancelled", CANCEL_NOTE, advice=advice)
+    book.move(record, "cancelled", CANCEL_NOTE, advice=advice)
     return "cancelled", ""
 
 
-def end_submitted(life: Lifecycle, rid: str, manifest_key: str, *, image_id: str, task_id: str,
+def end_submitted(book: StatusBook, rid: str, manifest_key: str, *, image_id: str, task_id: str,
                   same_upload: set[str], fields: dict[str, Any]) -> None:
     """The ingest found a cancel after ImportImage: cancel the task and end the import cancelled,
     once. `same_upload`: the ids this upload's records may carry (its waiting record's, its own)."""
     try:
-        life.services.ecs.cancel_task(task_id)
+        book.services.ecs.cancel_task(task_id)
     except PermanentCloudError as err:  # already cancelled by the cancel's own handler
         logs.step("cancel.refused", id=rid, code=err.code, message=err.message)
     note = f"{CANCEL_NOTE}: task {task_id} cancelled; image {image_id} will not be created"
-    record = life.load(manifest_key)
+    record = book.finish_pending_announcement(book.load(manifest_key))
     if record is not None and record.state == "cancelled" and record.id in same_upload:
         # The cancel ended it while ImportImage ran: one end, now with the ids it did not know.
-        life.update(record, image_id=image_id, task_id=task_id)
+        book.update(record, image_id=image_id, task_id=task_id)
     elif record is None or record.terminal:
-        life.new(import_id=rid, manifest_key=manifest_key, state="cancelled", note=note, **fields)
+        book.new(import_id=rid, manifest_key=manifest_key, state="cancelled", note=note, **fields)
     elif record.id in same_upload or record.state == "waiting":
-        _move(life, record.model_copy(update={"id": rid}), note, fields)
+        _move(book, record.model_copy(update={"id": rid}), note, fields)
 
 
-def end_before_import(life: Lifecycle, rid: str, manifest_key: str, same_upload: set[str]) -> None:
+def end_before_import(book: StatusBook, rid: str, manifest_key: str, same_upload: set[str]) -> None:
     note = f"{CANCEL_NOTE} before ImportImage: nothing was imported"
-    record = life.load(manifest_key)
+    record = book.finish_pending_announcement(book.load(manifest_key))
     if record is not None and record.state == "cancelled" and record.id in same_upload:
         return  # the cancel ended it already
     if record is None or record.terminal:
-        life.new(import_id=rid, manifest_key=manifest_key, state="cancelled", note=note)
+        book.new(import_id=rid, manifest_key=manifest_key, state="cancelled", note=note)
     elif record.state == "waiting":
-        life.move(record.model_copy(update={"id": rid}), "cancelled", note)
+        book.move(record.model_copy(update={"id": rid}), "cancelled", note)
 
 
-def _move(life: Lifecycle, record: StatusRecord, note: str, fields: dict[str, Any]) -> None:
+def _move(book: StatusBook, record: StatusRecord, note: str, fields: dict[str, Any]) -> None:
     if not record.terminal:
-        life.move(record, "cancelled", note, **{k: v for k, v in fields.items() if k != "progress"})
+        book.move(record, "cancelled", note, **{k: v for k, v in fields.items() if k != "progress"})

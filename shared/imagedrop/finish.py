@@ -14,7 +14,7 @@ from . import logs
 from .check_compare import side_by_side
 from .errors import PermanentCloudError
 from .fixes import fixes_for
-from .lifecycle import Lifecycle
+from .status_book import StatusBook
 from .manifest import Manifest
 from .ownership import named_elsewhere
 from .status import Problem, StatusRecord
@@ -34,9 +34,9 @@ def copy_token(import_id: str, region: str) -> str:
     return "cp-" + hashlib.sha256(f"{import_id}:{region}".encode()).hexdigest()[:40]
 
 
-def finish(life: Lifecycle, record: StatusRecord, manifest: Manifest, image: ImageView,
+def finish(book: StatusBook, record: StatusRecord, manifest: Manifest, image: ImageView,
            detected_boot_mode: str | None) -> FinishOutcome:
-    ecs = life.services.ecs
+    ecs = book.services.ecs
     assert record.image_id
     plan = fixes_for(image.detection_items, nvme_support=manifest.nvme_support,
                      detected_boot_mode=detected_boot_mode, image=image,
@@ -55,7 +55,7 @@ def finish(life: Lifecycle, record: StatusRecord, manifest: Manifest, image: Ima
     advice = list(dict.fromkeys(record.advice + plan.advice))
     check = (side_by_side(record.guest, record.findings, image.detection_items)
              if image.detection_status == "Finished" else record.check)
-    record = life.update(record, fixes=fixes, advice=advice, family=manifest.image_family,
+    record = book.update(record, fixes=fixes, advice=advice, family=manifest.image_family,
                          check=check)
 
     copies = {region: dict(info) for region, info in record.copies.items()}
@@ -74,7 +74,7 @@ def finish(life: Lifecycle, record: StatusRecord, manifest: Manifest, image: Ima
         except PermanentCloudError as err:
             info["status"] = "CreateFailed"
             info["error"] = f"{err.code}: {err.message}"
-    record = life.update(record, copies=copies)
+    record = book.update(record, copies=copies)
     if any(info.get("status") not in COPY_DONE for info in copies.values()):
         return FinishOutcome(record, done=False)
     for region, info in copies.items():
@@ -93,19 +93,19 @@ def finish(life: Lifecycle, record: StatusRecord, manifest: Manifest, image: Ima
             except PermanentCloudError as err:
                 problems.append(Problem(where="share_with_accounts", code=err.code, rule=err.message,
                                         fix="check the account ids; sharing needs an unencrypted image"))
-        record = life.update(record, shared_with=list(manifest.share_with_accounts))
+        record = book.update(record, shared_with=list(manifest.share_with_accounts))
 
     if manifest.delete_source_on_success and not problems:
         sources = [d.key for d in record.disks] + [record.manifest]
-        kept = named_elsewhere(life.store, life.prefix, record.manifest, sources)
+        kept = named_elsewhere(book.store, book.prefix, record.manifest, sources)
         for key in sources:
             if key not in kept:
-                life.store.delete(key)
+                book.store.delete(key)
         if kept:
             record.advice.append(f"kept {', '.join(kept)}: another manifest names "
                                  f"{'them' if len(kept) > 1 else 'it'}, so it is not this "
                                  "import's to delete")
-        record = life.update(record, source_deleted=True)
+        record = book.update(record, source_deleted=True)
     elif manifest.delete_source_on_success:
         record.advice.append("source objects kept: a finishing step had a problem")
     return FinishOutcome(record, done=True, problems=problems)

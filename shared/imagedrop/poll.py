@@ -20,7 +20,7 @@ from .finish import finish
 from .error_advice import cloud_problem, error_advice
 from .import_claim import ImportClaim, read_claim
 from .ingest import accepted
-from .lifecycle import Lifecycle
+from .status_book import StatusBook
 from .poll_decisions import Cancelled, Failed, Imported, Wait, decide, wants_image
 from .services import Services
 from .status import Problem, StatusRecord
@@ -42,22 +42,22 @@ def poll_event(messages: list[TrackMessage], services: Services) -> list[PollOut
 
 
 def poll_one(msg: TrackMessage, services: Services) -> PollOutcome:
-    life = Lifecycle(services, msg.bucket)
-    key = life.keys.poll(msg.import_id, msg.stage, msg.attempt)
-    claim = claims.take(life.store, key, now=services.clock(), at=life.now())
+    book = StatusBook(services, msg.bucket)
+    key = book.keys.poll(msg.import_id, msg.stage, msg.attempt)
+    claim = claims.take(book.store, key, now=services.clock(), at=book.now())
     if claim is None:
-        held = claims.held(life.store, key) or {}
+        held = claims.held(book.store, key) or {}
         if "owner" in held and not held.get("settled"):
             # Another instance runs this attempt now, or died running it: look again later (its
             # lease ends in time), so that the import is not left unfollowed.
             _send(services, msg, RETRY_SECONDS)
             return PollOutcome(msg.import_id, "busy", f"attempt {msg.attempt} is being handled")
-        record = life.load(msg.manifest_key)
+        record = book.finish_pending_announcement(book.load(msg.manifest_key))
         if record is not None and record.id == msg.import_id and record.terminal:
             return PollOutcome(msg.import_id, "ended", record.state)
         return PollOutcome(msg.import_id, "duplicate", f"attempt {msg.attempt} was handled")
     try:
-        outcome = _poll(life, msg)
+        outcome = _poll(book, msg)
     except BaseException:
         claim.release()
         raise
@@ -65,12 +65,12 @@ def poll_one(msg: TrackMessage, services: Services) -> PollOutcome:
     return outcome
 
 
-def _poll(life: Lifecycle, msg: TrackMessage) -> PollOutcome:
-    services = life.services
-    record = life.load(msg.manifest_key)
-    claim = _unrecorded(life, record, msg)
+def _poll(book: StatusBook, msg: TrackMessage) -> PollOutcome:
+    services = book.services
+    record = book.finish_pending_announcement(book.load(msg.manifest_key))
+    claim = _unrecorded(book, record, msg)
     if claim is not None:
-        record = _adopt(life, record, msg, claim)
+        record = _adopt(book, record, msg, claim)
         if record is None:
             return PollOutcome(msg.import_id, "ended")
     if record is None or record.id != msg.import_id:
@@ -85,29 +85,29 @@ def _poll(life: Lifecycle, msg: TrackMessage) -> PollOutcome:
         return PollOutcome(msg.import_id, "ended", record.state)
     try:
         stage = {"finish": _finish_stage, "repair": _repair_stage}.get(msg.stage, _import_stage)
-        return stage(life, record, msg)
+        return stage(book, record, msg)
     except PermanentCloudError as err:
         # Retrying a refusal would only repeat it until the message is dead-lettered and the
         # import is left hanging: end it, with the code.
-        return _fail(life, msg, err)
+        return _fail(book, msg, err)
     except RetryableCloudError as err:
-        return _retry_later(life, msg, err)
+        return _retry_later(book, msg, err)
 
 
-def _unrecorded(life: Lifecycle, record: StatusRecord | None, msg: TrackMessage) -> ImportClaim | None:
+def _unrecorded(book: StatusBook, record: StatusRecord | None, msg: TrackMessage) -> ImportClaim | None:
     """The claim of this message's import when the ingest queued the message, then did not live to
     record the import (its retries ran out in between): the record is missing or still waiting,
     and the import never ended."""
     if record is not None and record.state != "waiting":
         return None
     if record is not None and record.id != msg.import_id and \
-            life.store.head(life.keys.terminal(msg.import_id)) is not None:
+            book.store.head(book.keys.terminal(msg.import_id)) is not None:
         return None  # a late copy of a message of an import that has ended since
-    claim = _claim(life, msg)
+    claim = _claim(book, msg)
     return claim if claim is not None and claim.manifest == msg.manifest_key else None
 
 
-def _adopt(life: Lifecycle, record: StatusRecord | None, msg: TrackMessage,
+def _adopt(book: StatusBook, record: StatusRecord | None, msg: TrackMessage,
            claim: ImportClaim) -> StatusRecord | None:
     """Record the import as the ingest would have, from its claim, before following it."""
     note, fields = accepted(msg.image_id, msg.task_id,
@@ -116,35 +116,35 @@ def _adopt(life: Lifecycle, record: StatusRecord | None, msg: TrackMessage,
                             advice=claim.advice, filled=claim.filled, guest=claim.guest,
                             findings=claim.findings)
     version = claim.version
-    if version and cancels.requested(life, msg.manifest_key, version):
+    if version and cancels.requested(book, msg.manifest_key, version):
         # Cancelled while its ingest was dying: cancel the task instead of following it.
-        cancels.end_submitted(life, msg.import_id, msg.manifest_key, image_id=msg.image_id,
+        cancels.end_submitted(book, msg.import_id, msg.manifest_key, image_id=msg.image_id,
                               task_id=msg.task_id, same_upload={msg.import_id}, fields=fields)
         return None
     logs.step("poll.adopted", id=msg.import_id, manifest=msg.manifest_key)
     if record is None:
-        return life.new(import_id=msg.import_id, manifest_key=msg.manifest_key, state="importing",
+        return book.new(import_id=msg.import_id, manifest_key=msg.manifest_key, state="importing",
                         note=note, **fields)
-    return life.move(record.model_copy(update={"id": msg.import_id}), "importing", note, **fields)
+    return book.move(record.model_copy(update={"id": msg.import_id}), "importing", note, **fields)
 
 
-def _retry_later(life: Lifecycle, msg: TrackMessage, err: RetryableCloudError) -> PollOutcome:
+def _retry_later(book: StatusBook, msg: TrackMessage, err: RetryableCloudError) -> PollOutcome:
     """Throttling, 5xx or the network outlasted every try. EventBridge would redeliver this message
     a few times, then dead-letter it and leave the import hanging: run the step again from a message
     of our own instead, until the import's deadline, then end the import with the error."""
-    services = life.services
+    services = book.services
     if services.clock() - msg.started_at >= services.settings.deadline_hours * 3600:
-        return _fail(life, msg, err)
+        return _fail(book, msg, err)
     logs.step("poll.retry_later", id=msg.import_id, attempt=msg.attempt, code=err.code, message=err.message)
     try:
         _send(services, msg.model_copy(update={"attempt": msg.attempt + 1}), RETRY_SECONDS)
     except RetryableCloudError:
-        _note_stalled(life, msg, err)
+        _note_stalled(book, msg, err)
         raise
     return PollOutcome(msg.import_id, "retrying", err.code)
 
 
-def _note_stalled(life: Lifecycle, msg: TrackMessage, err: RetryableCloudError) -> None:
+def _note_stalled(book: StatusBook, msg: TrackMessage, err: RetryableCloudError) -> None:
     """Only the redelivery of this message is left; should it be dead-lettered too, the record says
     why the import stopped moving (best effort: the store may be failing as well)."""
     problem = Problem(where=f"import {msg.import_id}", code=err.code,
@@ -153,39 +153,40 @@ def _note_stalled(life: Lifecycle, msg: TrackMessage, err: RetryableCloudError) 
                           f"followed: look for image {msg.image_id} in the console, or upload the "
                           "manifest again to import anew")
     try:
-        record = life.load(msg.manifest_key)  # the step may have moved it since
+        # the step may have moved it since
+        record = book.finish_pending_announcement(book.load(msg.manifest_key))
         if record is not None and record.id == msg.import_id and not record.terminal:
-            life.update(record, problems=[*record.problems, problem])
+            book.update(record, problems=[*record.problems, problem])
     except CloudError:
         pass
 
 
-def _fail(life: Lifecycle, msg: TrackMessage, err: CloudError) -> PollOutcome:
-    record = life.load(msg.manifest_key)
+def _fail(book: StatusBook, msg: TrackMessage, err: CloudError) -> PollOutcome:
+    record = book.finish_pending_announcement(book.load(msg.manifest_key))
     if record is None or record.terminal or record.id != msg.import_id:
         return PollOutcome(msg.import_id, "ended")
     problem = cloud_problem(err)
     advice = list(record.advice)
     if record.state == "repairing" and record.repair is not None:
-        advice.append(_abandon_repair(life, record))
+        advice.append(_abandon_repair(book, record))
     elif record.state in ("checking", "finishing") and msg.image_id:
         # The import itself worked: whoever reads "failed" must know the image exists.
         advice.append(f"image {msg.image_id} was imported and is kept; what the manifest asked after the "
                       f"import may be undone: finish it by hand, or delete the image (aliyun ecs "
                       f"DeleteImage --RegionId {record.region} --ImageId {msg.image_id}) and upload the "
                       f"manifest again")
-    life.move(record, "failed", f"{err.service} refused: {err.code}", problems=[problem], advice=advice)
+    book.move(record, "failed", f"{err.service} refused: {err.code}", problems=[problem], advice=advice)
     return PollOutcome(msg.import_id, "failed", err.code)
 
 
-def _abandon_repair(life: Lifecycle, record: StatusRecord) -> str:
+def _abandon_repair(book: StatusBook, record: StatusRecord) -> str:
     """The repair cannot go on: remove its template if ECS lets us; say what is kept and left."""
     repair = record.repair
     assert repair is not None
     left = ""
     if repair.pipeline_id:
         try:
-            life.services.ecs.delete_image_pipeline(repair.pipeline_id)
+            book.services.ecs.delete_image_pipeline(repair.pipeline_id)
         except CloudError as err:
             if not err.code.endswith("NotFound"):
                 left = (f"; the repair's template {repair.pipeline_id} is left (ECS answered "
@@ -200,8 +201,8 @@ def _send(services: Services, msg: TrackMessage, delay: int) -> None:
     services.mns.send(services.settings.queue, msg.to_body(), delay)
 
 
-def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> PollOutcome:
-    services, settings = life.services, life.services.settings
+def _import_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> PollOutcome:
+    services, settings = book.services, book.services.settings
     if record.repair is not None and record.repair.execution_id:
         # A late copy of an import-stage message: the repair's own messages follow the import now.
         return PollOutcome(msg.import_id, "duplicate", "the import stage is over: the repair started")
@@ -218,9 +219,9 @@ def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> P
         _send(services, decision.message, decision.delay)
         progress = f"{decision.progress}%" if decision.progress is not None else record.progress
         if decision.state != record.state:
-            life.move(record, decision.state, decision.note, progress=progress)
+            book.move(record, decision.state, decision.note, progress=progress)
         else:
-            life.update(record, progress=progress)
+            book.update(record, progress=progress)
         return PollOutcome(msg.import_id, "waiting", decision.note)
     if isinstance(decision, Failed):
         if decision.cancel_task:
@@ -230,68 +231,68 @@ def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> P
                 logs.step("poll.cancel_refused", id=msg.import_id, code=err.code)
         problem = Problem(where=f"import task {msg.task_id}", rule=decision.message, code=decision.code,
                           fix=decision.advice)
-        life.move(record, "failed", f"{decision.code}: {decision.message}", problems=[problem])
+        book.move(record, "failed", f"{decision.code}: {decision.message}", problems=[problem])
         return PollOutcome(msg.import_id, "failed", decision.code)
     if isinstance(decision, Cancelled):
-        life.move(record, "cancelled", decision.note)
+        book.move(record, "cancelled", decision.note)
         return PollOutcome(msg.import_id, "cancelled")
     assert isinstance(decision, Imported)
     if record.state in ("importing", "checking", "repairing"):
-        claim = _claim(life, msg)
+        claim = _claim(book, msg)
         manifest = claim.parsed_manifest() if claim else None
         findings = claim.findings if claim else None
         chosen = repair_step.selection_for(manifest, services, image, findings) \
             if manifest is not None and image is not None else None
         if chosen is not None and chosen.wanted:
-            started = repair_step.start(life, record, msg, manifest,  # type: ignore[arg-type]
+            started = repair_step.start(book, record, msg, manifest,  # type: ignore[arg-type]
                                         chosen, decision.note)
             return PollOutcome(msg.import_id, "repairing" if started else "ended")
     if record.state != "finishing":  # else a retry: the first delivery moved it, then failed to finish
-        moved = life.move(record, "finishing", decision.note, progress="100%")
+        moved = book.move(record, "finishing", decision.note, progress="100%")
         if moved is None:
             return PollOutcome(msg.import_id, "ended")
         record = moved
-    return _finish_stage(life, record, msg.model_copy(update={"stage": "finish"}))
+    return _finish_stage(book, record, msg.model_copy(update={"stage": "finish"}))
 
 
-def _claim(life: Lifecycle, msg: TrackMessage) -> ImportClaim | None:
-    return read_claim(life.store, life.keys.claim(msg.import_id))
+def _claim(book: StatusBook, msg: TrackMessage) -> ImportClaim | None:
+    return read_claim(book.store, book.keys.claim(msg.import_id))
 
 
-def _repair_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> PollOutcome:
-    claim = _claim(life, msg)
+def _repair_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> PollOutcome:
+    claim = _claim(book, msg)
     manifest = claim.parsed_manifest() if claim else None
     if record.state == "finishing":   # a retry: the swap was done, the finishing steps were not
-        return _finish_stage(life, record, msg.model_copy(update={"stage": "finish",
+        return _finish_stage(book, record, msg.model_copy(update={"stage": "finish",
                                                                    "image_id": record.image_id}))
     if manifest is None:
         problem = Problem(where=f"import {msg.import_id}", rule="its claim record is gone",
                           fix="look for the images in the console; upload the manifest again "
                               "to retry")
-        life.move(record, "failed", "cannot follow the repair: its claim record is gone",
+        book.move(record, "failed", "cannot follow the repair: its claim record is gone",
                   problems=[problem])
         return PollOutcome(msg.import_id, "failed", "lost")
-    outcome = repair_step.poll(life, record, msg, manifest, _finish_stage)
+    outcome = repair_step.poll(book, record, msg, manifest, _finish_stage)
     return outcome if isinstance(outcome, PollOutcome) else PollOutcome(msg.import_id, *outcome)
 
 
-def _finish_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> PollOutcome:
-    services = life.services
-    claim = _claim(life, msg)
+def _finish_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> PollOutcome:
+    services = book.services
+    claim = _claim(book, msg)
     manifest = claim.parsed_manifest() if claim else None
     image = services.ecs.describe_image(msg.image_id)
     if manifest is None or image is None:
         what = "its claim record" if manifest is None else f"image {msg.image_id}"
         problem = Problem(where=f"import {msg.import_id}", rule=f"{what} is gone",
                           fix="look for the image in the console; upload the manifest again to retry")
-        life.move(record, "failed", f"cannot finish: {what} is gone", problems=[problem])
+        book.move(record, "failed", f"cannot finish: {what} is gone", problems=[problem])
         return PollOutcome(msg.import_id, "failed", "lost")
     if record.state != "finishing":
-        moved = life.move(record, "finishing", f"image {msg.image_id} is {image.status}")
+        moved = book.move(record, "finishing", f"image {msg.image_id} is {image.status}")
         if moved is None:
             return PollOutcome(msg.import_id, "ended")
         record = moved
-    outcome = finish(life, record, manifest, image, claim.detected_boot_mode if claim else None)
+    outcome = finish(book, record, manifest, image, claim.detected_boot_mode if claim else None)
     if not outcome.done:
         pending = {r: i.get("status") for r, i in outcome.record.copies.items()}
         _send(services, msg.model_copy(update={"attempt": msg.attempt + 1, "stage": "finish"}),
@@ -299,10 +300,10 @@ def _finish_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> P
         return PollOutcome(msg.import_id, "finishing", f"copies: {pending}")
     note = f"image {msg.image_id} is ready"
     if outcome.record.copies:
-        note += " in " + ", ".join([life.services.settings.region, *outcome.record.copies])
+        note += " in " + ", ".join([book.services.settings.region, *outcome.record.copies])
     if outcome.problems:
         note += f" ({len(outcome.problems)} finishing problem(s))"
-    life.move(outcome.record, "succeeded", note, problems=outcome.problems)
+    book.move(outcome.record, "succeeded", note, problems=outcome.problems)
     return PollOutcome(msg.import_id, "succeeded")
 
 

@@ -19,7 +19,7 @@ from typing import Callable
 from . import logs
 from .errors import PermanentCloudError
 from .events import TrackMessage
-from .lifecycle import Lifecycle
+from .status_book import StatusBook
 from .manifest import Manifest
 from .fixes import fixes_for
 from .repair_items import LINUX_REPAIRS, WINDOWS_REPAIRS, RepairSelection, item_key, select_repair
@@ -29,7 +29,7 @@ from .services import Services
 from .status import Problem, RepairRecord, StatusRecord
 from .ecs_answers import ImageView
 
-FinishStage = Callable[[Lifecycle, StatusRecord, TrackMessage], object]
+FinishStage = Callable[[StatusBook, StatusRecord, TrackMessage], object]
 
 
 def selection_for(manifest: Manifest, services: Services, image: ImageView,
@@ -42,15 +42,15 @@ def selection_for(manifest: Manifest, services: Services, image: ImageView,
                          image.os_type or manifest.os_type)
 
 
-def start(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manifest: Manifest,
+def start(book: StatusBook, record: StatusRecord, msg: TrackMessage, manifest: Manifest,
           chosen: RepairSelection, note: str) -> StatusRecord | None:
     """Move to `repairing`, create the template and start its build, queue the first poll.
     None when another delivery already ended the import."""
-    services, settings = life.services, life.services.settings
+    services, settings = book.services, book.services.settings
     if record.state != "repairing":
         repair = RepairRecord(items=chosen.items, reasons=chosen.reasons,
                               original_image_id=msg.image_id)
-        moved = life.move(record, "repairing", f"{note}; repairing {', '.join(chosen.items)} "
+        moved = book.move(record, "repairing", f"{note}; repairing {', '.join(chosen.items)} "
                           "with ECS Image Builder", repair=repair)
         if moved is None:
             return None
@@ -69,7 +69,7 @@ def start(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manifest: Ma
         _delete_pipeline(services, pipeline_id)   # leave no template behind a refused start
         raise
     now = services.clock()
-    record = life.update(record, repair=record.repair.model_copy(update={
+    record = book.update(record, repair=record.repair.model_copy(update={
         "pipeline_id": pipeline_id, "execution_id": execution_id, "status": "PREPARING"}))
     first = msg.model_copy(update={
         "stage": "repair", "attempt": msg.attempt + 1, "pipeline_id": pipeline_id,
@@ -81,22 +81,22 @@ def start(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manifest: Ma
     return record
 
 
-def poll(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manifest: Manifest,
+def poll(book: StatusBook, record: StatusRecord, msg: TrackMessage, manifest: Manifest,
          finish_stage: FinishStage) -> object:
     """One delivered repair message: (outcome, detail), or what the finishing stage answered."""
-    services, settings = life.services, life.services.settings
+    services, settings = book.services, book.services.settings
     repair = record.repair or RepairRecord(original_image_id=msg.image_id)
     if repair.repaired_image_id:                 # a retry after the swap: go on from there
-        return _after_swap(life, record, msg, manifest, finish_stage)
+        return _after_swap(book, record, msg, manifest, finish_stage)
     if repair.outcome:                           # a retry after the end was decided
         gone = services.ecs.describe_image_pipeline_execution(
             repair.pipeline_id or msg.pipeline_id or "",
             repair.execution_id or msg.execution_id or "")
-        return _end(life, record, msg, manifest, gone, RepairEnded(
+        return _end(book, record, msg, manifest, gone, RepairEnded(
             repair.outcome, repair.code or "RepairFailed", repair.message or "",
                                                                    ""))  # type: ignore[arg-type]
     assert msg.pipeline_id and msg.execution_id
-    marker = life.store.head(life.keys.repair_cancel(record.id)) is not None
+    marker = book.store.head(book.keys.repair_cancel(record.id)) is not None
     execution = services.ecs.describe_image_pipeline_execution(msg.pipeline_id, msg.execution_id)
     decision = decide_repair(msg, execution, services.clock(), cancel_requested=marker,
                              first_seconds=settings.poll_first_seconds,
@@ -112,13 +112,13 @@ def poll(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manifest: Man
                 logs.step("repair.cancel_refused", id=record.id, code=err.code)
         services.mns.send(settings.queue, decision.message.to_body(), decision.delay)
         if execution is not None and execution.status != repair.status:
-            life.update(record, repair=repair.model_copy(update={"status": execution.status}))
+            book.update(record, repair=repair.model_copy(update={"status": execution.status}))
         return "repairing", decision.note
     if isinstance(decision, Repaired):
         assert execution is not None
-        record = _swap(life, record, repair, manifest, execution, decision.image_id)
-        return _after_swap(life, record, msg, manifest, finish_stage)
-    return _end(life, record, msg, manifest, execution, decision)
+        record = _swap(book, record, repair, manifest, execution, decision.image_id)
+        return _after_swap(book, record, msg, manifest, finish_stage)
+    return _end(book, record, msg, manifest, execution, decision)
 
 
 def _seconds(execution: ExecutionView) -> int | None:
@@ -130,10 +130,10 @@ def _seconds(execution: ExecutionView) -> int | None:
     return max(0, parse[1] - parse[0])
 
 
-def _swap(life: Lifecycle, record: StatusRecord, repair: RepairRecord, manifest: Manifest,
+def _swap(book: StatusBook, record: StatusRecord, repair: RepairRecord, manifest: Manifest,
           execution: ExecutionView, repaired_id: str) -> StatusRecord:
     """The original out of the way, the repaired image in; saved before anything is deleted."""
-    ecs = life.services.ecs
+    ecs = book.services.ecs
     name = manifest.image_name
     original_id = repair.original_image_id or record.image_id or ""
     away = unrepaired_name(name, record.id)
@@ -148,7 +148,7 @@ def _swap(life: Lifecycle, record: StatusRecord, repair: RepairRecord, manifest:
     if not checked and original is not None:
         advice = list(dict.fromkeys([*advice, *_unrepaired_advice(original, repaired_id, repair,
                                                                   manifest)]))
-    return life.update(record, image_id=repaired_id, advice=advice,
+    return book.update(record, image_id=repaired_id, advice=advice,
                        repair=repair.model_copy(update={
         "status": execution.status, "repaired_image_id": repaired_id,
         "original_renamed_to": away, "instance_seconds": _seconds(execution), "checked": checked}))
@@ -167,13 +167,13 @@ def _unrepaired_advice(original: dict, repaired_id: str, repair: RepairRecord,
                      license_type_wanted=None).advice
 
 
-def _after_swap(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manifest: Manifest,
+def _after_swap(book: StatusBook, record: StatusRecord, msg: TrackMessage, manifest: Manifest,
                 finish_stage: FinishStage) -> object:
     repair = record.repair
     assert repair is not None and repair.repaired_image_id
-    ecs = life.services.ecs
+    ecs = book.services.ecs
     if repair.pipeline_id:
-        _delete_pipeline(life.services, repair.pipeline_id)
+        _delete_pipeline(book.services, repair.pipeline_id)
     problems: list[Problem] = []
     if not manifest.keep_unrepaired and repair.original_image_id and not repair.original_deleted:
         try:
@@ -189,16 +189,16 @@ def _after_swap(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manife
         if not problems:
             repair = repair.model_copy(update={"original_deleted": True})
     fixes = list(dict.fromkeys([*record.fixes, repair_summary(repair, manifest)]))
-    record = life.update(record, repair=repair, fixes=fixes,
+    record = book.update(record, repair=repair, fixes=fixes,
                          problems=[*record.problems, *problems])
     if record.state == "repairing":
-        moved = life.move(record, "finishing", f"repaired image {repair.repaired_image_id} "
+        moved = book.move(record, "finishing", f"repaired image {repair.repaired_image_id} "
                           f"replaced {repair.original_image_id}")
         if moved is None:
             return "ended", ""
         record = moved
     following = msg.model_copy(update={"stage": "finish", "image_id": repair.repaired_image_id})
-    return finish_stage(life, record, following)
+    return finish_stage(book, record, following)
 
 
 def repair_summary(repair: RepairRecord, manifest: Manifest) -> str:
@@ -216,15 +216,15 @@ def repair_summary(repair: RepairRecord, manifest: Manifest) -> str:
             f"pay-as-you-go instance for {minutes}; {check}")
 
 
-def _end(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manifest: Manifest,
+def _end(book: StatusBook, record: StatusRecord, msg: TrackMessage, manifest: Manifest,
          execution: ExecutionView | None, decision: RepairEnded) -> tuple[str, str]:
     """End the import keeping the original: the build's image removed, then its template."""
-    services = life.services
+    services = book.services
     repair = (record.repair or RepairRecord()).model_copy(update={
         "outcome": decision.outcome, "code": decision.code, "message": decision.message,
         **({"status": execution.status, "instance_seconds": _seconds(execution)}
            if execution is not None else {})})
-    record = life.update(record, repair=repair)   # what was decided survives the cleanup
+    record = book.update(record, repair=repair)   # what was decided survives the cleanup
     leftover = execution.result_image if execution is not None else None
     if leftover and leftover != repair.original_image_id:
         try:
@@ -246,7 +246,7 @@ def _end(life: Lifecycle, record: StatusRecord, msg: TrackMessage, manifest: Man
     problem = Problem(where=f"repair build {repair.execution_id or msg.execution_id}",
                       rule=decision.message, code=decision.code,
                       fix=decision.advice or "nothing to do: the original image is kept")
-    life.move(record, decision.outcome, f"repair {decision.outcome}: {decision.code}",
+    book.move(record, decision.outcome, f"repair {decision.outcome}: {decision.code}",
               problems=[*record.problems, problem], advice=list(dict.fromkeys(advice)))
     return decision.outcome, decision.code
 

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Literal
 
 from imagedrop_disk.facts.model import Finding, GuestFacts
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from .state_keys import StateKeys
 
@@ -118,8 +118,14 @@ class StatusRecord(BaseModel):
     source_deleted: bool = False
     repair: RepairRecord | None = None
     notifications: list[dict[str, str]] = Field(default_factory=list)  # delivery failures
-    quiet: bool = False  # recorded but not announced: a disk whose manifest has not arrived
-    unannounced: bool = False  # saved, its notification not yet sent: the next step sends it
+    # Recorded without being announced: a disk whose manifest has not arrived is not an import
+    # yet (it may be somebody's data disk). Older records say `quiet`.
+    awaiting_manifest: bool = Field(
+        default=False, validation_alias=AliasChoices("awaiting_manifest", "quiet"))
+    # Saved, its state's notification not sent yet: the next step that loads the record sends it
+    # (`StatusBook.finish_pending_announcement`). Older records say `unannounced`.
+    announcement_pending: bool = Field(
+        default=False, validation_alias=AliasChoices("announcement_pending", "unannounced"))
     history: list[Event] = Field(default_factory=list)
     filled: dict[str, dict[str, str | None]] = Field(default_factory=dict)  # field -> value, from
     guest: GuestFacts | None = None   # what the system disk's own files say

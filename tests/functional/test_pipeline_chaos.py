@@ -126,7 +126,7 @@ def assert_promises_kept(h: Harness, drops: list[Drop]) -> None:
         where = (f"{drop.name}: {record.model_dump_json(indent=1)}\n"
                  f"events: {[e['id'].rsplit('-', 2)[1:] for e in events]}")
         assert record.state in drop.expect, where
-        assert not record.unannounced, where
+        assert not record.announcement_pending, where
         # One terminal notification: one CloudEvent. Over a lossy network it can arrive twice (a lost
         # PublishMessage answer is retried), always with the same id, which consumers deduplicate on.
         # When the topic refused it on every try, the record keeps the failure instead.
@@ -210,7 +210,7 @@ def test_a_lost_answer_to_the_terminal_save_still_announces_the_end(
     # Then the retry, finding the import already cancelled, still announces it: once
     assert ("oss", "PutObject", "lost-500") in stack.cloud.faults.injected
     record = stack.status(key)
-    assert record.state == "cancelled" and not record.unannounced
+    assert record.state == "cancelled" and not record.announcement_pending
     assert _terminal_events(stack, key) == [f"{record.id}-cancelled-{len(record.history)}"]
 
 

@@ -1,4 +1,5 @@
-"""Reading and moving status records, and announcing every state change exactly once.
+"""The status book: the store of status records and their notifier, announcing every state change
+exactly once (docs/architecture.md#idempotency-rules).
 
 Records live at `<state prefix>status/<manifest key>`. Function Compute may run two instances of
 the same event at once and retries failed ones, so every announced state is claimed first
@@ -6,10 +7,11 @@ the same event at once and retries failed ones, so every announced state is clai
 it is), `<state prefix>states/<import id>/<state>` for the others. The instance that holds the
 claim saves and announces the state; any other returns None and changes nothing.
 
-A state change is saved marked `unannounced`, announced, its claim settled as sent, then saved
-again unmarked. A step that failed before sending releases the claim, and whichever step loads the
-record next (the platform's retry, the next poll) takes it and sends the notification. Sent once;
-twice only when a send's answer was lost, with the same CloudEvent id.
+A state change is saved marked `announcement_pending`, announced, its claim settled as sent, then
+saved again unmarked. A step that failed before sending releases the claim; whichever step loads the
+record next (the platform's retry, the next poll) hands it to `finish_pending_announcement`, which
+takes the claim and sends the notification. Sent once; twice only when a send's answer was lost,
+with the same CloudEvent id. `load` itself only reads.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from .state_keys import StateKeys
 from .status import TERMINAL, Event, State, StatusRecord, can_move, moved, utc_now_iso
 
 
-class Lifecycle:
+class StatusBook:
+    """The status records of one bucket: read, start, move and update them, each state change
+    announced exactly once."""
+
     def __init__(self, services: Services, bucket: str):
         self.services = services
         self.bucket = bucket
@@ -37,11 +42,33 @@ class Lifecycle:
     # ---- records
 
     def load(self, manifest_key: str) -> StatusRecord | None:
+        """The record of `manifest_key` as stored; reads only."""
         data = self.store.get_small(self.keys.status(manifest_key))
-        record = None if data is None else StatusRecord.model_validate_json(data)
-        if record is not None and record.unannounced:
-            record = self._announce_pending(record)
-        return record
+        return None if data is None else StatusRecord.model_validate_json(data)
+
+    def finish_pending_announcement(self, record: StatusRecord | None) -> StatusRecord | None:
+        """`record` once its state is announced: a record saved but maybe not announced (its step
+        died before sending) is announced now, unless that was done, or another instance is doing
+        it now. Every step calls it on the record it loads before acting on it."""
+        if record is None or not record.announcement_pending:
+            return record
+        key = self.claim_key(record.id, record.state)
+        marker = claims.held(self.store, key)
+        if marker is not None and (marker.get("sent") or "owner" not in marker):
+            # Sent; the step that sent it did not live to say so in the record: say it now.
+            failures = marker.get("failures", [])
+            record.announcement_pending = False
+            record.notifications.extend(f for f in failures if f not in record.notifications)
+            self._save_unless_moved(record, failures)
+            return record
+        claim = self._take(record)
+        if claim is None:
+            return record  # its holder is sending it
+        try:
+            return self._send(record, claim)
+        except BaseException:
+            claim.release()
+            raise
 
     def claim_key(self, import_id: str, state: str) -> str:
         return self.keys.state(import_id, state, terminal=state in TERMINAL)
@@ -52,10 +79,10 @@ class Lifecycle:
         marker = claims.held(self.store, self.claim_key(import_id, "rejected"))
         return None if marker is None else str(marker.get("state") or "ended")
 
-    def forget_quiet(self, manifest_key: str) -> None:
+    def forget_lone_disk(self, manifest_key: str) -> None:
         """Drop a quiet waiting record: the object it waited for turned out to be a data disk."""
         record = self.load(manifest_key)
-        if record is not None and record.quiet and record.state == "waiting":
+        if record is not None and record.awaiting_manifest and record.state == "waiting":
             self.store.delete(self.keys.status(manifest_key))
 
     def save(self, record: StatusRecord) -> None:
@@ -70,14 +97,14 @@ class Lifecycle:
         at = self.now()
         record = StatusRecord(id=import_id, state=state, bucket=self.bucket, manifest=manifest_key,
                               region=self.services.settings.region, created_at=at, updated_at=at,
-                              history=[Event(at=at, state=state, note=note)], quiet=not announce,
-                              **fields)
+                              history=[Event(at=at, state=state, note=note)],
+                              awaiting_manifest=not announce, **fields)
         return self._commit(record, announce=announce)
 
     def move(self, record: StatusRecord, state: State, note: str, **fields: Any) -> StatusRecord | None:
         """Move to `state`, save, announce. None when another delivery already ended the import."""
         new = moved(record, state, note, self.now())
-        new.quiet = False
+        new.awaiting_manifest = False
         for name, value in fields.items():
             setattr(new, name, value)
         return self._commit(new, announce=True)
@@ -99,7 +126,7 @@ class Lifecycle:
                 logs.step("import.duplicate_state", id=record.id, state=record.state)
                 return None
         try:
-            record.unannounced = announce
+            record.announcement_pending = announce
             if announce:
                 self._gather_failures(record)
             self.save(record)
@@ -123,7 +150,7 @@ class Lifecycle:
         before = len(record.notifications)
         record = self.announce(record)
         failures = record.notifications[before:]
-        record.unannounced = False
+        record.announcement_pending = False
         claim.settle(sent=True, failures=failures, record=record.model_dump(mode="json"))
         self._save_unless_moved(record, failures)
         return record
@@ -156,7 +183,7 @@ class Lifecycle:
         logs.step("import.repaired", id=record.id, state=record.state,
                   was=current.state if current else None)
         announced = StatusRecord.model_validate(marker["record"]) if marker.get("record") else record
-        announced.unannounced = False
+        announced.announcement_pending = False
         self.save(announced)  # as it was announced: its CloudEvent id names its place in history
         return announced
 
@@ -167,27 +194,6 @@ class Lifecycle:
         for state in sorted(earlier):
             marker = claims.held(self.store, self.claim_key(record.id, state)) or {}
             record.notifications.extend(f for f in marker.get("failures", []) if f not in record.notifications)
-
-    def _announce_pending(self, record: StatusRecord) -> StatusRecord:
-        """A record saved but maybe not announced: announce it unless that was done, or another
-        instance is doing it now."""
-        key = self.claim_key(record.id, record.state)
-        marker = claims.held(self.store, key)
-        if marker is not None and (marker.get("sent") or "owner" not in marker):
-            # Sent; the step that sent it did not live to say so in the record: say it now.
-            failures = marker.get("failures", [])
-            record.unannounced = False
-            record.notifications.extend(f for f in failures if f not in record.notifications)
-            self._save_unless_moved(record, failures)
-            return record
-        claim = self._take(record)
-        if claim is None:
-            return record  # its holder is sending it
-        try:
-            return self._send(record, claim)
-        except BaseException:
-            claim.release()
-            raise
 
     def announce_once(self, record: StatusRecord) -> bool:
         """Announce `record`'s terminal state without saving it (a refusal that must not replace

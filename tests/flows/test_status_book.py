@@ -1,0 +1,72 @@
+"""The status book: records written before the flags were renamed still load, and a load only
+reads; the pending announcement is finished by the explicit step."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from imagedrop.ingest import ingest_object
+from imagedrop.status_book import StatusBook
+
+from .fakes import BUCKET, Cloud, manifest, sample_disk
+
+DISK = "incoming/web.qcow2"
+MANIFEST = DISK + ".json"
+STATUS_KEY = f"imagedrop/status/{MANIFEST}"
+
+
+@pytest.fixture
+def cloud() -> Cloud:
+    return Cloud()
+
+
+def old_record(state: str, **flags: bool) -> str:
+    """A status record as the pipeline wrote it before the flags were named `awaiting_manifest`
+    and `announcement_pending`."""
+    at = "2026-11-20T10:00:00Z"
+    return json.dumps({"id": "idp-old", "state": state, "bucket": BUCKET, "manifest": MANIFEST,
+                       "region": "cn-hangzhou", "history": [{"at": at, "state": state, "note": ""}],
+                       "created_at": at, "updated_at": at, **flags})
+
+
+def test_a_record_written_with_the_old_flag_names_loads(cloud: Cloud) -> None:
+    book = StatusBook(cloud.services, BUCKET)
+    cloud.bucket.put(STATUS_KEY, old_record("waiting", quiet=True, unannounced=False))
+    waiting = book.load(MANIFEST)
+    assert waiting is not None
+    assert (waiting.awaiting_manifest, waiting.announcement_pending) == (True, False)
+    cloud.bucket.put(STATUS_KEY, old_record("importing", quiet=False, unannounced=True))
+    importing = book.load(MANIFEST)
+    assert importing is not None
+    assert (importing.awaiting_manifest, importing.announcement_pending) == (False, True)
+
+
+def test_an_old_lone_disk_record_still_waits_quietly_for_its_manifest(cloud: Cloud) -> None:
+    # Given a disk recorded alone before the rename, and its manifest arriving now
+    cloud.bucket.drop(DISK, sample_disk())
+    cloud.bucket.put(STATUS_KEY, old_record("waiting", quiet=True))
+    result = ingest_object(cloud.bucket.drop(MANIFEST, manifest()), cloud.services)
+    # Then the import starts, and the quiet wait was never announced
+    assert result.outcome == "submitted"
+    assert cloud.mns.states() == ["importing"]
+
+
+def test_load_only_reads_and_the_pending_announcement_is_sent_once(cloud: Cloud) -> None:
+    book = StatusBook(cloud.services, BUCKET)
+    cloud.bucket.put(STATUS_KEY, old_record("importing", unannounced=True))
+    stored = dict(cloud.bucket.objects)
+    # When the record is loaded
+    record = book.load(MANIFEST)
+    # Then nothing is written or sent
+    assert record is not None and record.announcement_pending
+    assert cloud.bucket.objects == stored and cloud.mns.published == []
+    # When the step finishes the pending announcement (twice, as a retry would)
+    announced = book.finish_pending_announcement(record)
+    again = book.finish_pending_announcement(book.load(MANIFEST))
+    # Then the state is announced once and the record saved as announced
+    assert cloud.mns.states() == ["importing"]
+    assert announced is not None and not announced.announcement_pending
+    assert again is not None and not again.announcement_pending
+    assert cloud.record(MANIFEST)["announcement_pending"] is False  # type: ignore[index]
