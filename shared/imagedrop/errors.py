@@ -4,9 +4,14 @@ ImagedropError
 ├── ManifestError          a sidecar manifest that breaks a rule (carries every problem)
 ├── DiskError              a disk image that cannot be understood (one clear line)
 ├── ConfigError            a deployment setting that is missing or malformed
-└── CloudError             an Alibaba Cloud API answered with an error code
-    ├── RetryableCloudError    throttling, 5xx, network: safe to retry (all calls are idempotent)
-    └── PermanentCloudError    4xx with a code the user has to act on
+├── TransitionRefused      a status move the state machine does not allow (a bug, not input)
+├── CloudError             an Alibaba Cloud API answered with an error code
+│   ├── RetryableCloudError    throttling, 5xx, network: safe to retry (all calls are idempotent)
+│   ├── PermanentCloudError    4xx with a code the user has to act on
+│   └── imagedrop_cli.ops.fc_invoke.FcError    Function Compute, as the operator commands call it
+└── imagedrop_cli.ops.exit_codes.OpsError    one line for the user and the command's exit code
+
+A poison MNS message is not an error: `events.read_mns_event` returns it beside the good ones.
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ class DiskError(ImagedropError, UnreadableDisk):
 
 class ConfigError(ImagedropError):
     pass
+
+
+class TransitionRefused(ImagedropError):
+    """A status record asked to move where `status.ALLOWED` does not let it."""
 
 
 class CloudError(ImagedropError):

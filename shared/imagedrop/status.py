@@ -13,6 +13,7 @@ from typing import Literal
 from imagedrop_disk.facts.model import Finding, GuestFacts
 from pydantic import AliasChoices, BaseModel, Field
 
+from .errors import TransitionRefused
 from .state_keys import StateKeys
 
 State = Literal["waiting", "importing", "checking", "repairing", "finishing",
@@ -178,10 +179,6 @@ def _bounded(facts: dict[str, object]) -> dict[str, object]:
 def utc_now_iso(now: float | None = None) -> str:
     moment = datetime.now(timezone.utc) if now is None else datetime.fromtimestamp(now, timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-class TransitionRefused(Exception):
-    pass
 
 
 def can_move(current: str | None, new: str) -> bool:

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from imagedrop.errors import ImagedropError
+
 OK = 0
 IMPORT_FAILED = 1
 CHECK_FAILED = 1
@@ -28,7 +30,7 @@ def exit_code_for_state(state: str | None) -> int:
     return _BY_STATE.get(state, TIMED_OUT)
 
 
-class OpsError(Exception):
+class OpsError(ImagedropError):
     """A one-line error for the user (what, which rule, what to do) and the exit code it ends with."""
 
     def __init__(self, message: str, exit_code: int = BAD_INPUT):

@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
+from imagedrop.errors import CloudError
+
 from .connection import Connection
 from .exit_codes import CLOUD_ERROR, OpsError
 
@@ -19,11 +21,15 @@ FIRST_BACKOFF_SECONDS = 0.5
 QUALIFIER = "LATEST"   # s.yaml's triggers invoke LATEST; so does replay
 
 
-class FcError(Exception):
+class FcError(CloudError):
+    """Function Compute answered `code` (or could not be reached: `NetworkError`); `message` is one
+    line naming the function and the fix."""
+
     def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
+        super().__init__("fc", code, message)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
 
 
 def _clean(message: str) -> str:
