@@ -12,6 +12,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from imagedrop.cloud.oss_errors import translate_oss_error
+from imagedrop.errors import PermanentCloudError
 from imagedrop.status import StatusRecord, status_key
 from imagedrop_emulator.local.runtime import WATCH_PREFIX
 
@@ -82,7 +84,7 @@ def _retrying(call, tries: int = 8):  # type: ignore[no-untyped-def]
         try:
             return call()
         except (oss2.exceptions.RequestError, oss2.exceptions.ServerError) as exc:
-            if isinstance(exc, oss2.exceptions.ServerError) and exc.status < 500:
+            if isinstance(translate_oss_error(exc, "demo upload"), PermanentCloudError):
                 raise
             time.sleep(0.1 * (attempt + 1))
     return call()

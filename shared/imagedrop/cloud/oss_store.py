@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from imagedrop_disk.source import BoundedSource
-from ..errors import PermanentCloudError, RetryableCloudError
 from .credentials import Credentials
+from .oss_errors import translate_oss_error
 from .retry import call_translated
 
 T = TypeVar("T")
@@ -40,22 +40,6 @@ def default_oss_endpoint(region: str) -> str:
     return f"https://oss-{region}.aliyuncs.com"
 
 
-def _translate(exc: Exception, what: str) -> Exception:
-    import oss2
-
-    if isinstance(exc, oss2.exceptions.RequestError):
-        return RetryableCloudError("oss", "RequestError", f"{what}: {exc}")
-    if isinstance(exc, oss2.exceptions.ServerError):
-        code = exc.code or str(exc.status)
-        message = exc.message or f"HTTP {exc.status}"
-        if exc.status >= 500 or exc.status == 429 or code in ("SlowDown", "Throttling"):
-            return RetryableCloudError("oss", code, f"{what}: {message}", status=exc.status,
-                                       request_id=exc.request_id)
-        return PermanentCloudError("oss", code, f"{what}: {message}", status=exc.status,
-                                   request_id=exc.request_id)
-    return exc
-
-
 class ObjectStore:
     def __init__(self, bucket_name: str, *, endpoint: str, credentials: Credentials,
                  attempts: int = 4, region: str | None = None):
@@ -72,7 +56,7 @@ class ObjectStore:
         self._oss2 = oss2
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
-        return call_translated(what, fn, _translate, attempts=self.attempts)
+        return call_translated(what, fn, translate_oss_error, attempts=self.attempts)
 
     def head(self, key: str) -> ObjectInfo | None:
         def go() -> ObjectInfo | None:

@@ -10,6 +10,8 @@ from typing import Any, Callable, Iterator
 
 from pydantic import ValidationError
 
+from imagedrop.cloud.oss_errors import translate_oss_error
+from imagedrop.errors import CloudError
 from imagedrop.state_keys import CANCEL_SUFFIX
 from imagedrop.status import StatusRecord, status_key
 from .exit_codes import CLOUD_ERROR, OpsError
@@ -57,9 +59,12 @@ def _oss_call(what: str, fn: Callable[[], Any]) -> Any:
         return fn()
     except oss2.exceptions.NoSuchKey:
         return None
-    except oss2.exceptions.ServerError as exc:
-        raise OpsError(f"{what}: {exc.code}: {exc.message}", CLOUD_ERROR) from None
-    except oss2.exceptions.RequestError as exc:
+    except oss2.exceptions.OssError as exc:
+        err = translate_oss_error(exc, what)
+        if not isinstance(err, CloudError):
+            raise
+        if not isinstance(exc, oss2.exceptions.RequestError):  # OSS answered
+            raise OpsError(f"{what}: {err.code}: {exc.message}", CLOUD_ERROR) from None
         from .net_errors import short_reason
 
         raise OpsError(f"{what}: cannot reach OSS at {bucket_endpoint(exc)}({short_reason(exc)}); check the "

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from imagedrop.cloud.oss_errors import translate_oss_error
+from imagedrop.errors import PermanentCloudError
+
 from .exit_codes import CLOUD_ERROR, OpsError
 
 MIN_PART_SIZE = 100 * 1024          # OSS refuses smaller parts (except the last)
@@ -50,7 +53,7 @@ def upload_file(bucket: Any, key: str, path: Path, settings: UploadSettings,
             raise OpsError(f"{path}: CRC64 of the uploaded data does not match ({exc.request_id}); "
                            "run the push again", CLOUD_ERROR) from None
         except oss2.exceptions.ServerError as exc:
-            if exc.status < 500 and exc.status != 429:
+            if _permanent(exc, key):
                 raise OpsError(f"oss://{bucket.bucket_name}/{key}: {exc.code}: {exc.message}; "
                                "check the bucket name and that your credentials may write to it",
                                CLOUD_ERROR) from None
@@ -71,7 +74,7 @@ def put_small(bucket: Any, key: str, data: bytes, *, content_type: str = "applic
         try:
             return (bucket.put_object(key, data, headers={"Content-Type": content_type}).etag or "").strip('"')
         except oss2.exceptions.ServerError as exc:
-            if exc.status < 500 and exc.status != 429:
+            if _permanent(exc, key):
                 raise OpsError(f"oss://{bucket.bucket_name}/{key}: {exc.code}: {exc.message}",
                                CLOUD_ERROR) from None
             last_error = exc
@@ -79,6 +82,11 @@ def put_small(bucket: Any, key: str, data: bytes, *, content_type: str = "applic
             last_error = exc
     raise OpsError(f"oss://{bucket.bucket_name}/{key}: could not write ({_short(last_error)}); "
                    "check the endpoint and try again", CLOUD_ERROR)
+
+
+def _permanent(exc: Exception, key: str) -> bool:
+    """OSS refused for good (retrying cannot help), as the pipeline's translation judges it."""
+    return isinstance(translate_oss_error(exc, key), PermanentCloudError)
 
 
 def _short(exc: Exception | None) -> str:
