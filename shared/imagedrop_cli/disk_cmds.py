@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Iterator
 
 import typer
 from rich.console import Console
@@ -66,6 +63,7 @@ def _open_oss(url: str, local: bool = False) -> ByteSource:
         raise _Unopenable("an OSS source is oss://BUCKET/KEY")
     import oss2
 
+    from .ops.connection import ConnectionOptions, resolve
     from .ops.oss_source import open_oss_source
     from .ops.exit_codes import OpsError
     from .ops.net_errors import short_reason
@@ -74,13 +72,14 @@ def _open_oss(url: str, local: bool = False) -> ByteSource:
         raise _Unopenable(f"bucket {bucket!r}: not an OSS bucket name (3-63 lowercase letters, digits and '-', "
                           "starting with a letter or digit); check the name")
     try:
-        with _local_stack(local):
-            try:
-                return open_oss_source(url)
-            except (ImagedropError, UnreadableDisk) as exc:
-                if str(exc).startswith("no object"):
-                    raise _Unopenable(_why_absent(bucket, str(exc))) from None
-                raise
+        if local:  # a stopped `local up` is named as such, not as an unreachable endpoint
+            resolve(ConnectionOptions(local=True)).check_local_stack()
+        try:
+            return open_oss_source(url, local=local)
+        except (ImagedropError, UnreadableDisk) as exc:
+            if str(exc).startswith("no object"):
+                raise _Unopenable(_why_absent(bucket, str(exc), local)) from None
+            raise
     except OpsError as exc:
         raise _Unopenable(exc.message) from None
     except (_Unopenable, ImagedropError, UnreadableDisk):
@@ -89,35 +88,14 @@ def _open_oss(url: str, local: bool = False) -> ByteSource:
         raise _Unopenable(f"cannot open the OSS object ({short_reason(exc)})") from None
 
 
-@contextmanager
-def _local_stack(local: bool) -> Iterator[None]:
-    """--local: the adapter connects the way IMAGEDROP_LOCAL says, to a stack that is running."""
-    if not local:
-        yield
-        return
-    from .ops.connection import ConnectionOptions, load_local_info, resolve
-
-    conn = resolve(ConnectionOptions(local=True))
-    conn.check_local_stack()
-    saved = os.environ.get("IMAGEDROP_LOCAL")
-    os.environ["IMAGEDROP_LOCAL"] = json.dumps(load_local_info(os.environ, Path.cwd()))
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("IMAGEDROP_LOCAL", None)
-        else:
-            os.environ["IMAGEDROP_LOCAL"] = saved
-
-
-def _why_absent(bucket: str, no_object: str) -> str:
+def _why_absent(bucket: str, no_object: str, local: bool) -> str:
     """A missing object, or a missing bucket: they need different fixes."""
     import oss2
 
     from .ops.connection import ConnectionOptions, resolve
 
     try:
-        conn = resolve(ConnectionOptions(bucket=bucket))
+        conn = resolve(ConnectionOptions(bucket=bucket, local=local))
         conn.oss_bucket().get_bucket_info()
     except oss2.exceptions.NoSuchBucket:
         local = " (the local stack's bucket is imagedrop-local)" if conn.local else ""

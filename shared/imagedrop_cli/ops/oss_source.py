@@ -7,8 +7,9 @@ from imagedrop.errors import DiskError
 from imagedrop.cloud.oss_store import ObjectStore, OssByteSource
 
 
-def open_oss_source(url: str) -> OssByteSource:
-    """Open `oss://BUCKET/KEY` for inspection: one HEAD now, one ranged GET per read later."""
+def open_oss_source(url: str, *, local: bool = False) -> OssByteSource:
+    """Open `oss://BUCKET/KEY` for inspection: one HEAD now, one ranged GET per read later.
+    `local`: in the `imagedrop local up` stack."""
     from .connection import ConnectionOptions, resolve
     from .exit_codes import OpsError
 
@@ -16,7 +17,7 @@ def open_oss_source(url: str) -> OssByteSource:
     if not bucket or not key:
         raise DiskError("an OSS source is oss://BUCKET/KEY")
     try:
-        conn = resolve(ConnectionOptions(bucket=bucket))
+        conn = resolve(ConnectionOptions(bucket=bucket, local=local))
     except OpsError as err:
         raise DiskError(err.message) from None
     store = ObjectStore(bucket, endpoint=conn.oss_endpoint, credentials=conn.credentials, attempts=2)

@@ -77,7 +77,7 @@ def test_oss_url_uses_the_adapter_when_present(runner: CliRunner, tmp_path: Path
     opened: list[str] = []
     data = (write_image("gpt-esp.stream.vmdk", tmp_path)).read_bytes()
 
-    def open_oss_source(url: str) -> BytesSource:
+    def open_oss_source(url: str, local: bool = False) -> BytesSource:
         opened.append(url)
         return BytesSource(data)
 
