@@ -52,9 +52,7 @@ class Settings(BaseModel):
     @field_validator("watch_prefix", "state_prefix")
     @classmethod
     def _folder(cls, value: str) -> str:
-        if value and not value.endswith("/"):
-            value += "/"
-        return value
+        return as_folder(value)
 
     @field_validator("webhook_urls", mode="before")
     @classmethod
@@ -100,6 +98,11 @@ class Settings(BaseModel):
         return self
 
 
+def as_folder(prefix: str) -> str:
+    """A key prefix as a folder: `incoming` → `incoming/` (empty stays empty: the whole bucket)."""
+    return prefix + "/" if prefix and not prefix.endswith("/") else prefix
+
+
 def _check_url(url: str, what: str) -> None:
     """An http(s) URL with a host, or a ValueError saying what was wrong (showing only the URL's
     scheme and host: robot and Slack URLs carry their token in the path or the query, and any URL
@@ -134,16 +137,24 @@ def env_var_names() -> dict[str, tuple[str, ...]]:
     return {name: _ENV_NAMES.get(name, (ENV_PREFIX + name.upper(),)) for name in Settings.model_fields}
 
 
-def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = None,
-                  account_id: str | None = None) -> Settings:
-    """Settings from the environment; `region`/`account_id` from the FC context win when given."""
+def read_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Each setting set in the environment, as given: the first of its variables that is set
+    (`env_var_names`). The one place settings are read; `load_settings` validates them, the CLI
+    takes the few it needs."""
     env = os.environ if env is None else env
-    raw: dict[str, object] = {}
+    raw: dict[str, str] = {}
     for name, variables in env_var_names().items():
         for var in variables:
             if env.get(var):
                 raw[name] = env[var]
                 break
+    return raw
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = None,
+                  account_id: str | None = None) -> Settings:
+    """Settings from the environment; `region`/`account_id` from the FC context win when given."""
+    raw: dict[str, object] = dict(read_env(env))
     if region:
         raw["region"] = region
     if account_id:

@@ -9,7 +9,6 @@ one clear line on error and exits with the codes of `imagedrop_cli.ops.exit_code
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -349,13 +348,15 @@ def doctor_cmd(account_id: Optional[str] = typer.Option(None, "--account-id", en
                local: bool = Local, endpoint: Optional[str] = Endpoint, bucket: Optional[str] = Bucket,
                region: Optional[str] = Region, as_json: bool = AsJson) -> None:
     """Check a deployment with read-only calls; say what is missing and how to fix it."""
+    from imagedrop.config import read_env
+
     from .ops.doctor_probes import Deployment, run_doctor
     from .ops.render import check_line
 
     def body() -> int:
         conn = _connect(local, endpoint, bucket, region, account_id)
         deployment = Deployment(ingest, poller, queue or conn.queue, topic or conn.topic,
-                                repair=os.environ.get("IMAGEDROP_REPAIR", "off"))
+                                repair=read_env().get("repair", "off"))
         checks = run_doctor(conn, deployment, on_check=lambda c: None if as_json else out.print(check_line(c)))
         bad = [c for c in checks if not c.ok]
         if as_json:

@@ -1,4 +1,5 @@
-"""Where the operator commands connect: flags, then IMAGEDROP_* environment, then defaults.
+"""Where the operator commands connect: flags, then the deployment's settings from the environment
+(read by `imagedrop.config.read_env`, as the functions read them), then defaults.
 
 Credentials come from the standard Alibaba Cloud chain (`alibabacloud-credentials`: the
 ALIBABA_CLOUD_* environment variables, `~/.aliyun/config.json` profiles, an ECS instance role…).
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from imagedrop.cloud.credentials import Credentials
+from imagedrop.config import as_folder, read_env
 from .exit_codes import BAD_INPUT, CLOUD_ERROR, OpsError
 
 LOCAL_STACK_FILE = Path(".imagedrop-local") / "stack.json"
@@ -148,8 +150,9 @@ def resolve(opts: ConnectionOptions, env: Mapping[str, str] | None = None,
             cwd: Path | None = None) -> Connection:
     env = os.environ if env is None else env
     cwd = Path.cwd() if cwd is None else cwd
-    watch = env.get("IMAGEDROP_WATCH_PREFIX") or "incoming/"
-    state = env.get("IMAGEDROP_STATE_PREFIX") or "imagedrop/"
+    settings = read_env(env)  # the deployment's settings, read as the functions read them
+    watch = as_folder(settings.get("watch_prefix") or "incoming/")
+    state = as_folder(settings.get("state_prefix") or "imagedrop/")
     if opts.local or env.get("IMAGEDROP_LOCAL"):
         info = load_local_info(env, cwd)
         raw = env.get("IMAGEDROP_LOCAL", "").strip()
@@ -161,19 +164,19 @@ def resolve(opts: ConnectionOptions, env: Mapping[str, str] | None = None,
                           mns_endpoint=info.get("mns"), fc_endpoint=info.get("fc") or None,
                           queue=info.get("queue"), topic=info.get("topic"),
                           watch_prefix=watch, state_prefix=state, local=True, local_source=source)
-    region = _first(opts.region, env.get("IMAGEDROP_REGION"), env.get("FC_REGION"),
+    region = _first(opts.region, settings.get("region"),
                     env.get("ALIBABA_CLOUD_REGION_ID")) or DEFAULT_REGION
-    bucket = _first(opts.bucket, env.get("IMAGEDROP_BUCKET"))
+    bucket = _first(opts.bucket, env.get("IMAGEDROP_BUCKET"))  # the CLI's own: FC has its trigger
     if not bucket:
         raise OpsError("--bucket: which OSS bucket? pass --bucket NAME or set IMAGEDROP_BUCKET "
                        "(or --local for the `imagedrop local up` stack)", BAD_INPUT)
-    account = _first(opts.account_id, env.get("IMAGEDROP_ACCOUNT_ID"), env.get("FC_ACCOUNT_ID"))
-    mns = env.get("IMAGEDROP_MNS_ENDPOINT") or (f"https://{account}.mns.{region}.aliyuncs.com" if account else None)
+    account = _first(opts.account_id, settings.get("account_id"))
+    mns = settings.get("mns_endpoint") or (f"https://{account}.mns.{region}.aliyuncs.com" if account else None)
     fc = env.get("IMAGEDROP_FC_ENDPOINT") or (f"https://{account}.{region}.fc.aliyuncs.com" if account else None)
     return Connection(region=region, bucket=bucket,
-                      oss_endpoint=_first(opts.endpoint, env.get("IMAGEDROP_OSS_ENDPOINT"))
+                      oss_endpoint=_first(opts.endpoint, settings.get("oss_endpoint"))
                       or f"https://oss-{region}.aliyuncs.com",
                       credentials=chain_credentials(env), account_id=account,
-                      ecs_endpoint=env.get("IMAGEDROP_ECS_ENDPOINT"), mns_endpoint=mns, fc_endpoint=fc,
-                      queue=env.get("IMAGEDROP_QUEUE"), topic=env.get("IMAGEDROP_TOPIC"),
+                      ecs_endpoint=settings.get("ecs_endpoint"), mns_endpoint=mns, fc_endpoint=fc,
+                      queue=settings.get("queue"), topic=settings.get("topic"),
                       watch_prefix=watch, state_prefix=state)
