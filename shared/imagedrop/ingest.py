@@ -118,7 +118,8 @@ def _ingest_object(created: ObjectCreated, services: Services) -> IngestOutcome:
     return import_wait_or_refuse(book, manifest_key)
 
 
-def _wait(book: StatusBook, manifest_key: str, *, missing: list[str], import_ref: str) -> IngestOutcome:
+def _wait(book: StatusBook, manifest_key: str, *, missing: list[str],
+          import_ref: str) -> IngestOutcome:
     note = "waiting for " + ", ".join(missing)
     for key in missing:
         if not key.endswith(".json"):  # a data disk: remember whose set it completes
@@ -391,4 +392,5 @@ def _cancel_repair(book: StatusBook, record: StatusRecord, manifest_key: str) ->
             book.services.ecs.cancel_image_pipeline_execution(execution_id)
         except CloudError as err:   # best effort: the marker makes the poller cancel it anyway
             logs.step("cancel.repair_refused", id=record.id, code=err.code, message=err.message)
-    return IngestOutcome(manifest_key, "cancelling", "the repair is being cancelled; the poller ends it")
+    return IngestOutcome(manifest_key, "cancelling",
+                         "the repair is being cancelled; the poller ends it")

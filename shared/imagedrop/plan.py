@@ -250,7 +250,8 @@ class WantedDisk:
 def wanted_disks(manifest: Manifest, manifest_key: str) -> list[WantedDisk]:
     """Every disk the manifest names, the system disk first."""
     keys = manifest.disk_keys(manifest_key)
-    out = [WantedDisk(keys[0], "system", manifest.format, manifest.system_disk_gib, "system_disk_gib")]
+    out = [WantedDisk(keys[0], "system", manifest.format, manifest.system_disk_gib,
+                      "system_disk_gib")]
     for i, (key, disk) in enumerate(zip(keys[1:], manifest.data_disks, strict=True)):
         out.append(WantedDisk(key, "data", disk.format, disk.size_gib, f"data_disks[{i}].size_gib"))
     return out

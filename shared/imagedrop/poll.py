@@ -205,7 +205,8 @@ def _import_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> 
     services, settings = book.services, book.services.settings
     if record.repair is not None and record.repair.execution_id:
         # A late copy of an import-stage message: the repair's own messages follow the import now.
-        return PollOutcome(msg.import_id, "duplicate", "the import stage is over: the repair started")
+        return PollOutcome(msg.import_id, "duplicate",
+                           "the import stage is over: the repair started")
     task = services.ecs.describe_task(msg.task_id)
     image = services.ecs.describe_image(msg.image_id) if wants_image(task, msg) else None
     decision = decide(msg, task, image, services.clock(), first_seconds=settings.poll_first_seconds,

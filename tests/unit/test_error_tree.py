@@ -11,8 +11,8 @@ from imagedrop_cli.ops.fc_invoke import FcError
 
 
 def test_a_refused_status_move_is_an_imagedrop_error() -> None:
-    record = StatusRecord(id="idp-1", state="succeeded", bucket="b", manifest="incoming/a.qcow2.json",
-                          region="cn-hangzhou")
+    record = StatusRecord(id="idp-1", state="succeeded", bucket="b",
+                          manifest="incoming/a.qcow2.json", region="cn-hangzhou")
     with pytest.raises(ImagedropError) as caught:
         moved(record, "importing", "again", "2026-11-29T00:00:00Z")
     assert isinstance(caught.value, TransitionRefused)
@@ -25,5 +25,5 @@ def test_the_cli_errors_sit_under_the_tree_and_keep_their_exit_code_and_line() -
     assert (ops.message, ops.exit_code) == ("bucket b: not found; check --bucket", CLOUD_ERROR)
     fc = FcError("FunctionNotFound", "imagedrop-ingest: no such function; run `s deploy`")
     assert isinstance(fc, CloudError) and fc.service == "fc"
-    assert (fc.code, str(fc)) == ("FunctionNotFound",
-                                  "FunctionNotFound: imagedrop-ingest: no such function; run `s deploy`")
+    assert fc.code == "FunctionNotFound"
+    assert str(fc) == "FunctionNotFound: imagedrop-ingest: no such function; run `s deploy`"

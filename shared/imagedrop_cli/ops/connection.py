@@ -171,7 +171,8 @@ def resolve(opts: ConnectionOptions, env: Mapping[str, str] | None = None,
         raise OpsError("--bucket: which OSS bucket? pass --bucket NAME or set IMAGEDROP_BUCKET "
                        "(or --local for the `imagedrop local up` stack)", BAD_INPUT)
     account = _first(opts.account_id, settings.get("account_id"))
-    mns = settings.get("mns_endpoint") or (f"https://{account}.mns.{region}.aliyuncs.com" if account else None)
+    mns = settings.get("mns_endpoint") or (
+        f"https://{account}.mns.{region}.aliyuncs.com" if account else None)
     fc = env.get("IMAGEDROP_FC_ENDPOINT") or (f"https://{account}.{region}.fc.aliyuncs.com" if account else None)
     return Connection(region=region, bucket=bucket,
                       oss_endpoint=_first(opts.endpoint, settings.get("oss_endpoint"))

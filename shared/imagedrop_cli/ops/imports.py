@@ -108,7 +108,8 @@ def manifest_key_of(key: str) -> str:
     """Users name an import by its disk or its manifest; the status record is the manifest's."""
     if key.startswith("oss://"):  # oss://BUCKET/KEY names the bucket too; the key is what follows
         key = key.removeprefix("oss://").partition("/")[2]
-    key = key.removesuffix(CANCEL_SUFFIX)  # K.json.cancel and K.cancel both name the import of K.json
+    # K.json.cancel and K.cancel both name the import of K.json
+    key = key.removesuffix(CANCEL_SUFFIX)
     return key if key.endswith(".json") else key + ".json"
 
 

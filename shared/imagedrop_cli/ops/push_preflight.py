@@ -117,8 +117,8 @@ def _checked(plan: PushPlan, manifest: Manifest, disk: Path, data_disks: list[Pa
         key, role = wanted.key, wanted.role
         path = disk if role == "system" else matched[key[len(prefix):]] if key.startswith(prefix) else None
         if path is None:  # a data disk key outside the pushed folder cannot come from this push
-            plan.problems.append(f"{wanted.field}: {key} is outside {prefix or 'the bucket root'}; list data "
-                                 "disks relative to the manifest's folder")
+            plan.problems.append(f"{wanted.field}: {key} is outside {prefix or 'the bucket root'}; "
+                                 "list data disks relative to the manifest's folder")
             continue
         plan.uploads.append(Upload(path, key, role))
         seen = inspections.get(path)

@@ -63,14 +63,15 @@ def test_cloud_without_a_bucket_is_refused(tmp_path: Path) -> None:
 def test_the_deployment_settings_are_read_as_the_functions_read_them(tmp_path: Path) -> None:
     env = {"FC_REGION": "cn-shanghai", "FC_ACCOUNT_ID": "1234567890123456", "IMAGEDROP_BUCKET": "b",
            "IMAGEDROP_WATCH_PREFIX": "drop", "IMAGEDROP_STATE_PREFIX": "state",
-           "IMAGEDROP_QUEUE": "q", "IMAGEDROP_TOPIC": "t", "IMAGEDROP_ECS_ENDPOINT": "ecs.example.test",
+           "IMAGEDROP_QUEUE": "q", "IMAGEDROP_TOPIC": "t",
+           "IMAGEDROP_ECS_ENDPOINT": "ecs.example.test",
            "ALIBABA_CLOUD_ACCESS_KEY_ID": "AK", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "SK"}
     conn = resolve(ConnectionOptions(), env=env, cwd=tmp_path)
     settings = load_settings({**env, "IMAGEDROP_MNS_ENDPOINT": conn.mns_endpoint or ""})
     assert (conn.region, conn.account_id) == (settings.region, settings.account_id) == (
         "cn-shanghai", "1234567890123456")
-    assert (conn.watch_prefix, conn.state_prefix) == (settings.watch_prefix, settings.state_prefix) == (
-        "drop/", "state/")
+    assert (conn.watch_prefix, conn.state_prefix) == (
+        settings.watch_prefix, settings.state_prefix) == ("drop/", "state/")
     assert (conn.queue, conn.topic, conn.ecs_endpoint) == (settings.queue, settings.topic,
                                                            settings.ecs_endpoint)
     assert conn.mns_endpoint == "https://1234567890123456.mns.cn-shanghai.aliyuncs.com"

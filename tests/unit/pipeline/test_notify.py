@@ -94,7 +94,8 @@ def record(state: str = "failed") -> StatusRecord:
 
 
 def event(state: str = "failed") -> dict[str, object]:
-    return cloudevent(record(state), source="acs:oss:cn-hangzhou:1649015465570000:imagedrop-demo", now=NOW)
+    return cloudevent(record(state), source="acs:oss:cn-hangzhou:1649015465570000:imagedrop-demo",
+                      now=NOW)
 
 
 # ------------------------------------------------------------------------- the CloudEvent

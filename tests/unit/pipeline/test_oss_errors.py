@@ -33,7 +33,8 @@ def test_a_refusal_is_permanent_and_names_the_call() -> None:
 
 
 def test_a_network_error_is_retryable_and_anything_else_stays_as_it_is() -> None:
-    err = translate_oss_error(oss2.exceptions.RequestError(ConnectionError("reset")), "GET oss://b/k")
+    reset = oss2.exceptions.RequestError(ConnectionError("reset"))
+    err = translate_oss_error(reset, "GET oss://b/k")
     assert isinstance(err, RetryableCloudError) and err.code == "RequestError"
     assert "reset" in err.message
     other = KeyError("k")
