@@ -8,10 +8,11 @@ exactly one notification; a terminal state is final.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from imagedrop_disk.facts.model import Finding, GuestFacts
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import (AliasChoices, BaseModel, Field, SerializerFunctionWrapHandler,
+                      model_serializer)
 
 from .errors import TransitionRefused
 from .state_keys import StateKeys
@@ -98,6 +99,11 @@ class RepairRecord(BaseModel):
     message: str | None = None
 
 
+# Two flags keep the names records were first written with, so that every version of the
+# pipeline and the CLI reads every record in a bucket: field → stored name.
+_STORED_AS = {"awaiting_manifest": "quiet", "announcement_pending": "unannounced"}
+
+
 class StatusRecord(BaseModel):
     id: str
     state: State
@@ -120,11 +126,11 @@ class StatusRecord(BaseModel):
     repair: RepairRecord | None = None
     notifications: list[dict[str, str]] = Field(default_factory=list)  # delivery failures
     # Recorded without being announced: a disk whose manifest has not arrived is not an import
-    # yet (it may be somebody's data disk). Older records say `quiet`.
+    # yet (it may be somebody's data disk). Stored as `quiet` (see `_STORED_AS`).
     awaiting_manifest: bool = Field(
         default=False, validation_alias=AliasChoices("awaiting_manifest", "quiet"))
     # Saved, its state's notification not sent yet: the next step that loads the record sends it
-    # (`StatusBook.finish_pending_announcement`). Older records say `unannounced`.
+    # (`StatusBook.finish_pending_announcement`). Stored as `unannounced`.
     announcement_pending: bool = Field(
         default=False, validation_alias=AliasChoices("announcement_pending", "unannounced"))
     history: list[Event] = Field(default_factory=list)
@@ -134,6 +140,14 @@ class StatusRecord(BaseModel):
     check: list[CheckItem] = Field(default_factory=list)   # predicted beside ECS's, per item
     created_at: str = ""
     updated_at: str = ""
+
+    @model_serializer(mode="wrap")
+    def _stored_names(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for field, stored in _STORED_AS.items():
+            if field in data:
+                data[stored] = data.pop(field)
+        return data
 
     @property
     def terminal(self) -> bool:

@@ -1,5 +1,6 @@
-"""The status book: records written before the flags were renamed still load, and a load only
-reads; the pending announcement is finished by the explicit step."""
+"""The status book: records written before the flags were renamed still load (and records are
+still written with the names they had), and a load only reads; the pending announcement is
+finished by the explicit step."""
 
 from __future__ import annotations
 
@@ -41,6 +42,11 @@ def test_a_record_written_with_the_old_flag_names_loads(cloud: Cloud) -> None:
     importing = book.load(MANIFEST)
     assert importing is not None
     assert (importing.awaiting_manifest, importing.announcement_pending) == (False, True)
+    # and what is written now says it the same way, for every version that reads the bucket
+    book.save(importing)
+    stored = cloud.record(MANIFEST) or {}
+    assert (stored["quiet"], stored["unannounced"]) == (False, True)
+    assert "announcement_pending" not in stored and "awaiting_manifest" not in stored
 
 
 def test_an_old_lone_disk_record_still_waits_quietly_for_its_manifest(cloud: Cloud) -> None:
@@ -69,4 +75,4 @@ def test_load_only_reads_and_the_pending_announcement_is_sent_once(cloud: Cloud)
     assert cloud.mns.states() == ["importing"]
     assert announced is not None and not announced.announcement_pending
     assert again is not None and not again.announcement_pending
-    assert cloud.record(MANIFEST)["announcement_pending"] is False  # type: ignore[index]
+    assert cloud.record(MANIFEST)["unannounced"] is False  # type: ignore[index]
