@@ -91,12 +91,18 @@ def services_for(context: Any = None) -> Services:
     account = getattr(context, "account_id", None)
     import os
 
-    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(("IMAGEDROP_", "FC_"))))
+    # FC hands a function its settings as environment variables; the local runtime, which runs
+    # the functions in its own process, hands them over in the context instead.
+    environment = getattr(context, "environment", None)
+    env = os.environ if environment is None else environment
+    settings_env = tuple(sorted((k, v) for k, v in env.items()
+                                if k.startswith(("IMAGEDROP_", "FC_"))))
     # FC contexts have no clock; the local runtime passes its emulated one so that the functions
     # and the emulated cloud agree on the time.
     clock = getattr(context, "clock", None) or time.time
-    key = (creds, region, account, env, clock)
+    key = (creds, region, account, settings_env, clock)
     if key not in _CACHE:
         _CACHE.clear()  # old STS credentials are of no further use
-        _CACHE[key] = Services(load_settings(region=region, account_id=account), creds, clock=clock)
+        _CACHE[key] = Services(load_settings(env, region=region, account_id=account), creds,
+                               clock=clock)
     return _CACHE[key]

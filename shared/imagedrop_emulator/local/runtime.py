@@ -14,7 +14,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from .. import Clock, CloudServer, FakeCloud
 from ..core import Faults
@@ -68,14 +68,20 @@ def _speed_from_env() -> float:
     return speed
 
 
-def fc_context(cloud: FakeCloud, function: str) -> Any:
-    """What FC passes as `context` to a python3.10 handler: STS credentials of the role, region…"""
+def fc_context(cloud: FakeCloud, function: str,
+               environment: Mapping[str, str] | None = None) -> Any:
+    """What FC passes as `context` to a python3.10 handler: STS credentials of the role, region…
+
+    Two attributes FC does not have, because these functions share the emulator's process: its
+    emulated `clock`, and `environment`, the function's environment variables (in the cloud, the
+    process environment of its own instance)."""
     ak, sk, token = cloud.credentials.issue_sts()
     return SimpleNamespace(
         request_id=str(uuid.uuid4()),
         credentials=SimpleNamespace(access_key_id=ak, access_key_secret=sk, security_token=token),
         function=SimpleNamespace(name=function, handler="index.handler", memory=512, timeout=300),
-        region=cloud.region, account_id=cloud.account_id, clock=cloud.clock.now)
+        region=cloud.region, account_id=cloud.account_id, clock=cloud.clock.now,
+        environment=None if environment is None else dict(environment))
 
 
 class Twins:
@@ -127,11 +133,10 @@ class LocalStack:
         self.with_functions = with_functions and bool(self.functions)
         self._check_settings = check_settings
         self.background = background
-        self.env = os.environ if env is None else env
+        self.env = os.environ if env is None else env  # what the functions inherit; never written
         self.server = CloudServer(self.cloud)
         self.info: StackInfo | None = None
         self.invocations: list[tuple[str, str]] = []
-        self._saved_env: dict[str, str | None] = {}  # what the settings replaced, put back on stop
 
     def start(self) -> StackInfo:
         cloud = self.cloud
@@ -168,17 +173,18 @@ class LocalStack:
                 "IMAGEDROP_MNS_ENDPOINT": self.info.mns, "IMAGEDROP_OSS_ENDPOINT": self.info.oss,
                 "IMAGEDROP_ECS_ENDPOINT": self.info.ecs, "IMAGEDROP_WATCH_PREFIX": WATCH_PREFIX}
 
+    def function_env(self) -> dict[str, str]:
+        """The environment the functions run with: the process's, and the settings s.yaml sets."""
+        return {**self.env, **self.settings_env()}
+
     def check_settings(self) -> None:
         """Load the functions' settings as each invocation will, so that a missing or malformed
         one (a webhook URL that is not http(s), a negative poll interval) stops the stack before
         it starts, with the `ConfigError` naming the variable, instead of failing every event."""
         if self._check_settings is not None:
-            self._check_settings(dict(self.env), self.cloud.region, self.cloud.account_id)
+            self._check_settings(self.function_env(), self.cloud.region, self.cloud.account_id)
 
     def _configure_functions(self) -> None:
-        for name, value in self.settings_env().items():
-            self._saved_env.setdefault(name, self.env.get(name))
-            self.env[name] = value
         self.cloud.oss.add_notification(BUCKET, name="imagedrop-ingest", prefix=WATCH_PREFIX,
                                         sink=self.sink("imagedrop-ingest"))
         self.cloud.mns.add_eventbridge_trigger(QUEUE, name="imagedrop-poller",
@@ -208,7 +214,7 @@ class LocalStack:
 
         def once(payload: bytes) -> Any:
             self.invocations.append((function, payload.decode("utf-8", "replace")))
-            return handler(payload, fc_context(self.cloud, function))
+            return handler(payload, fc_context(self.cloud, function, self.function_env()))
 
         def invoke(payload: bytes) -> Any:
             if not self.twins.roll():
@@ -233,12 +239,6 @@ class LocalStack:
     def stop(self) -> None:
         self.cloud.pump.stop()
         self.server.stop()
-        for name, value in self._saved_env.items():
-            if value is None:
-                self.env.pop(name, None)
-            else:
-                self.env[name] = value
-        self._saved_env.clear()
 
     def __enter__(self) -> "LocalStack":
         self.start()
