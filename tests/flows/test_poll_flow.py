@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from imagedrop.errors import RetryableCloudError
@@ -157,3 +159,28 @@ def test_an_end_another_instance_is_announcing_is_looked_at_again_later(
     cloud.clock.now += 601
     poll_one(again, cloud.services)
     assert cloud.record(MANIFEST)["unannounced"] is False
+
+
+def test_a_delivery_failure_recorded_while_the_import_ends_reaches_the_record(
+        started: tuple[Cloud, TrackMessage]) -> None:
+    # Given the ingest's instance is still retrying the `importing` webhook when the poller ends
+    # the import: it writes the failure to its state's claim just after the end was gathered
+    cloud, message = started
+    cloud.ecs.finish(message.task_id)
+    status_key, claim_key = f"imagedrop/status/{MANIFEST}", f"imagedrop/states/{message.import_id}/importing"
+    failure = {"channel": "webhook", "target": "hooks.example:443", "error": "HTTP 500",
+               "event": f"{message.import_id}-importing-1"}
+    real_put = cloud.bucket.put
+
+    def put(key: str, data: bytes | str, *args: object, **kw: object) -> None:
+        real_put(key, data, *args, **kw)
+        if key == status_key and '"succeeded"' in str(data) and failure not in cloud.bucket.json(claim_key).get("failures", []):
+            marker = cloud.bucket.json(claim_key)
+            real_put(claim_key, json.dumps({**marker, "failures": [failure]}))
+    cloud.bucket.put = put  # type: ignore[method-assign]
+    # When the poller ends it
+    assert poll_one(message, cloud.services).outcome == "succeeded"
+    # Then the record says which delivery failed
+    record = cloud.record(MANIFEST)
+    assert record["state"] == "succeeded" and record["unannounced"] is False
+    assert record["notifications"] == [failure]
