@@ -184,3 +184,46 @@ def test_a_delivery_failure_recorded_while_the_import_ends_reaches_the_record(
     record = cloud.record(MANIFEST)
     assert record["state"] == "succeeded" and record["unannounced"] is False
     assert record["notifications"] == [failure]
+
+
+def test_a_claim_whose_check_failed_after_a_lost_write_is_given_back(
+        started: tuple[Cloud, TrackMessage]) -> None:
+    # Given the write claiming `finishing` is carried out but its answer lost (the retried write is
+    # refused as existing), and reading the claim back then fails
+    cloud, message = started
+    cloud.ecs.finish(message.task_id)
+    key = f"imagedrop/states/{message.import_id}/finishing"
+    real_put, real_get = cloud.bucket.put_if_absent, cloud.bucket.get_json
+    lost = [True]
+
+    def put_if_absent(k: str, data: bytes | str) -> bool:
+        created = real_put(k, data)
+        return False if (k == key and lost) else created
+
+    def get_json(k: str) -> object:
+        if k == key and lost:
+            lost.clear()
+            raise throttled("oss")
+        return real_get(k)
+    cloud.bucket.put_if_absent, cloud.bucket.get_json = put_if_absent, get_json  # type: ignore[method-assign]
+    assert poll_one(message, cloud.services).outcome == "retrying"
+    # When the poll queued for later runs, then the import finishes: the claim was given back
+    [later] = cloud.mns.track_messages()
+    assert poll_one(later, cloud.services).outcome == "succeeded"
+    assert cloud.record(MANIFEST)["state"] == "succeeded"
+
+
+def test_a_state_claimed_by_an_instance_that_died_is_taken_over_after_its_lease(
+        started: tuple[Cloud, TrackMessage]) -> None:
+    # Given another instance claimed `finishing` and died before it entered it
+    cloud, message = started
+    cloud.ecs.finish(message.task_id)
+    cloud.bucket.put(f"imagedrop/states/{message.import_id}/finishing",
+                     json.dumps({"owner": "dead", "taken": cloud.clock.now, "state": "finishing"}))
+    # When the poller gets there, it looks again later instead of dropping the import
+    assert poll_one(message, cloud.services).outcome == "busy"
+    [again] = cloud.mns.track_messages()
+    assert again.attempt == message.attempt + 1
+    # And once the lease is over, it takes the claim and finishes
+    cloud.clock.now += 601
+    assert poll_one(again, cloud.services).outcome == "succeeded"
