@@ -11,6 +11,7 @@ once) run once. A step that fails releases it for the retry; a copy that finds i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from . import cancel as cancels
 from . import claims, logs, repair_step
@@ -23,7 +24,7 @@ from .ingest import accepted
 from .status_book import StatusBook
 from .poll_decisions import Cancelled, Failed, Imported, Wait, decide, wants_image
 from .services import Services
-from .status import Problem, StatusRecord
+from .status import Problem, State, StatusRecord
 
 FINISH_POLL_SECONDS = 60
 RETRY_SECONDS = 30
@@ -86,7 +87,8 @@ def _poll(book: StatusBook, msg: TrackMessage) -> PollOutcome:
             # Its end is claimed by an instance still announcing it, or by one that died doing
             # so: look again later, when it is done or its lease is over.
             _send(services, msg.model_copy(update={"attempt": msg.attempt + 1}), RETRY_SECONDS)
-            return PollOutcome(msg.import_id, "busy", f"the end ({record.state}) is being announced")
+            return PollOutcome(msg.import_id, "busy",
+                               f"the end ({record.state}) is being announced")
         return PollOutcome(msg.import_id, "ended", record.state)
     try:
         stage = {"finish": _finish_stage, "repair": _repair_stage}.get(msg.stage, _import_stage)
@@ -180,8 +182,8 @@ def _fail(book: StatusBook, msg: TrackMessage, err: CloudError) -> PollOutcome:
                       f"import may be undone: finish it by hand, or delete the image (aliyun ecs "
                       f"DeleteImage --RegionId {record.region} --ImageId {msg.image_id}) and upload the "
                       f"manifest again")
-    book.move(record, "failed", f"{err.service} refused: {err.code}", problems=[problem], advice=advice)
-    return PollOutcome(msg.import_id, "failed", err.code)
+    return _end(book, msg, record, "failed", f"{err.service} refused: {err.code}", err.code,
+                problems=[problem], advice=advice)
 
 
 def _abandon_repair(book: StatusBook, record: StatusRecord) -> str:
@@ -200,6 +202,25 @@ def _abandon_repair(book: StatusBook, record: StatusRecord) -> str:
                         f"--ImagePipelineId {repair.pipeline_id})")
     return (f"the imported image {repair.original_image_id} is kept, unrepaired, under its name: "
             "use it as it is, repair it by hand, or upload the manifest again" + left)
+
+
+def _end(book: StatusBook, msg: TrackMessage, record: StatusRecord, state: State, note: str,
+         detail: str = "", **fields: Any) -> PollOutcome:
+    """End the import in `state`, or say who else is ending it."""
+    if book.move(record, state, note, **fields) is None:
+        return _moved_elsewhere(book, msg, state)
+    return PollOutcome(msg.import_id, state, detail)
+
+
+def _moved_elsewhere(book: StatusBook, msg: TrackMessage, state: str) -> PollOutcome:
+    """Another instance holds `state`'s claim. Settled: it moved the import on and follows it.
+    Not settled: it is moving it now, or died doing so; look again later, so that the import is
+    taken over once the claim's lease is over rather than left where it is."""
+    marker = claims.held(book.store, book.claim_key(msg.import_id, state)) or {}
+    if "owner" in marker and not marker.get("settled"):
+        _send(book.services, msg.model_copy(update={"attempt": msg.attempt + 1}), RETRY_SECONDS)
+        return PollOutcome(msg.import_id, "busy", f"{state} is being entered by another instance")
+    return PollOutcome(msg.import_id, "ended")
 
 
 def _send(services: Services, msg: TrackMessage, delay: int) -> None:
@@ -237,11 +258,10 @@ def _import_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> 
                 logs.step("poll.cancel_refused", id=msg.import_id, code=err.code)
         problem = Problem(where=f"import task {msg.task_id}", rule=decision.message, code=decision.code,
                           fix=decision.advice)
-        book.move(record, "failed", f"{decision.code}: {decision.message}", problems=[problem])
-        return PollOutcome(msg.import_id, "failed", decision.code)
+        return _end(book, msg, record, "failed", f"{decision.code}: {decision.message}",
+                    decision.code, problems=[problem])
     if isinstance(decision, Cancelled):
-        book.move(record, "cancelled", decision.note)
-        return PollOutcome(msg.import_id, "cancelled")
+        return _end(book, msg, record, "cancelled", decision.note)
     assert isinstance(decision, Imported)
     if record.state in ("importing", "checking", "repairing"):
         claim = _claim(book, msg)
@@ -256,7 +276,7 @@ def _import_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> 
     if record.state != "finishing":  # else a retry: the first delivery moved it, then failed to finish
         moved = book.move(record, "finishing", decision.note, progress="100%")
         if moved is None:
-            return PollOutcome(msg.import_id, "ended")
+            return _moved_elsewhere(book, msg, "finishing")
         record = moved
     return _finish_stage(book, record, msg.model_copy(update={"stage": "finish"}))
 
@@ -275,9 +295,8 @@ def _repair_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> 
         problem = Problem(where=f"import {msg.import_id}", rule="its claim record is gone",
                           fix="look for the images in the console; upload the manifest again "
                               "to retry")
-        book.move(record, "failed", "cannot follow the repair: its claim record is gone",
-                  problems=[problem])
-        return PollOutcome(msg.import_id, "failed", "lost")
+        return _end(book, msg, record, "failed", "cannot follow the repair: its claim record is gone",
+                    "lost", problems=[problem])
     outcome = repair_step.poll(book, record, msg, manifest, _finish_stage)
     return outcome if isinstance(outcome, PollOutcome) else PollOutcome(msg.import_id, *outcome)
 
@@ -291,12 +310,12 @@ def _finish_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> 
         what = "its claim record" if manifest is None else f"image {msg.image_id}"
         problem = Problem(where=f"import {msg.import_id}", rule=f"{what} is gone",
                           fix="look for the image in the console; upload the manifest again to retry")
-        book.move(record, "failed", f"cannot finish: {what} is gone", problems=[problem])
-        return PollOutcome(msg.import_id, "failed", "lost")
+        return _end(book, msg, record, "failed", f"cannot finish: {what} is gone", "lost",
+                    problems=[problem])
     if record.state != "finishing":
         moved = book.move(record, "finishing", f"image {msg.image_id} is {image.status}")
         if moved is None:
-            return PollOutcome(msg.import_id, "ended")
+            return _moved_elsewhere(book, msg, "finishing")
         record = moved
     outcome = finish(book, record, manifest, image, claim.detected_boot_mode if claim else None)
     if not outcome.done:
@@ -309,8 +328,7 @@ def _finish_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> 
         note += " in " + ", ".join([book.services.settings.region, *outcome.record.copies])
     if outcome.problems:
         note += f" ({len(outcome.problems)} finishing problem(s))"
-    book.move(outcome.record, "succeeded", note, problems=outcome.problems)
-    return PollOutcome(msg.import_id, "succeeded")
+    return _end(book, msg, outcome.record, "succeeded", note, problems=outcome.problems)
 
 
 __all__ = ["poll_event", "poll_one", "PollOutcome", "error_advice"]
