@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from imagedrop_disk.fs.api import BudgetExceeded, FsCorrupt
+from imagedrop_disk.fs.api import BudgetExceeded, FsCorrupt, Node
 
 GUESTS = Path(__file__).resolve().parents[2] / "fixtures" / "guests"
 BLOCK = 4096
@@ -75,6 +75,16 @@ def _load(name: str) -> tuple[int, dict[int, bytes]]:
 def volume(name: str) -> SparseVolume:
     size, blocks = _load(name)
     return SparseVolume(size, blocks)
+
+
+def walk(fs, path: str) -> Node | None:
+    """The node at `path` (slash-separated, from the root), or None where a part is missing."""
+    node = fs.root()
+    for part in path.strip("/").split("/"):
+        node = fs.lookup(node, part)
+        if node is None:
+            return None
+    return node
 
 
 def walk_everything(fs, max_entries: int = 40, max_depth: int = 6) -> int:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fs_fixtures import SparseVolume, random_damage_never_escapes, volume, walk_everything
+from fs_fixtures import SparseVolume, random_damage_never_escapes, volume, walk, walk_everything
 from imagedrop_disk.fs import btrfs, btrfs_data, btrfs_tree
 from imagedrop_disk.fs.api import FsCorrupt
 from imagedrop_disk.fs.crc32c import btrfs_name_hash, crc32c
@@ -29,15 +29,6 @@ def mixed_expected() -> bytes:
     return b"".join(
         bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(1, 300)))
         + b"abc" * rnd.randrange(1, 400) + bytes(rnd.randrange(0, 3000)) for _ in range(120))
-
-
-def walk(fs, path: str):
-    node = fs.root()
-    for part in path.split("/"):
-        node = fs.lookup(node, part)
-        if node is None:
-            return None
-    return node
 
 
 def extents(fs, node):

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fs_fixtures import GUESTS, SparseVolume, random_damage_never_escapes, volume, walk_everything
+from fs_fixtures import (GUESTS, SparseVolume, random_damage_never_escapes, volume, walk,
+                         walk_everything)
 from imagedrop_disk.fs import xfs, xfs_dir
 from imagedrop_disk.fs.api import BudgetExceeded, FsCorrupt
 from imagedrop_disk.fs.crc32c import crc32c
@@ -19,15 +20,6 @@ from imagedrop_disk.fs.xfs_map import BmbtWalker
 VERSIONS = {"xfs-v5": ("5f5f5f5f-0000-4000-8000-000000000055", "xfsfive", "rocky"),
             "xfs-v4": ("4f4f4f4f-0000-4000-8000-000000000004", "xfsfour", "centos")}
 FRAG_BLOCKS = 600
-
-
-def walk(fs, path: str):
-    node = fs.root()
-    for part in path.split("/"):
-        node = fs.lookup(node, part)
-        if node is None:
-            return None
-    return node
 
 
 def frag_expected() -> bytes:
