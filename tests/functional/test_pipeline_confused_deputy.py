@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qsl
 
 from pipeline_harness import Harness
 
@@ -80,3 +81,43 @@ def test_delete_on_success_keeps_an_object_another_manifest_names(stack: Harness
     keys = stack.keys()
     assert "incoming/shared.raw" in keys and "incoming/mine.qcow2" not in keys
     assert any("kept incoming/shared.raw" in a for a in record.advice), record.advice
+
+
+def test_the_functions_touch_only_images_ecs_made_for_their_import(stack: Harness) -> None:
+    """RAM cannot narrow ECS image actions to imagedrop's images (docs/trust-model.md): the
+    functions must never pass ECS an image id that ECS did not hand them for the import."""
+    from imagedrop_emulator.ecs.models import AVAILABLE, FakeImage
+
+    ecs = stack.cloud.ecs
+    disk, manifest = stack.sample()
+    foreign = FakeImage("m-foreign0000000000001", "cn-hangzhou", manifest["image_name"], stack.cloud.clock.now(), [],
+                        status=AVAILABLE)
+    ecs.images[foreign.image_id] = foreign
+    seen: list[tuple[str, str]] = []
+    wire = stack.cloud.services["ecs"]
+    handle = wire.handle
+
+    def recording(req):  # type: ignore[no-untyped-def]
+        params = dict(req.params())
+        body = req.body_bytes()
+        req.body.seek(0)
+        if body and b"=" in body:
+            params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        for name in ("ImageId", "SourceImageId", "BaseImage"):
+            if params.get(name):
+                seen.append((req.header("x-acs-action") or params.get("Action", ""), params[name]))
+        return handle(req)
+
+    wire.handle = recording  # type: ignore[method-assign]
+    stack.drop(disk, {**manifest, "image_name": "web-2", "copy_to_regions": ["cn-shanghai"],
+                      "share_with_accounts": [OUTSIDER], "image_family": "web"})
+    same_name = stack.drop(disk, manifest, key="incoming/teamb/web.qcow2")  # the foreign name
+    stack.run()
+
+    made = {i.image_id for i in stack.images() if i.image_id != foreign.image_id}
+    assert {"CopyImage", "ModifyImageAttribute", "ModifyImageSharePermission"} <= {a for a, _ in seen}
+    assert {image for _, image in seen} <= made, (seen, made)
+    refused = stack.status(same_name)
+    assert refused.state in {"failed", "rejected"}, refused.history
+    assert "InvalidImageName.Duplicated" in " ".join(p.line() for p in refused.problems)
+    assert (foreign.shared_with, foreign.family, foreign.image_id in ecs.images) == ([], "", True)

@@ -17,8 +17,7 @@ CLOUD = ROOT / "shared" / "imagedrop" / "cloud"
 
 # The most the functions' role may ever hold. Growing this list is a deliberate, reviewed change.
 ALLOWED = {
-    "oss:GetObject", "oss:PutObject", "oss:DeleteObject", "oss:ListObjects",
-    "oss:GetBucketInfo", "oss:GetBucketLocation",
+    "oss:GetObject", "oss:PutObject", "oss:DeleteObject", "oss:GetBucketLocation",
     "ecs:ImportImage", "ecs:DescribeTaskAttribute", "ecs:DescribeImages", "ecs:ModifyImageAttribute",
     "ecs:CopyImage", "ecs:ModifyImageSharePermission", "ecs:CancelTask",
     # the repair (Image Builder), and deleting the unrepaired original it replaces
