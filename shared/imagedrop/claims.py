@@ -42,13 +42,14 @@ class Claim:
 
     def settle(self, **facts: Any) -> None:
         """The step is done: record it, so the claim is never taken over or released again."""
-        self.settled = True
-        self.body = {**self.body, **facts, "settled": True}
-        self.store.put(self.key, json.dumps(self.body))
+        body = {**self.body, **facts, "settled": True}
+        self.store.put(self.key, json.dumps(body))
+        self.body, self.settled = body, True
 
     def release(self) -> None:
-        """The step failed before it took effect: let a retry take the claim (the lease frees it
-        when even this fails)."""
+        """The step failed before it was settled: let a retry take the claim (the lease frees it
+        when even this fails). A claim whose settling write was carried out, its answer lost,
+        stays settled."""
         if not self.settled:
             _drop_if_ours(self.store, self.key, self.body["owner"])
 
@@ -87,7 +88,8 @@ def stale(held: dict[str, Any], now: float) -> bool:
 def _drop_if_ours(store: ClaimStore, key: str, owner: str) -> None:
     for _ in range(RELEASE_TRIES):
         try:
-            if (store.get_json(key) or {}).get("owner") == owner:
+            held = store.get_json(key) or {}
+            if held.get("owner") == owner and not held.get("settled"):
                 store.delete(key)
             return
         except Exception:  # the store is failing, which is likely why we are here: try again

@@ -82,6 +82,11 @@ def _poll(life: Lifecycle, msg: TrackMessage) -> Result:
         logs.step("poll.stale", id=msg.import_id, current=record.id if record else None)
         return Result(msg.import_id, "stale", "the manifest now belongs to another import")
     if record.terminal:
+        if record.unannounced:
+            # Its end is claimed by an instance still announcing it, or by one that died doing
+            # so: look again later, when it is done or its lease is over.
+            _send(services, msg.model_copy(update={"attempt": msg.attempt + 1}), RETRY_SECONDS)
+            return Result(msg.import_id, "busy", f"the end ({record.state}) is being announced")
         return Result(msg.import_id, "ended", record.state)
     try:
         stage = {"finish": _finish_stage, "repair": _repair_stage}.get(msg.stage, _import_stage)

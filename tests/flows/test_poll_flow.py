@@ -102,3 +102,58 @@ def test_a_message_whose_ingest_died_before_recording_is_adopted() -> None:
     record = cloud.record(MANIFEST)
     assert (record["state"], record["image_id"]) == ("importing", message.image_id)
     assert "importing" in cloud.mns.states()
+
+
+def _fail_on(cloud: Cloud, op: str, fragment: str, times: int = 1) -> None:
+    """The next `times` calls of `op` ("put" or "delete") on a key containing `fragment` are
+    throttled."""
+    real = getattr(cloud.bucket, op)
+    left = [times]
+
+    def failing(key: str, *args: object, **kw: object) -> None:
+        if left[0] and fragment in key:
+            left[0] -= 1
+            raise throttled("oss")
+        real(key, *args, **kw)
+    setattr(cloud.bucket, op, failing)
+
+
+def test_an_end_whose_claim_could_not_be_settled_is_announced_by_the_next_poll(
+        started: tuple[Cloud, TrackMessage]) -> None:
+    # Given the end is announced, but the write that marks its claim sent is throttled
+    cloud, message = started
+    cloud.ecs.finish(message.task_id)
+    _fail_on(cloud, "put", "/terminal/")
+    assert poll_one(message, cloud.services).outcome == "retrying"
+    assert cloud.record(MANIFEST)["unannounced"] is True
+    # When the poll queued for later runs
+    [later] = cloud.mns.track_messages()
+    poll_one(later, cloud.services)
+    # Then it takes the released claim and says the end is announced: the CloudEvent sent again,
+    # if at all, carries the same id
+    record = cloud.record(MANIFEST)
+    assert record["state"] == "succeeded" and record["unannounced"] is False
+    ends = {e["id"] for e in cloud.mns.published if e["type"].endswith(".succeeded")}
+    assert ends == {f"{record['id']}-succeeded-{len(record['history'])}"}
+
+
+def test_an_end_another_instance_is_announcing_is_looked_at_again_later(
+        started: tuple[Cloud, TrackMessage]) -> None:
+    # Given the import ended, and its announcement is claimed by an instance still running
+    cloud, message = started
+    cloud.ecs.finish(message.task_id)
+    _fail_on(cloud, "put", "/terminal/")
+    _fail_on(cloud, "delete", "/terminal/", times=3)  # and every try to release it
+    poll_one(message, cloud.services)
+    cloud.mns.sent.clear()
+    claim = cloud.bucket.json(f"imagedrop/terminal/{message.import_id}")
+    assert "owner" in claim and not claim.get("settled")
+    # When a copy of a message reaches the poller while that claim is held
+    late = message.model_copy(update={"attempt": message.attempt + 7})
+    assert poll_one(late, cloud.services).outcome == "busy"
+    # Then the import is not left unannounced: the poller looks again later, and once the lease
+    # is over the announcement is finished
+    [again] = cloud.mns.track_messages()
+    cloud.clock.now += 601
+    poll_one(again, cloud.services)
+    assert cloud.record(MANIFEST)["unannounced"] is False
