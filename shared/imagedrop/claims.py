@@ -60,12 +60,12 @@ def take(store: ClaimStore, key: str, *, now: float, **facts: Any) -> Claim | No
     body = {**facts, "owner": uuid.uuid4().hex, "taken": now}
     try:
         created = store.put_if_absent(key, json.dumps(body))
+        held = {} if created else store.get_json(key) or {}
     except Exception:
         _drop_if_ours(store, key, body["owner"])  # the write may have been carried out
         raise
     if created:
         return Claim(store, key, body)
-    held = store.get_json(key) or {}
     if held.get("owner") == body["owner"]:
         return Claim(store, key, body)  # ours: the answer to our write was lost
     if stale(held, now):

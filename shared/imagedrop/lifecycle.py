@@ -126,16 +126,31 @@ class Lifecycle:
         record.unannounced = False
         claim.settle(sent=True, failures=failures, record=record.model_dump(mode="json"))
         self._save_unless_moved(record, failures)
+        if record.state in TERMINAL:
+            self._gather_late_failures(record)
         return record
+
+    def _gather_late_failures(self, record: StatusRecord) -> None:
+        """After the end is saved, add what an earlier state's step, still sending when the end
+        was gathered, has written to its claim since. A step finishing after this finds the end
+        saved and adds its own (see `_save_unless_moved`)."""
+        known = list(record.notifications)
+        self._gather_failures(record)
+        if record.notifications != known:
+            self._save_unless_moved(record, [])
 
     def _save_unless_moved(self, record: StatusRecord, failures: list[dict[str, str]]) -> None:
         """Save `record` as announced; when another step has moved it on meanwhile (the poller is
-        quick), only add the delivery failures to what that step saved."""
+        quick), add the delivery failures to what that step saved, once it has saved the end
+        as announced. Before that the record is still being written by that step, and a save
+        here could undo its work; the failures are in this state's claim, where the step that
+        ends the import gathers them (`_gather_failures`, `_gather_late_failures`)."""
         current = self.store.get_small(self.keys.status(record.manifest))
         now = None if current is None else StatusRecord.model_validate_json(current)
         if now is None or (now.id == record.id and now.state == record.state):
             self.save(record)
-        elif now.id == record.id and any(f not in now.notifications for f in failures):
+        elif (now.id == record.id and now.terminal and not now.unannounced
+              and any(f not in now.notifications for f in failures)):
             now.notifications.extend(f for f in failures if f not in now.notifications)
             self.save(now)
 

@@ -11,6 +11,7 @@ once) run once. A step that fails releases it for the retry; a copy that finds i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from . import cancel as cancels
 from . import claims, logs, repair_step
@@ -23,7 +24,7 @@ from .ingest import accepted
 from .lifecycle import Lifecycle
 from .poll_decisions import Cancelled, Failed, Imported, Wait, decide, wants_image
 from .services import Services
-from .status import Problem, StatusRecord
+from .status import Problem, State, StatusRecord
 
 FINISH_POLL_SECONDS = 60
 RETRY_SECONDS = 30
@@ -179,8 +180,8 @@ def _fail(life: Lifecycle, msg: TrackMessage, err: CloudError) -> Result:
                       f"import may be undone: finish it by hand, or delete the image (aliyun ecs "
                       f"DeleteImage --RegionId {record.region} --ImageId {msg.image_id}) and upload the "
                       f"manifest again")
-    life.move(record, "failed", f"{err.service} refused: {err.code}", problems=[problem], advice=advice)
-    return Result(msg.import_id, "failed", err.code)
+    return _end(life, msg, record, "failed", f"{err.service} refused: {err.code}", err.code,
+                problems=[problem], advice=advice)
 
 
 def _abandon_repair(life: Lifecycle, record: StatusRecord) -> str:
@@ -199,6 +200,25 @@ def _abandon_repair(life: Lifecycle, record: StatusRecord) -> str:
                         f"--ImagePipelineId {repair.pipeline_id})")
     return (f"the imported image {repair.original_image_id} is kept, unrepaired, under its name: "
             "use it as it is, repair it by hand, or upload the manifest again" + left)
+
+
+def _end(life: Lifecycle, msg: TrackMessage, record: StatusRecord, state: State, note: str,
+         detail: str = "", **fields: Any) -> Result:
+    """End the import in `state`, or say who else is ending it."""
+    if life.move(record, state, note, **fields) is None:
+        return _moved_elsewhere(life, msg, state)
+    return Result(msg.import_id, state, detail)
+
+
+def _moved_elsewhere(life: Lifecycle, msg: TrackMessage, state: str) -> Result:
+    """Another instance holds `state`'s claim. Settled: it moved the import on and follows it.
+    Not settled: it is moving it now, or died doing so; look again later, so that the import is
+    taken over once the claim's lease is over rather than left where it is."""
+    marker = claims.held(life.store, life.claim_key(msg.import_id, state)) or {}
+    if "owner" in marker and not marker.get("settled"):
+        _send(life.services, msg.model_copy(update={"attempt": msg.attempt + 1}), RETRY_SECONDS)
+        return Result(msg.import_id, "busy", f"{state} is being entered by another instance")
+    return Result(msg.import_id, "ended")
 
 
 def _send(services: Services, msg: TrackMessage, delay: int) -> None:
@@ -235,11 +255,10 @@ def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
                 logs.step("poll.cancel_refused", id=msg.import_id, code=err.code)
         problem = Problem(where=f"import task {msg.task_id}", rule=decision.message, code=decision.code,
                           fix=decision.advice)
-        life.move(record, "failed", f"{decision.code}: {decision.message}", problems=[problem])
-        return Result(msg.import_id, "failed", decision.code)
+        return _end(life, msg, record, "failed", f"{decision.code}: {decision.message}",
+                    decision.code, problems=[problem])
     if isinstance(decision, Cancelled):
-        life.move(record, "cancelled", decision.note)
-        return Result(msg.import_id, "cancelled")
+        return _end(life, msg, record, "cancelled", decision.note)
     assert isinstance(decision, Imported)
     if record.state in ("importing", "checking", "repairing"):
         claim = _claim(life, msg)
@@ -254,7 +273,7 @@ def _import_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
     if record.state != "finishing":  # else a retry: the first delivery moved it, then failed to finish
         moved = life.move(record, "finishing", decision.note, progress="100%")
         if moved is None:
-            return Result(msg.import_id, "ended")
+            return _moved_elsewhere(life, msg, "finishing")
         record = moved
     return _finish_stage(life, record, msg.model_copy(update={"stage": "finish"}))
 
@@ -273,9 +292,8 @@ def _repair_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
         problem = Problem(where=f"import {msg.import_id}", rule="its claim record is gone",
                           fix="look for the images in the console; upload the manifest again "
                               "to retry")
-        life.move(record, "failed", "cannot follow the repair: its claim record is gone",
-                  problems=[problem])
-        return Result(msg.import_id, "failed", "lost")
+        return _end(life, msg, record, "failed", "cannot follow the repair: its claim record is gone",
+                    "lost", problems=[problem])
     outcome = repair_step.poll(life, record, msg, manifest, _finish_stage)
     return outcome if isinstance(outcome, Result) else Result(msg.import_id, *outcome)
 
@@ -289,12 +307,12 @@ def _finish_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
         what = "its claim record" if manifest is None else f"image {msg.image_id}"
         problem = Problem(where=f"import {msg.import_id}", rule=f"{what} is gone",
                           fix="look for the image in the console; upload the manifest again to retry")
-        life.move(record, "failed", f"cannot finish: {what} is gone", problems=[problem])
-        return Result(msg.import_id, "failed", "lost")
+        return _end(life, msg, record, "failed", f"cannot finish: {what} is gone", "lost",
+                    problems=[problem])
     if record.state != "finishing":
         moved = life.move(record, "finishing", f"image {msg.image_id} is {image.status}")
         if moved is None:
-            return Result(msg.import_id, "ended")
+            return _moved_elsewhere(life, msg, "finishing")
         record = moved
     outcome = finish(life, record, manifest, image, claim.detected_boot_mode if claim else None)
     if not outcome.done:
@@ -307,8 +325,7 @@ def _finish_stage(life: Lifecycle, record: StatusRecord, msg: TrackMessage) -> R
         note += " in " + ", ".join([life.services.settings.region, *outcome.record.copies])
     if outcome.problems:
         note += f" ({len(outcome.problems)} finishing problem(s))"
-    life.move(outcome.record, "succeeded", note, problems=outcome.problems)
-    return Result(msg.import_id, "succeeded")
+    return _end(life, msg, outcome.record, "succeeded", note, problems=outcome.problems)
 
 
 __all__ = ["poll_event", "poll_one", "Result", "error_advice"]

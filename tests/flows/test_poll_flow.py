@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from imagedrop.errors import RetryableCloudError
@@ -157,3 +159,71 @@ def test_an_end_another_instance_is_announcing_is_looked_at_again_later(
     cloud.clock.now += 601
     poll_one(again, cloud.services)
     assert cloud.record(MANIFEST)["unannounced"] is False
+
+
+def test_a_delivery_failure_recorded_while_the_import_ends_reaches_the_record(
+        started: tuple[Cloud, TrackMessage]) -> None:
+    # Given the ingest's instance is still retrying the `importing` webhook when the poller ends
+    # the import: it writes the failure to its state's claim just after the end was gathered
+    cloud, message = started
+    cloud.ecs.finish(message.task_id)
+    status_key, claim_key = f"imagedrop/status/{MANIFEST}", f"imagedrop/states/{message.import_id}/importing"
+    failure = {"channel": "webhook", "target": "hooks.example:443", "error": "HTTP 500",
+               "event": f"{message.import_id}-importing-1"}
+    real_put = cloud.bucket.put
+
+    def put(key: str, data: bytes | str, *args: object, **kw: object) -> None:
+        real_put(key, data, *args, **kw)
+        if key == status_key and '"succeeded"' in str(data) and failure not in cloud.bucket.json(claim_key).get("failures", []):
+            marker = cloud.bucket.json(claim_key)
+            real_put(claim_key, json.dumps({**marker, "failures": [failure]}))
+    cloud.bucket.put = put  # type: ignore[method-assign]
+    # When the poller ends it
+    assert poll_one(message, cloud.services).outcome == "succeeded"
+    # Then the record says which delivery failed
+    record = cloud.record(MANIFEST)
+    assert record["state"] == "succeeded" and record["unannounced"] is False
+    assert record["notifications"] == [failure]
+
+
+def test_a_claim_whose_check_failed_after_a_lost_write_is_given_back(
+        started: tuple[Cloud, TrackMessage]) -> None:
+    # Given the write claiming `finishing` is carried out but its answer lost (the retried write is
+    # refused as existing), and reading the claim back then fails
+    cloud, message = started
+    cloud.ecs.finish(message.task_id)
+    key = f"imagedrop/states/{message.import_id}/finishing"
+    real_put, real_get = cloud.bucket.put_if_absent, cloud.bucket.get_json
+    lost = [True]
+
+    def put_if_absent(k: str, data: bytes | str) -> bool:
+        created = real_put(k, data)
+        return False if (k == key and lost) else created
+
+    def get_json(k: str) -> object:
+        if k == key and lost:
+            lost.clear()
+            raise throttled("oss")
+        return real_get(k)
+    cloud.bucket.put_if_absent, cloud.bucket.get_json = put_if_absent, get_json  # type: ignore[method-assign]
+    assert poll_one(message, cloud.services).outcome == "retrying"
+    # When the poll queued for later runs, then the import finishes: the claim was given back
+    [later] = cloud.mns.track_messages()
+    assert poll_one(later, cloud.services).outcome == "succeeded"
+    assert cloud.record(MANIFEST)["state"] == "succeeded"
+
+
+def test_a_state_claimed_by_an_instance_that_died_is_taken_over_after_its_lease(
+        started: tuple[Cloud, TrackMessage]) -> None:
+    # Given another instance claimed `finishing` and died before it entered it
+    cloud, message = started
+    cloud.ecs.finish(message.task_id)
+    cloud.bucket.put(f"imagedrop/states/{message.import_id}/finishing",
+                     json.dumps({"owner": "dead", "taken": cloud.clock.now, "state": "finishing"}))
+    # When the poller gets there, it looks again later instead of dropping the import
+    assert poll_one(message, cloud.services).outcome == "busy"
+    [again] = cloud.mns.track_messages()
+    assert again.attempt == message.attempt + 1
+    # And once the lease is over, it takes the claim and finishes
+    cloud.clock.now += 601
+    assert poll_one(again, cloud.services).outcome == "succeeded"
