@@ -186,21 +186,19 @@ def _handler_for(cloud: FakeCloud, wire: WireService) -> type[BaseHTTPRequestHan
             if self.command == "HEAD":
                 send(head)
                 return
+            chunks: Iterator[bytes] = iter(())
             if payload is None:  # an iterable body: its first chunk rides with the headers
                 chunks = iter(resp.body)  # type: ignore[arg-type]
                 first = next(chunks, b"")
-                if len(first) <= _COALESCE_LIMIT:
-                    send(head + first)
-                else:
-                    send(head)
-                    send(first)
-                for chunk in chunks:
-                    send(chunk)
-            elif len(payload) <= _COALESCE_LIMIT:
-                send(head + payload)
+            else:
+                first = payload
+            if len(first) <= _COALESCE_LIMIT:
+                send(head + first)
             else:
                 send(head)
-                send(payload)
+                send(first)
+            for chunk in chunks:
+                send(chunk)
 
         do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _serve
 

@@ -7,7 +7,7 @@ import gzip
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import oss2
 
@@ -16,6 +16,17 @@ from imagedrop_cli.demo import sample_files
 from imagedrop.status import StatusRecord, status_key
 
 DISKS = Path(__file__).parents[1] / "fixtures" / "disks"
+
+
+def running(tmp: Path, **options: Any) -> Iterator["Harness"]:
+    """A local deployment for one test (clock frozen, no background pump), stopped after it;
+    `options` go to LocalStack (faults, concurrency, twins, seed…)."""
+    local = LocalStack(speed=0.0, background=False, **options)
+    local.start()
+    try:
+        yield Harness(local, tmp)
+    finally:
+        local.stop()
 
 
 class Harness:

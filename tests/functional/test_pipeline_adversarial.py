@@ -13,6 +13,8 @@ import oss2
 import pytest
 from pipeline_harness import Harness
 
+from imagedrop.status import StatusRecord
+
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 
 
@@ -49,6 +51,32 @@ def _sources_stay(h: Harness, *keys: str) -> None:
     assert set(keys) <= set(h.keys()), sorted(h.keys())
 
 
+def _importing(h: Harness) -> tuple[str, StatusRecord, dict[str, Any]]:
+    """The sample dropped and its import running: its key, first record and manifest."""
+    disk, manifest = h.sample()
+    key = h.drop(disk, manifest)
+    h.cloud.pump.pump()
+    first = h.status(key)
+    assert first.state == "importing"
+    return key, first, manifest
+
+
+def _imported(h: Harness) -> tuple[str, StatusRecord, Path, dict[str, Any]]:
+    """The sample dropped and run to its end: its key, first record, disk and manifest."""
+    disk, manifest = h.sample()
+    key = h.drop(disk, manifest)
+    h.run()
+    return key, h.status(key), disk, manifest
+
+
+def _succeeded_once_at(h: Harness, manifest_key: str, disk_key: str) -> None:
+    """The record sits at the manifest's own key, its disk at `disk_key`, and it succeeded once."""
+    record = h.status(manifest_key)
+    assert record.state == "succeeded", record.model_dump_json(indent=1)
+    assert record.disks[0].key == disk_key
+    assert _one_terminal(h, manifest_key) == "succeeded"
+
+
 # ---------------------------------------------------------------- keys
 
 @pytest.mark.parametrize("key", [
@@ -65,10 +93,7 @@ def test_odd_keys_import_once(stack: Harness, key: str) -> None:
     # When the pipeline runs
     stack.run()
     # Then the record sits at the manifest's own key and the import succeeded, once
-    record = stack.status(manifest_key)
-    assert record.state == "succeeded", record.model_dump_json(indent=1)
-    assert record.disks[0].key == key
-    assert _one_terminal(stack, manifest_key) == "succeeded"
+    _succeeded_once_at(stack, manifest_key, key)
     assert len(stack.images()) == 1
     _sources_stay(stack, key, manifest_key)
 
@@ -104,11 +129,7 @@ def test_copied_disk_starts_the_import(stack: Harness) -> None:
 # ---------------------------------------------------------------- manifest replaced
 
 def test_manifest_replaced_while_importing_is_refused_and_the_first_import_goes_on(stack: Harness) -> None:
-    disk, manifest = stack.sample()
-    key = stack.drop(disk, manifest)
-    stack.cloud.pump.pump()
-    first = stack.status(key)
-    assert first.state == "importing"
+    key, first, manifest = _importing(stack)
     # When a different manifest lands under the same key while the import runs
     stack.put(key, json.dumps({**manifest, "description": "second version"}))
     stack.run()
@@ -129,10 +150,7 @@ def test_manifest_replaced_while_importing_is_refused_and_the_first_import_goes_
 
 
 def test_manifest_replaced_after_success_with_the_same_name_is_rejected_with_advice(stack: Harness) -> None:
-    disk, manifest = stack.sample()
-    key = stack.drop(disk, manifest)
-    stack.run()
-    first = stack.status(key)
+    key, first, _, manifest = _imported(stack)
     assert first.state == "succeeded"
     # When a new manifest version arrives after the import ended, with the same image_name
     stack.put(key, json.dumps({**manifest, "description": "second version"}))
@@ -149,10 +167,7 @@ def test_manifest_replaced_after_success_with_the_same_name_is_rejected_with_adv
 
 
 def test_manifest_replaced_after_success_with_a_new_name_imports_again(stack: Harness) -> None:
-    disk, manifest = stack.sample()
-    key = stack.drop(disk, manifest)
-    stack.run()
-    first = stack.status(key)
+    key, first, _, manifest = _imported(stack)
     stack.put(key, json.dumps({**manifest, "image_name": "web-2026.12"}))
     stack.run()
     record = stack.status(key)
@@ -162,10 +177,7 @@ def test_manifest_replaced_after_success_with_a_new_name_imports_again(stack: Ha
 
 
 def test_the_same_content_uploaded_again_makes_no_new_import(stack: Harness) -> None:
-    disk, manifest = stack.sample()
-    key = stack.drop(disk, manifest)
-    stack.run()
-    first = stack.status(key)
+    key, first, disk, manifest = _imported(stack)
     events = len(stack.events())
     # When both objects are uploaded again, byte for byte (same ETags)
     stack.drop(disk, manifest)
@@ -366,10 +378,7 @@ def test_keys_url_encoded_in_the_trigger_event(stack: Harness, key: str, encode:
     manifest_key = stack.drop(disk, manifest, key=key)
     stack.run()
     # Then the import finds the real objects and its record sits at the real key
-    record = stack.status(manifest_key)
-    assert record.state == "succeeded", record.model_dump_json(indent=1)
-    assert record.disks[0].key == key
-    assert _one_terminal(stack, manifest_key) == "succeeded"
+    _succeeded_once_at(stack, manifest_key, key)
     assert [k for k in stack.keys("imagedrop/status/")] == ["imagedrop/status/" + manifest_key]
 
 
@@ -400,11 +409,7 @@ def test_cancel_while_waiting_is_not_undone_by_the_disk_arriving(stack: Harness)
 
 
 def test_disk_replaced_while_importing_is_refused_naming_the_disk(stack: Harness) -> None:
-    disk, manifest = stack.sample()
-    key = stack.drop(disk, manifest)
-    stack.cloud.pump.pump()
-    first = stack.status(key)
-    assert first.state == "importing"
+    key, first, _ = _importing(stack)
     # When another disk is uploaded under the system disk's key while the import runs
     stack.put("incoming/web.qcow2", stack.fixture("gpt-both.qcow2"))
     stack.run()

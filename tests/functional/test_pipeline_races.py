@@ -13,32 +13,21 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
-from pipeline_harness import Harness
-
-from imagedrop_cli.local import LocalStack
+from pipeline_harness import Harness, running
 
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 SLOW_IMPORT = "ecs:ImportImage:latency=400ms"  # holds the ingest inside ImportImage for a moment
 
 
-def _stack(tmp_path: Path, **kw: object) -> Iterator[Harness]:
-    local = LocalStack(speed=0.0, background=False, **kw)  # type: ignore[arg-type]
-    local.start()
-    try:
-        yield Harness(local, tmp_path)
-    finally:
-        local.stop()
-
-
 @pytest.fixture
 def twins(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> Iterator[Harness]:
     """Every event delivered to two instances at once, four instances at most."""
-    yield from _stack(tmp_path, faults="", concurrency=4, twins=1.0, seed=7)
+    yield from running(tmp_path, faults="", concurrency=4, twins=1.0, seed=7)
 
 
 @pytest.fixture
 def slow_import(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> Iterator[Harness]:
-    yield from _stack(tmp_path, faults=SLOW_IMPORT, concurrency=4)
+    yield from running(tmp_path, faults=SLOW_IMPORT, concurrency=4)
 
 
 def _announced(h: Harness, manifest_key: str) -> list[tuple[str, str]]:
@@ -105,7 +94,7 @@ def test_a_refusal_while_another_import_runs_is_announced_once(twins: Harness) -
 
 def test_a_cancel_handled_while_the_ingest_runs_is_not_undone(
         tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
-    for h in _stack(tmp_path, faults="", concurrency=4):
+    for h in running(tmp_path, faults="", concurrency=4):
         # Given a manifest waiting for its disk
         disk, manifest = h.sample()
         key = "incoming/web.qcow2.json"
@@ -167,7 +156,7 @@ def test_a_cancel_before_anything_was_recorded_ends_the_import_cancelled(slow_im
 
 def test_a_cancel_after_a_lost_import_answer_cancels_the_task_it_resolved(
         tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
-    for h in _stack(tmp_path, faults="", concurrency=4):
+    for h in running(tmp_path, faults="", concurrency=4):
         disk, manifest = h.sample()
         # Given ImportImage carried out on every try of the ingest, each answer lost
         h.cloud.faults.add("ecs", "ImportImage", "lost-reset", times=4)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -147,7 +147,17 @@ def test_the_deployment_default_applies_and_forbid_rejects(stack: Harness,
     assert record.state == "rejected" and record.problems[0].where == "repair"
 
 
-def test_cancel_during_repairing_ends_cancelled_once_and_clean(stack: Harness) -> None:
+@pytest.mark.parametrize("faults", [
+    pytest.param((), id="every-answer-arrives"),
+    pytest.param(("ecs:CancelImagePipelineExecution:lost-reset*2",
+                  "ecs:DeleteImagePipeline:lost-503*1",
+                  "ecs:DescribeImagePipelineExecutions:lost-500*1"),
+                 id="cancel-delete-and-describe-answers-lost"),
+])
+def test_cancel_during_repairing_ends_cancelled_once_and_clean(stack: Harness,
+                                                               faults: tuple[str, ...]) -> None:
+    for spec in faults:
+        stack.cloud.faults.add_spec(spec)
     key = _drop(stack, repair="auto")
     _run_until_state(stack, key, "repairing")
     stack.put("incoming/web.qcow2.json.cancel", b"")
@@ -160,40 +170,43 @@ def test_cancel_during_repairing_ends_cancelled_once_and_clean(stack: Harness) -
     assert any("is kept, unrepaired" in a for a in record.advice)
 
 
-def test_a_failed_build_ends_failed_with_its_code_keeping_the_original(stack: Harness) -> None:
-    stack.cloud.ecs.fail_next_build("InstanceStartFailed", "no stock of ecs.g6.large in the zone")
+def _fail_the_build(h: Harness) -> None:
+    h.cloud.ecs.fail_next_build("InstanceStartFailed", "no stock of ecs.g6.large in the zone")
+
+
+def _hang_the_build(h: Harness) -> None:
+    h.cloud.ecs.hang_next_build()
+
+
+def _refuse_the_service_role(h: Harness) -> None:
+    h.cloud.ecs.builder_may_create_role = False
+
+
+@pytest.mark.parametrize("arrange, code, rule, advice", [
+    pytest.param(_fail_the_build, "InstanceStartFailed", "no stock",
+                 ["{image_id} is kept, unrepaired, under web-2026.11",
+                  # failed in REPAIRING: the instance ran through PREPARING and REPAIRING (2 + 5 min)
+                  "billed a temporary pay-as-you-go instance for about 7 min"],
+                 id="build-fails-with-its-code"),
+    pytest.param(_hang_the_build, "timeout", None, [], id="build-past-the-deadline-is-cancelled"),
+    pytest.param(_refuse_the_service_role, "InvalidOperation.NoPermissionCreateServiceLinkedRole",
+                 None, [], id="repair-refused"),
+])
+def test_a_repair_that_cannot_finish_ends_failed_keeping_the_original(
+        stack: Harness, arrange: Callable[[Harness], None], code: str, rule: str | None,
+        advice: list[str]) -> None:
+    arrange(stack)
     key = _drop(stack, repair="auto")
     stack.run()
     record = stack.status(key)
     assert record.state == "failed" and _one_terminal(stack, key) == "failed"
-    assert record.problems[-1].code == "InstanceStartFailed"
-    assert "no stock" in record.problems[-1].rule
+    assert record.problems[-1].code == code
+    if rule is not None:
+        assert rule in record.problems[-1].rule
     _clean(stack, record, "web-2026.11")
-    kept = f"{record.image_id} is kept, unrepaired, under web-2026.11"
-    assert any(kept in a for a in record.advice)
-    # failed in REPAIRING: the instance ran through PREPARING and REPAIRING (2 + 5 min)
-    assert any("billed a temporary pay-as-you-go instance for about 7 min" in a
-               for a in record.advice)
-
-
-def test_a_build_past_the_deadline_is_cancelled_and_ends_timeout(stack: Harness) -> None:
-    stack.cloud.ecs.hang_next_build()
-    key = _drop(stack, repair="auto")
-    stack.run()
-    record = stack.status(key)
-    assert record.state == "failed" and _one_terminal(stack, key) == "failed"
-    assert record.problems[-1].code == "timeout"
-    _clean(stack, record, "web-2026.11")
-
-
-def test_a_refused_repair_ends_failed_and_leaves_nothing(stack: Harness) -> None:
-    stack.cloud.ecs.builder_may_create_role = False
-    key = _drop(stack, repair="auto")
-    stack.run()
-    record = stack.status(key)
-    assert record.state == "failed" and _one_terminal(stack, key) == "failed"
-    assert record.problems[-1].code == "InvalidOperation.NoPermissionCreateServiceLinkedRole"
-    _clean(stack, record, "web-2026.11")
+    for words in advice:
+        said = words.format(image_id=record.image_id)
+        assert any(said in a for a in record.advice), (said, record.advice)
 
 
 def test_lost_answers_and_throttling_still_make_one_repaired_image(stack: Harness) -> None:
@@ -305,21 +318,6 @@ def test_a_partial_repair_leaves_advice_from_the_repaired_image_check(stack: Har
     advice = " ".join(record.advice)
     assert "GUESTOS.CloudInit" in advice and "GUESTOS.Fstab" not in advice
     assert record.image_id in advice   # the repair command names the image that exists now
-
-
-def test_a_cancel_survives_lost_answers_of_cancel_and_delete(stack: Harness) -> None:
-    for spec in ("ecs:CancelImagePipelineExecution:lost-reset*2",
-                 "ecs:DeleteImagePipeline:lost-503*1",
-                 "ecs:DescribeImagePipelineExecutions:lost-500*1"):
-        stack.cloud.faults.add_spec(spec)
-    key = _drop(stack, repair="auto")
-    _run_until_state(stack, key, "repairing")
-    stack.put("incoming/web.qcow2.json.cancel", b"")
-    stack.run()
-    record = stack.status(key)
-    assert record.state == "cancelled", record.model_dump_json(indent=1)
-    assert _one_terminal(stack, key) == "cancelled"
-    _clean(stack, record, "web-2026.11")
 
 
 def test_without_the_image_check_a_listed_repair_runs_straight_after_the_import(

@@ -50,6 +50,15 @@ class Node:
     size: int                   # bytes of content (for a symlink: its target's length)
 
 
+def entry_name(directory: Node, name: str) -> bytes | None:
+    """`name` as a directory entry stores it; None when no entry of `directory` can bear it
+    (empty, over MAX_NAME bytes, holding "/", or `directory` is not a directory)."""
+    wanted = name.encode("utf-8", "surrogateescape")
+    if not wanted or len(wanted) > MAX_NAME or "/" in name or directory.kind != "dir":
+        return None
+    return wanted
+
+
 class FileSystem(Protocol):
     kind: str                   # "ext2", "ext3", "ext4", "xfs", "btrfs", "ntfs"
     uuid: str | None            # as fstab's UUID= names it (lowercase, dashed; NTFS: 16 hex)

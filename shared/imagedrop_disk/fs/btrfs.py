@@ -8,7 +8,8 @@ import struct
 from dataclasses import dataclass
 from typing import Iterator
 
-from .api import MAX_DIR_ENTRIES, MAX_NAME, MAX_SYMLINK, FsCorrupt, Node, NodeKind, Volume
+from .api import (MAX_DIR_ENTRIES, MAX_SYMLINK, FsCorrupt, Node, NodeKind, Volume,
+                  entry_name)
 from .btrfs_data import INLINE, FileExtent, decompress, dir_items, parse_extent
 from .btrfs_tree import (SUPER_OFFSET, Key, Trees, bootstrap_chunks, parse_superblock,
                          read_chunk_tree)
@@ -192,8 +193,8 @@ class BtrfsFileSystem:
 
     def lookup(self, directory: Node, name: str) -> Node | None:
         tree, dirino = _ref(directory)
-        wanted = name.encode("utf-8", "surrogateescape")
-        if not wanted or len(wanted) > MAX_NAME or "/" in name or directory.kind != "dir":
+        wanted = entry_name(directory, name)
+        if wanted is None:
             return None
         if name == ".":
             return directory

@@ -8,8 +8,8 @@ import uuid as uuidlib
 from dataclasses import dataclass
 from typing import Iterator
 
-from .api import (MAX_DIR_BLOCKS, MAX_DIR_ENTRIES, MAX_NAME, MAX_SYMLINK, BudgetExceeded,
-                  FsCorrupt, Node, NodeKind, Volume)
+from .api import (MAX_DIR_BLOCKS, MAX_DIR_ENTRIES, MAX_SYMLINK, BudgetExceeded, FsCorrupt,
+                  Node, NodeKind, Volume, entry_name)
 from .crc32c import crc32c
 from .limits import MAX_READ
 from .xfs_dir import LEAF_OFFSET, data_block_entries, shortform
@@ -268,8 +268,7 @@ class XfsFileSystem:
         return names
 
     def lookup(self, directory: Node, name: str) -> Node | None:
-        wanted = name.encode("utf-8", "surrogateescape")
-        if not wanted or len(wanted) > MAX_NAME or "/" in name or directory.kind != "dir":
+        if entry_name(directory, name) is None:
             return None
         if name == ".":
             return directory

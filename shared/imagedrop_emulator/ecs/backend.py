@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from ..core import ServiceError
 from . import rules
 from .builder import ImageBuilderOperations
+from .common import client_token, dry_run_passed, in_region, remember, replayed
 from .detection import detection_items
 from .images import ImageOperations
 from .importer import plan_import
@@ -129,10 +130,9 @@ class EcsBackend(ImageOperations, ImageBuilderOperations):
                 raise ServiceError(400, "MissingParameter", 'An input parameter "RegionId" that is '
                                    "mandatory for processing the request is not supplied.")
             self.check_region(region)
-            token = params.get("ClientToken", "")
-            rules.check_client_token(token)
-            if token and (region, "ImportImage", token) in self.tokens:
-                return dict(self.tokens[(region, "ImportImage", token)])  # same answer, no new image
+            token = client_token(params)
+            if (done := replayed(self.tokens, region, "ImportImage", token)) is not None:
+                return done   # same answer, no new image
             req = rules.parse_import(params)
             self._check_role(req.role_name)
             now = self.settle()
@@ -140,8 +140,7 @@ class EcsBackend(ImageOperations, ImageBuilderOperations):
             name = req.name or f"import-{new_id('m', region)[2:]}"
             self.check_name_free(region, name)
             if req.dry_run:
-                raise ServiceError(400, "DryRunOperation",
-                                   "Request validation has been passed with DryRun flag set.")
+                raise dry_run_passed()
             image = FakeImage(new_id("m", region), region, name, now, plan.disks,
                               description=req.description, architecture=req.architecture,
                               os_type=req.os_type, platform=req.platform, boot_mode=req.boot_mode,
@@ -165,8 +164,7 @@ class EcsBackend(ImageOperations, ImageBuilderOperations):
             self.images[image.image_id] = image
             self.tasks[task.task_id] = task
             answer = {"ImageId": image.image_id, "TaskId": task.task_id, "RegionId": region}
-            if token:
-                self.tokens[(region, "ImportImage", token)] = answer
+            remember(self.tokens, region, "ImportImage", token, answer)
             return dict(answer)
 
     # ------------------------------------------------------------------ tasks
@@ -174,10 +172,7 @@ class EcsBackend(ImageOperations, ImageBuilderOperations):
     def task(self, region: str, task_id: str) -> FakeImportTask:
         with self.lock:
             self.settle()
-            task = self.tasks.get(task_id)
-            if task is None or task.region != region:
-                raise task_not_found(task_id)
-            return task
+            return in_region(self.tasks, task_id, region, task_not_found)
 
     def find_tasks(self, region: str, task_ids: list[str], action: str, status: str,
                    resource_ids: list[str]) -> list[FakeImportTask]:

@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Mapping
 
 from ..core import ServiceError
 from . import params as p
-from . import rules
 from .builder_progress import BuildProgress
 from .builder_rules import check_repair, parse_pipeline
+from .common import client_token, in_region, remember, replayed
 from .models import AVAILABLE, FakeImage, new_id
 from .pipelines import (BUILDING, CANCELLABLE, CANCELLING, DEFAULT_PHASE_SECONDS, DISTRIBUTING,
                         PREPARING, RELEASING, REPAIRING, TESTING, FakeExecution, FakePipeline,
@@ -53,6 +53,11 @@ def _pipeline_not_found(pipeline_id: str) -> ServiceError:
     return ServiceError(404, "InvalidImagePipeline.NotFound",
                         f"The specified image template {pipeline_id!r} does not exist in this "
                         "region.")
+
+
+def _execution_not_found(execution_id: str) -> ServiceError:
+    return ServiceError(404, "InvalidImagePipelineExecution.NotFound",
+                        f"The specified build task {execution_id!r} does not exist.")
 
 
 def _running(pipeline_id: str) -> ServiceError:
@@ -106,11 +111,10 @@ class ImageBuilderOperations(BuildProgress):
     def create_pipeline(self, params: Mapping[str, str]) -> str:
         region = p.required(params, "RegionId")
         self.check_region(region)
-        token = params.get("ClientToken", "")
-        rules.check_client_token(token)
+        token = client_token(params)
         with self.lock:
-            if token and (region, "CreateImagePipeline", token) in self.tokens:
-                return self.tokens[(region, "CreateImagePipeline", token)]["ImagePipelineId"]
+            if (done := replayed(self.tokens, region, "CreateImagePipeline", token)) is not None:
+                return done["ImagePipelineId"]
             now = self.settle()
             base = self._base_image(region, params)
             pipeline = parse_pipeline(params, region, now, base)
@@ -127,9 +131,8 @@ class ImageBuilderOperations(BuildProgress):
                                        "ram:CreateServiceLinkedRole.")
                 self.roles.add(SERVICE_ROLE)
             self.pipelines[pipeline.pipeline_id] = pipeline
-            if token:
-                self.tokens[(region, "CreateImagePipeline", token)] = {
-                    "ImagePipelineId": pipeline.pipeline_id}
+            remember(self.tokens, region, "CreateImagePipeline", token,
+                     {"ImagePipelineId": pipeline.pipeline_id})
             return pipeline.pipeline_id
 
     def _base_image(self, region: str, params: Mapping[str, str]) -> FakeImage:
@@ -154,20 +157,17 @@ class ImageBuilderOperations(BuildProgress):
     # ------------------------------------------------------------------ executions
 
     def pipeline(self, region: str, pipeline_id: str) -> FakePipeline:
-        found = self.pipelines.get(pipeline_id)
-        if found is None or found.region != region:
-            raise _pipeline_not_found(pipeline_id)
-        return found
+        return in_region(self.pipelines, pipeline_id, region, _pipeline_not_found)
 
     def start_execution(self, params: Mapping[str, str]) -> str:
         region = p.required(params, "RegionId")
-        token = params.get("ClientToken", "")
-        rules.check_client_token(token)
+        token = client_token(params)
         with self.lock:
             now = self.settle()
             pipeline = self.pipeline(region, p.required(params, "ImagePipelineId"))
-            if token and (region, "StartImagePipelineExecution", token) in self.tokens:
-                return self.tokens[(region, "StartImagePipelineExecution", token)]["ExecutionId"]
+            if (done := replayed(self.tokens, region, "StartImagePipelineExecution",
+                                 token)) is not None:
+                return done["ExecutionId"]
             if any(e.pipeline_id == pipeline.pipeline_id and not e.final
                    for e in self.executions.values()):
                 raise _running(pipeline.pipeline_id)
@@ -185,9 +185,8 @@ class ImageBuilderOperations(BuildProgress):
                 self.next_build_hangs -= 1
                 ex.hung = True
             self.executions[ex.execution_id] = ex
-            if token:
-                self.tokens[(region, "StartImagePipelineExecution", token)] = {
-                    "ExecutionId": ex.execution_id}
+            remember(self.tokens, region, "StartImagePipelineExecution", token,
+                     {"ExecutionId": ex.execution_id})
             return ex.execution_id
 
     def find_executions(self, params: Mapping[str, str]) -> list[FakeExecution]:
@@ -221,10 +220,7 @@ class ImageBuilderOperations(BuildProgress):
         execution_id = p.required(params, "ExecutionId")
         with self.lock:
             now = self.settle()
-            ex = self.executions.get(execution_id)
-            if ex is None or ex.region != region:
-                raise ServiceError(404, "InvalidImagePipelineExecution.NotFound",
-                                   f"The specified build task {execution_id!r} does not exist.")
+            ex = in_region(self.executions, execution_id, region, _execution_not_found)
             if ex.status not in CANCELLABLE:
                 raise ServiceError(403, "InvalidStatus.ImagePipelineExecution",
                                    f"The build task {execution_id} is {ex.status}: only a task "

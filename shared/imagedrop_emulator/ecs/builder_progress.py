@@ -5,9 +5,7 @@ intermediate instance. A mixin of `EcsBackend` through `ImageBuilderOperations`.
 
 from __future__ import annotations
 
-import copy
 import threading
-from typing import Any
 
 from .builder_rules import ALL, STANDARD, repaired_items
 from .models import CREATING, FakeImage, new_id
@@ -80,7 +78,7 @@ class BuildProgress:
             self._end(ex, FAILED, at, drop_image=False)
             return
         image = FakeImage(new_id("m", ex.region), ex.region, name, at,
-                          [_fresh(d) for d in base.disks], description=pipeline.image_description,
+                          [d.copied(d.encrypted) for d in base.disks], description=pipeline.image_description,
                           architecture=base.architecture, os_type=base.os_type,
                           platform=base.platform, boot_mode=base.boot_mode,
                           license_type=base.license_type, family=pipeline.image_family,
@@ -101,9 +99,3 @@ class BuildProgress:
             return list(ALL[os_type])
         return list(pipeline.repair_items)
 
-
-
-def _fresh(disk: Any) -> Any:
-    new = copy.copy(disk)
-    new.snapshot_id = ""
-    return new

@@ -6,13 +6,13 @@ stays small. Error codes follow the ECS API reference; those it does not documen
 
 from __future__ import annotations
 
-import copy
 import threading
 from typing import TYPE_CHECKING, Any, Mapping
 
 from ..core import ServiceError
 from . import params as p
 from . import rules
+from .common import client_token, dry_run_passed, in_region, remember, replayed
 from .models import AVAILABLE, CREATING, FakeImage, FakeImportTask, new_id
 
 if TYPE_CHECKING:
@@ -59,10 +59,7 @@ class ImageOperations:
     def image(self, region: str, image_id: str) -> FakeImage:
         with self.lock:
             self.settle()
-            image = self.images.get(image_id)
-            if image is None or image.region != region:
-                raise image_not_found(image_id)
-            return image
+            return in_region(self.images, image_id, region, image_not_found)
 
     def _is_importing(self, image: FakeImage) -> bool:
         task = self.tasks.get(image.task_id)
@@ -80,7 +77,7 @@ class ImageOperations:
         wanted_tags = [(e.get("Key", ""), e.get("Value")) for e in p.indexed(params, "Tag").values()]
         created_from, created_to = _creation_window(params)
         if p.boolean(params, "DryRun"):
-            raise _dry_run()
+            raise dry_run_passed()
         # Every image here is a private custom image that no instance uses (there are no instances).
         if p.boolean(params, "IsPublic") or params.get("Usage") == "instance":
             return []
@@ -155,7 +152,7 @@ class ImageOperations:
                                    "InvalidStatus.ValueNotSupported", "Status")
                 changes["status"] = params["Status"]
             if p.boolean(params, "DryRun"):
-                raise _dry_run()
+                raise dry_run_passed()
             for attr, value in changes.items():
                 setattr(image, attr, value)
 
@@ -166,11 +163,10 @@ class ImageOperations:
         source = self.image(region, p.required(params, "ImageId"))
         destination = p.required(params, "DestinationRegionId")
         self.check_region(destination, "DestinationRegionId")
-        token = params.get("ClientToken", "")
-        rules.check_client_token(token)
+        token = client_token(params)
         with self.lock:
-            if token and (region, "CopyImage", token) in self.tokens:
-                return self.tokens[(region, "CopyImage", token)]["ImageId"]
+            if (done := replayed(self.tokens, region, "CopyImage", token)) is not None:
+                return done["ImageId"]
             if source.status != AVAILABLE:
                 raise ServiceError(403, "IncorrectImageStatus",
                                    f"The image {source.image_id} is {source.status}; only an Available "
@@ -184,9 +180,9 @@ class ImageOperations:
             tags = p.tags(params)
             encrypted = p.boolean(params, "Encrypted") or any(d.encrypted for d in source.disks)
             if p.boolean(params, "DryRun"):
-                raise _dry_run()
+                raise dry_run_passed()
             now = self.settle()
-            disks = [_fresh_disk(d, encrypted) for d in source.disks]
+            disks = [d.copied(encrypted) for d in source.disks]
             total = sum(d.file_size or d.size_gib for d in source.disks)
             target = FakeImage(new_id("m", destination), destination, name, now, disks,
                                description=description, architecture=source.architecture,
@@ -198,8 +194,7 @@ class ImageOperations:
                                ready_at=now + self.copy_base_seconds + total / self.copy_bytes_per_second,
                                source_image_id=source.image_id)
             self.images[target.image_id] = target
-            if token:
-                self.tokens[(region, "CopyImage", token)] = {"ImageId": target.image_id}
+            remember(self.tokens, region, "CopyImage", token, {"ImageId": target.image_id})
             return target.image_id
 
     # ------------------------------------------------------------------ sharing and deletion
@@ -238,7 +233,7 @@ class ImageOperations:
                                    "The specified image has been shared to others: remove every account "
                                    "with ModifyImageSharePermission first.")
             if p.boolean(params, "DryRun"):
-                raise _dry_run()
+                raise dry_run_passed()
             del self.images[image.image_id]
 
 
@@ -251,13 +246,3 @@ def _creation_window(params: Mapping[str, str]) -> tuple[float | None, float | N
             window[key] = p.utc_time(params, f"Filter.{n}.Value", "InvalidParameter", entry["Value"])
     return window["CreationStartTime"], window["CreationEndTime"]
 
-
-def _dry_run() -> ServiceError:
-    return ServiceError(400, "DryRunOperation", "Request validation has been passed with DryRun flag set.")
-
-
-def _fresh_disk(disk: Any, encrypted: bool = False) -> Any:
-    new = copy.copy(disk)
-    new.snapshot_id = ""
-    new.encrypted = encrypted
-    return new

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import string
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -61,6 +61,10 @@ class FakeDisk:
     @property
     def device(self) -> str:
         return "/dev/xvd" + "abcdefghijklmnopq"[self.index - 1]
+
+    def copied(self, encrypted: bool) -> "FakeDisk":
+        """This disk in a new image: same bytes, no snapshot until that image is Available."""
+        return replace(self, snapshot_id="", encrypted=encrypted)
 
 
 @dataclass

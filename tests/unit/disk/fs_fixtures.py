@@ -4,9 +4,13 @@ in memory: only the non-zero 4 KiB blocks are stored; the rest reads as zeros.""
 from __future__ import annotations
 
 import lzma
+import random
 import struct
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable
+
+from imagedrop_disk.fs.api import BudgetExceeded, FsCorrupt, Node
 
 GUESTS = Path(__file__).resolve().parents[2] / "fixtures" / "guests"
 BLOCK = 4096
@@ -73,6 +77,16 @@ def volume(name: str) -> SparseVolume:
     return SparseVolume(size, blocks)
 
 
+def walk(fs, path: str) -> Node | None:
+    """The node at `path` (slash-separated, from the root), or None where a part is missing."""
+    node = fs.root()
+    for part in path.strip("/").split("/"):
+        node = fs.lookup(node, part)
+        if node is None:
+            return None
+    return node
+
+
 def walk_everything(fs, max_entries: int = 40, max_depth: int = 6) -> int:
     """Visit a bounded part of every directory, file head and symlink; return nodes seen.
     Only the readers' own errors may escape (the caller checks which)."""
@@ -91,3 +105,22 @@ def walk_everything(fs, max_entries: int = 40, max_depth: int = 6) -> int:
         elif node.kind == "symlink":
             fs.readlink(node)
     return seen
+
+
+def random_damage_never_escapes(clean: SparseVolume, blocks: list[int],
+                                open_fs: Callable[[SparseVolume], Any], seed: int) -> None:
+    """25 copies of `clean`, each with 30 random bytes of `blocks` changed: opening and walking
+    each raises nothing but the readers' own errors, and reads stay under 64 MiB."""
+    rnd = random.Random(seed)
+    for _ in range(25):
+        vol = clean
+        for _ in range(30):
+            block = rnd.choice(blocks)
+            vol = vol.patched(block * BLOCK + rnd.randrange(BLOCK), bytes([rnd.randrange(256)]))
+        try:
+            fs = open_fs(vol)
+            if fs is not None:
+                walk_everything(fs, max_entries=20, max_depth=4)
+        except (FsCorrupt, BudgetExceeded):
+            pass
+        assert vol.bytes_read < 64 * 1024 * 1024

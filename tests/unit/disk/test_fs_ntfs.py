@@ -7,6 +7,7 @@ import random
 import struct
 
 import pytest
+from fs_fixtures import walk as walk_path
 from guest_images import MemVolume, partition_volume
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,15 +34,6 @@ def win2019_bytes() -> bytes:
 @pytest.fixture()
 def fs(win2019_bytes) -> ntfs.Ntfs:
     return open_volume(win2019_bytes)[0]
-
-
-def walk_path(fs, path: str) -> Node | None:
-    node = fs.root()
-    for part in path.strip("/").split("/"):
-        node = fs.lookup(node, part)
-        if node is None:
-            return None
-    return node
 
 
 def test_boot_sector_geometry_serial_and_label(fs):

@@ -25,12 +25,6 @@ def cloud() -> FakeCloud:
 
 
 @pytest.fixture
-def mocked(cloud: FakeCloud) -> Iterator[FakeCloud]:
-    with mock_cloud(cloud):
-        yield cloud
-
-
-@pytest.fixture
 def ecs(mocked: FakeCloud) -> Client:
     """The real SDK client, in-process through `responses` (the doc's regional endpoint)."""
     return make_client(mocked, "ecs.cn-hangzhou.aliyuncs.com")

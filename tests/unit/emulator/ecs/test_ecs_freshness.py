@@ -15,12 +15,20 @@ from imagedrop_emulator import FakeCloud
 REGIONS = m.DescribeRegionsRequest()
 
 
-def test_a_stale_x_acs_date_is_expired(any_ecs: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Utils, "get_timestamp", staticmethod(lambda: "2020-09-13T12:26:40Z"))
+@pytest.mark.parametrize("stamp, code, named", [
+    pytest.param("2020-09-13T12:26:40Z", "InvalidTimeStamp.Expired", "2020-09-13T12:26:40Z",
+                 id="stale-is-expired"),
+    pytest.param("29/11/2026 19:00", "InvalidTimeStamp.Format", "'29/11/2026 19:00'",
+                 id="malformed-is-named"),
+])
+def test_a_bad_x_acs_date_is_refused_and_the_next_good_one_is_not(
+        any_ecs: Client, monkeypatch: pytest.MonkeyPatch, stamp: str, code: str,
+        named: str) -> None:
+    monkeypatch.setattr(Utils, "get_timestamp", staticmethod(lambda: stamp))
     with pytest.raises(ClientException) as err:
         any_ecs.describe_regions(REGIONS)
-    assert (err.value.status_code, err.value.code) == (400, "InvalidTimeStamp.Expired")
-    assert "2020-09-13T12:26:40Z" in err.value.message
+    assert (err.value.status_code, err.value.code) == (400, code)
+    assert named in err.value.message
     monkeypatch.undo()
     assert any_ecs.describe_regions(REGIONS).body.regions.region
 
@@ -53,11 +61,3 @@ def test_the_emulated_clock_running_ahead_changes_nothing(any_ecs: Client,
                                                          cloud: FakeCloud) -> None:
     cloud.clock.advance(365 * 24 * 3600)
     assert any_ecs.describe_regions(REGIONS).body.regions.region
-
-
-def test_a_malformed_x_acs_date_is_named(any_ecs: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Utils, "get_timestamp", staticmethod(lambda: "29/11/2026 19:00"))
-    with pytest.raises(ClientException) as err:
-        any_ecs.describe_regions(REGIONS)
-    assert (err.value.status_code, err.value.code) == (400, "InvalidTimeStamp.Format")
-    assert "'29/11/2026 19:00'" in err.value.message

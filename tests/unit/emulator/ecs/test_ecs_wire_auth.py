@@ -20,20 +20,20 @@ from imagedrop_emulator import CloudServer, FakeCloud
 REGIONS = m.DescribeRegionsRequest()
 
 
-def test_wrong_secret_is_signature_does_not_match(mocked: FakeCloud) -> None:
-    ecs = make_client(mocked, "ecs.cn-hangzhou.aliyuncs.com", secret="not-the-secret")
+@pytest.mark.parametrize("credentials, status, code, named", [
+    pytest.param({"secret": "not-the-secret"}, 400, "SignatureDoesNotMatch",
+                 "The request signature does not conform to Aliyun standards.",
+                 id="wrong-secret-is-signature-does-not-match"),
+    pytest.param({"access_key_id": "LTAInobody"}, 404, "InvalidAccessKeyId.NotFound", "LTAInobody",
+                 id="unknown-access-key"),
+])
+def test_bad_credentials_are_refused(mocked: FakeCloud, credentials: dict[str, str], status: int,
+                                     code: str, named: str) -> None:
+    ecs = make_client(mocked, "ecs.cn-hangzhou.aliyuncs.com", **credentials)
     with pytest.raises(ClientException) as err:
         ecs.describe_regions(REGIONS)
-    assert (err.value.status_code, err.value.code) == (400, "SignatureDoesNotMatch")
-    assert "The request signature does not conform to Aliyun standards." in err.value.message
-
-
-def test_unknown_access_key(mocked: FakeCloud) -> None:
-    ecs = make_client(mocked, "ecs.cn-hangzhou.aliyuncs.com", access_key_id="LTAInobody")
-    with pytest.raises(ClientException) as err:
-        ecs.describe_regions(REGIONS)
-    assert (err.value.status_code, err.value.code) == (404, "InvalidAccessKeyId.NotFound")
-    assert "LTAInobody" in err.value.message
+    assert (err.value.status_code, err.value.code) == (status, code)
+    assert named in err.value.message
 
 
 @pytest.mark.server
