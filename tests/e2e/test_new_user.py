@@ -35,6 +35,13 @@ DISK, MANIFEST = sample_files()
 _cli = cli
 
 
+def _as_at_a_terminal() -> None:
+    """Popen's preexec_fn: Ctrl-C interrupts the command, as at a terminal. A test run from a
+    background job of a script inherits SIGINT ignored, and Python keeps an ignored SIGINT
+    ignored, so without this the signal these tests send would be lost."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _env(**extra: str) -> dict[str, str]:
     """The environment of a new user: no IMAGEDROP_* setting, no Alibaba Cloud credentials, no
     ~/.aliyun profile, and the ECS metadata service off (conftest: loopback only)."""
@@ -356,7 +363,8 @@ def test_watch_stopped_with_ctrl_c_says_the_import_goes_on(tmp_path: Path) -> No
                 break
             time.sleep(0.2)
         watch = subprocess.Popen(_cli("watch", "incoming/web.qcow2", "--local"), stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path)
+                                 stderr=subprocess.PIPE, text=True, env=_env(), cwd=tmp_path,
+                                 preexec_fn=_as_at_a_terminal)
         assert watch.stderr
         first = watch.stderr.readline()  # the first state it saw: it is now waiting
         assert "incoming/web.qcow2.json:" in first
@@ -375,7 +383,7 @@ def test_push_stopped_with_ctrl_c_says_nothing_is_imported_and_how_to_resume(tmp
     try:
         args = ["push", str(DISK), "--manifest", str(MANIFEST), "--local", "--part-size", "102400", "--threads", "1"]
         push = subprocess.Popen(_cli(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=_env(), cwd=tmp_path)
+                                env=_env(), cwd=tmp_path, preexec_fn=_as_at_a_terminal)
         bucket = stack.bucket
         for _ in range(300):
             checkpoints = tmp_path / ".imagedrop-push" / "checkpoints"
