@@ -289,7 +289,7 @@ def test_parallel_deliveries_of_each_repair_message_end_once(stack: Harness) -> 
     record = stack.status(key)
     assert record.state == "succeeded", record.model_dump_json(indent=1)
     # Two racing deliveries may both announce a state, with the same CloudEvent id (the
-    # the status book's at-least-once promise): one terminal event, however many times it was sent.
+    # status book's at-least-once promise): one terminal event, however many times it was sent.
     ends = {e["id"] for e in stack.events(key) if e["type"].rsplit(".", 1)[-1] in TERMINAL}
     assert ends == {f"{record.id}-succeeded-{len(record.history)}"}
     (image,) = stack.images()
