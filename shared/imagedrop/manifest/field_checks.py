@@ -36,19 +36,7 @@ def check_repair(value: Any) -> Any:
     if not value:
         raise r.RuleBroken("an empty list repairs nothing; write \"off\", \"auto\" or name the "
                            "items")
-    items: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for index, item in enumerate(value):
-        try:
-            r.check_choice(item, c.REPAIR_ITEMS)
-        except r.RuleBroken as err:
-            items.append((f"[{index}]", err.message))
-            continue
-        if item in seen:
-            items.append((f"[{index}]", f"{r.shown(item)} is listed twice; list each item once"))
-        seen.add(item)
-    if items:
-        raise r.RuleBroken("", items)
+    each_once(value, lambda item: r.check_choice(item, c.REPAIR_ITEMS), fix="list each item once")
     return value
 
 
@@ -111,6 +99,11 @@ def unique_list(value: Any, check: Callable[[Any], Any], *, limit: int, what: st
                            f"a list, e.g. {example}")
     if len(value) > limit:
         raise r.RuleBroken(f"{len(value)} {what}; at most {limit}")
+    return each_once(value, check, fix="list it once")
+
+
+def each_once(value: list[Any], check: Callable[[Any], Any], *, fix: str) -> list[Any]:
+    """Each item checked, and none listed twice; every broken item named by its index."""
     items: list[tuple[str, str]] = []
     result: list[Any] = []
     for index, raw in enumerate(value):
@@ -120,7 +113,7 @@ def unique_list(value: Any, check: Callable[[Any], Any], *, limit: int, what: st
             items.append((f"[{index}]", broken.message))
             continue
         if item in result:
-            items.append((f"[{index}]", f"{r.shown(item)} is listed twice; list it once"))
+            items.append((f"[{index}]", f"{r.shown(item)} is listed twice; {fix}"))
         result.append(item)
     if items:
         raise r.RuleBroken("", items)
