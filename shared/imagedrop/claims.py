@@ -80,9 +80,14 @@ def held(store: ClaimStore, key: str) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
+def unsettled(held: dict[str, Any]) -> bool:
+    """Whether a claim is held by an instance still doing its step, or one that died doing it."""
+    return "owner" in held and not held.get("settled")
+
+
 def stale(held: dict[str, Any], now: float) -> bool:
     """Whether a claim was left unsettled by an instance that is surely gone."""
-    return "owner" in held and not held.get("settled") and now - float(held.get("taken", 0)) > LEASE_SECONDS
+    return unsettled(held) and now - float(held.get("taken", 0)) > LEASE_SECONDS
 
 
 def _drop_if_ours(store: ClaimStore, key: str, owner: str) -> None:

@@ -47,8 +47,7 @@ def poll_one(msg: TrackMessage, services: Services) -> PollOutcome:
     key = book.keys.poll(msg.import_id, msg.stage, msg.attempt)
     claim = claims.take(book.store, key, now=services.clock(), at=book.now())
     if claim is None:
-        held = claims.held(book.store, key) or {}
-        if "owner" in held and not held.get("settled"):
+        if claims.unsettled(claims.held(book.store, key) or {}):
             # Another instance runs this attempt now, or died running it: look again later (its
             # lease ends in time), so that the import is not left unfollowed.
             _send(services, msg, RETRY_SECONDS)
@@ -86,9 +85,7 @@ def _poll(book: StatusBook, msg: TrackMessage) -> PollOutcome:
         if record.announcement_pending:
             # Its end is claimed by an instance still announcing it, or by one that died doing
             # so: look again later, when it is done or its lease is over.
-            _send(services, msg.model_copy(update={"attempt": msg.attempt + 1}), RETRY_SECONDS)
-            return PollOutcome(msg.import_id, "busy",
-                               f"the end ({record.state}) is being announced")
+            return _look_again_later(services, msg, f"the end ({record.state}) is being announced")
         return PollOutcome(msg.import_id, "ended", record.state)
     try:
         stage = {"finish": _finish_stage, "repair": _repair_stage}.get(msg.stage, _import_stage)
@@ -216,11 +213,15 @@ def _moved_elsewhere(book: StatusBook, msg: TrackMessage, state: str) -> PollOut
     """Another instance holds `state`'s claim. Settled: it moved the import on and follows it.
     Not settled: it is moving it now, or died doing so; look again later, so that the import is
     taken over once the claim's lease is over rather than left where it is."""
-    marker = claims.held(book.store, book.claim_key(msg.import_id, state)) or {}
-    if "owner" in marker and not marker.get("settled"):
-        _send(book.services, msg.model_copy(update={"attempt": msg.attempt + 1}), RETRY_SECONDS)
-        return PollOutcome(msg.import_id, "busy", f"{state} is being entered by another instance")
+    if claims.unsettled(claims.held(book.store, book.claim_key(msg.import_id, state)) or {}):
+        return _look_again_later(book.services, msg, f"{state} is being entered by another instance")
     return PollOutcome(msg.import_id, "ended")
+
+
+def _look_again_later(services: Services, msg: TrackMessage, why: str) -> PollOutcome:
+    """Another instance holds what this step needs: the next attempt runs after RETRY_SECONDS."""
+    _send(services, msg.model_copy(update={"attempt": msg.attempt + 1}), RETRY_SECONDS)
+    return PollOutcome(msg.import_id, "busy", why)
 
 
 def _send(services: Services, msg: TrackMessage, delay: int) -> None:
