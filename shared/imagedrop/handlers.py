@@ -10,9 +10,9 @@ import json
 from typing import Any
 
 from . import logs
-from .events import parse_oss_event, read_mns_event
-from .ingest import ingest_event
-from .poll import poll_event
+from .model.events import parse_oss_event, read_mns_event
+from .flows.ingest import ingest_event
+from .flows.poll import poll_event
 from .services import services_for
 
 # The SDKs are imported by the adapters when first used, so an invocation that needs no ECS call

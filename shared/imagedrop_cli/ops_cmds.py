@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 import typer
 from rich.console import Console
 
-from imagedrop.state_keys import CANCEL_SUFFIX
+from imagedrop.model.state_keys import CANCEL_SUFFIX
 
 from .ops import exit_codes as codes
 from .ops.connection import Connection, ConnectionOptions, resolve

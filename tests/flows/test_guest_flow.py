@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from imagedrop.ingest import ingest_object
-from imagedrop.poll import poll_one
+from imagedrop.flows.ingest import ingest_object
+from imagedrop.flows.poll import poll_one
 
 from .fakes import Cloud, manifest
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from imagedrop.errors import PermanentCloudError, RetryableCloudError
-from imagedrop.ingest import ingest_object
+from imagedrop.flows.ingest import ingest_object
 
 from .fakes import Cloud, manifest, sample_disk, throttled
 

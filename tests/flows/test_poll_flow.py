@@ -7,9 +7,9 @@ import json
 import pytest
 
 from imagedrop.errors import RetryableCloudError
-from imagedrop.events import TrackMessage
-from imagedrop.ingest import ingest_object
-from imagedrop.poll import poll_one
+from imagedrop.model.events import TrackMessage
+from imagedrop.flows.ingest import ingest_object
+from imagedrop.flows.poll import poll_one
 
 from .fakes import Cloud, manifest, sample_disk, throttled
 

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from imagedrop.ingest import ingest_object
-from imagedrop.status_book import StatusBook
+from imagedrop.flows.ingest import ingest_object
+from imagedrop.state.status_book import StatusBook
 
 from .fakes import BUCKET, Cloud, manifest, sample_disk
 

@@ -25,7 +25,7 @@ from pipeline_harness import Harness
 
 from imagedrop.cloud import retry
 from imagedrop_emulator.core import Faults
-from imagedrop.events import TrackMessage
+from imagedrop.model.events import TrackMessage
 
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 BUCKET = "imagedrop-local"

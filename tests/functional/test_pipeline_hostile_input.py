@@ -14,7 +14,7 @@ from pipeline_harness import Harness
 from typer.testing import CliRunner
 
 from imagedrop_cli import app
-from imagedrop.status import status_key
+from imagedrop.model.status import status_key
 
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 

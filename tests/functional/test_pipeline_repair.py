@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import pytest
 
-from imagedrop.status import StatusRecord
+from imagedrop.model.status import StatusRecord
 
 from pipeline_harness import Harness
 

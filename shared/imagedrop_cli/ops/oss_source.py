@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imagedrop.archived import read_state, restore_problem
+from imagedrop.decide.archived import read_state, restore_problem
 from imagedrop.errors import DiskError
 from imagedrop.cloud.oss_store import ObjectStore, OssByteSource
 

@@ -10,7 +10,7 @@ from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, Time
                            TransferSpeedColumn)
 from rich.table import Table
 
-from imagedrop.status import StatusRecord
+from imagedrop.model.status import StatusRecord
 from .doctor_checks import Check
 from .imports import ImportRow
 

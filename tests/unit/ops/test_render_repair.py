@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imagedrop.status import RepairRecord, StatusRecord
+from imagedrop.model.status import RepairRecord, StatusRecord
 from imagedrop_cli.ops.render import final_line
 
 

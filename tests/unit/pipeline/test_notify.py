@@ -17,7 +17,7 @@ import pytest
 
 from imagedrop.config import Settings
 from imagedrop.notify import Notifier, cloudevent, dingtalk_signed_url
-from imagedrop.status import Event, Problem, StatusRecord
+from imagedrop.model.status import Event, Problem, StatusRecord
 
 NOW = 1_793_672_047.0
 

@@ -26,7 +26,7 @@ from typing import Any, Literal, Union
 
 from .ecs_answers import TASK_CANCELLED, TASK_RUNNING, ImageView, TaskView, percent
 from .error_advice import error_advice
-from .events import TrackMessage
+from ..model.events import TrackMessage
 
 __all__ = ["Wait", "Failed", "Cancelled", "Imported", "Decision", "next_poll", "decide",
            "wants_image"]

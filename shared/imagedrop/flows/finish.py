@@ -10,15 +10,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from . import logs
-from .check_compare import side_by_side
-from .errors import PermanentCloudError
-from .fixes import fixes_for
-from .status_book import StatusBook
-from .manifest import Manifest
-from .ownership import named_elsewhere
-from .status import Problem, StatusRecord
-from .ecs_answers import ImageView
+from .. import logs
+from ..decide.check_compare import side_by_side
+from ..errors import PermanentCloudError
+from ..decide.fixes import fixes_for
+from ..state.status_book import StatusBook
+from ..manifest import Manifest
+from ..state.ownership import named_elsewhere
+from ..model.status import Problem, StatusRecord
+from ..decide.ecs_answers import ImageView
 
 COPY_DONE = ("Available", "CreateFailed", "UnAvailable")
 

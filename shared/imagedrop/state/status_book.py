@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import claims, logs
-from .errors import ImagedropError
-from .services import Services
-from .state_keys import StateKeys
-from .status import TERMINAL, Event, State, StatusRecord, can_move, moved, utc_now_iso
+from . import claims
+from .. import logs
+from ..errors import ImagedropError
+from ..services import Services
+from ..model.state_keys import StateKeys
+from ..model.status import TERMINAL, Event, State, StatusRecord, can_move, moved, utc_now_iso
 
 
 class StatusBook:
@@ -227,7 +228,7 @@ class StatusBook:
     def announce(self, record: StatusRecord) -> StatusRecord:
         """Send the CloudEvent of `record`'s state; a copy with the delivery failures. Saves nothing:
         a refusal is announced without becoming the record."""
-        from .notify import cloudevent
+        from ..notify import cloudevent
 
         settings = self.services.settings
         event = cloudevent(record, source=f"acs:oss:{settings.region}:{settings.account_id}:{self.bucket}",

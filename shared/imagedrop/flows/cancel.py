@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from . import logs
-from .errors import PermanentCloudError
-from .import_claim import ImportClaim
-from .status_book import StatusBook
-from .status import StatusRecord
-from .ecs_answers import TASK_CANCELLED
+from .. import logs
+from ..errors import PermanentCloudError
+from ..state.import_claim import ImportClaim
+from ..state.status_book import StatusBook
+from ..model.status import StatusRecord
+from ..decide.ecs_answers import TASK_CANCELLED
 
 CANCEL_NOTE = "cancelled on request (cancel marker)"
 

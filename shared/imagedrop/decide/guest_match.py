@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from imagedrop_disk.facts.model import Finding, GuestFacts
 from imagedrop_disk.model import Inspection
 
-from .manifest import Manifest
-from .manifest.field_checks import platform_os_type
-from .status import Problem
+from ..manifest import Manifest
+from ..manifest.field_checks import platform_os_type
+from ..model.status import Problem
 
 # Platforms a person may choose for any guest of their OS: ECS imports them without a check
 # of the distribution.

@@ -14,7 +14,7 @@ from imagedrop_disk.facts.model import Finding, GuestFacts
 from pydantic import (AliasChoices, BaseModel, Field, SerializerFunctionWrapHandler,
                       model_serializer)
 
-from .errors import TransitionRefused
+from ..errors import TransitionRefused
 from .state_keys import StateKeys
 
 State = Literal["waiting", "importing", "checking", "repairing", "finishing",

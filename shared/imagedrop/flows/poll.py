@@ -14,17 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import cancel as cancels
-from . import claims, logs, repair_step
-from .errors import CloudError, PermanentCloudError, RetryableCloudError
-from .events import TrackMessage
+from ..state import claims
+from .. import logs
+from . import repair_step
+from ..errors import CloudError, PermanentCloudError, RetryableCloudError
+from ..model.events import TrackMessage
 from .finish import finish
-from .error_advice import cloud_problem, error_advice
-from .import_claim import ImportClaim, read_claim
-from .ingest import accepted
-from .status_book import StatusBook
-from .poll_decisions import Cancelled, Failed, Imported, Wait, decide, wants_image
-from .services import Services
-from .status import Problem, State, StatusRecord
+from ..decide.error_advice import cloud_problem, error_advice
+from ..state.import_claim import ImportClaim, read_claim
+from ..decide.accepted import accepted
+from ..state.status_book import StatusBook
+from ..decide.poll_decisions import Cancelled, Failed, Imported, Wait, decide, wants_image
+from ..services import Services
+from ..model.status import Problem, State, StatusRecord
 
 FINISH_POLL_SECONDS = 60
 RETRY_SECONDS = 30

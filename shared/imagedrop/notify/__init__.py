@@ -18,9 +18,9 @@ from urllib.parse import quote_plus, urlsplit
 import requests
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from .config import Settings
-from .redact import scrub, url_host
-from .status import StatusRecord, utc_now_iso
+from ..config import Settings
+from ..redact import scrub, url_host
+from ..model.status import StatusRecord, utc_now_iso
 
 TopicPublisher = Callable[[str, str], None]      # (message body, tag)
 Failure = dict[str, str]

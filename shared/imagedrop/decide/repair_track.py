@@ -24,7 +24,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal, Union
 
-from .events import TrackMessage
+from ..model.events import TrackMessage
 from .poll_decisions import next_poll
 
 RUNNING = frozenset({"PREPARING", "REPAIRING", "BUILDING", "TESTING", "DISTRIBUTING",

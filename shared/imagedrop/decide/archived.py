@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .status import Problem
+from ..model.status import Problem
 
 ARCHIVED = ("Archive", "ColdArchive", "DeepColdArchive")
 ReadState = Literal["readable", "frozen", "restoring"]

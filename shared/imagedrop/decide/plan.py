@@ -14,8 +14,8 @@ from imagedrop_disk.facts.model import Finding, GuestFacts
 from imagedrop_disk.model import Inspection
 from .archived import ReadState, read_state, restore_problem
 from .guest_match import Filled, contradictions, fill_from_disk, preflight_refusals
-from .manifest import Manifest
-from .status import DiskRecord, Problem
+from ..manifest import Manifest
+from ..model.status import DiskRecord, Problem
 
 GIB = 1024**3
 MAX_DISK_GIB = 2048

@@ -15,10 +15,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .errors import ManifestError
-from .manifest import parse_manifest
-from .state_keys import StateKeys
-from .status import Problem
+from ..errors import ManifestError
+from ..manifest import parse_manifest
+from ..model.state_keys import StateKeys
+from ..model.status import Problem
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .manifest import Manifest
-from .status import DiskRecord
+from ..manifest import Manifest
+from ..model.status import DiskRecord
 
 
 class ImportClaim(BaseModel):

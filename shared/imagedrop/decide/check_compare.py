@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from imagedrop_disk.facts.model import Finding, GuestFacts
 
-from .status import CheckItem
+from ..model.status import CheckItem
 from .ecs_answers import DetectionItem
 
 # The guest facts each predicted item is made from.

@@ -16,18 +16,18 @@ import calendar
 import time
 from typing import Callable
 
-from . import logs
-from .errors import PermanentCloudError
-from .events import TrackMessage
-from .status_book import StatusBook
-from .manifest import Manifest
-from .fixes import fixes_for
-from .repair_items import LINUX_REPAIRS, WINDOWS_REPAIRS, RepairSelection, item_key, select_repair
-from .repair_track import (ExecutionView, RepairEnded, Repaired, RepairWait, decide_repair,
+from .. import logs
+from ..errors import PermanentCloudError
+from ..model.events import TrackMessage
+from ..state.status_book import StatusBook
+from ..manifest import Manifest
+from ..decide.fixes import fixes_for
+from ..decide.repair_items import LINUX_REPAIRS, WINDOWS_REPAIRS, RepairSelection, item_key, select_repair
+from ..decide.repair_track import (ExecutionView, RepairEnded, Repaired, RepairWait, decide_repair,
                            execution_token, name_prefix, pipeline_token, unrepaired_name)
-from .services import Services
-from .status import Problem, RepairRecord, StatusRecord
-from .ecs_answers import ImageView
+from ..services import Services
+from ..model.status import Problem, RepairRecord, StatusRecord
+from ..decide.ecs_answers import ImageView
 
 FinishStage = Callable[[StatusBook, StatusRecord, TrackMessage], object]
 

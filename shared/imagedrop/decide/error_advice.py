@@ -5,9 +5,9 @@ The table is also the README's troubleshooting section (`python -m imagedrop.doc
 
 from __future__ import annotations
 
-from .errors import CloudError
+from ..errors import CloudError
 from .repair_advice import REPAIR_ADVICE
-from .status import Problem
+from ..model.status import Problem
 
 _ROLE_TRUST = ('{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow",'
                '"Principal":{"Service":["ecs.aliyuncs.com"]}}],"Version":"1"}')

@@ -16,28 +16,29 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import cancel as cancels
-from . import claims, logs
+from ..state import claims
+from .. import logs
 from imagedrop_disk.source import CountingSource
 from imagedrop_disk.errors import DiskError
-from imagedrop_disk.facts.model import Finding, GuestFacts
 
-from .archived import read_state
-from .errors import CloudError, ManifestError, PermanentCloudError, RetryableCloudError
-from .events import ObjectCreated, TrackMessage
-from .import_claim import ImportClaim, read_claim
-from .status_book import StatusBook
-from .manifest import parse_manifest
-from .ownership import NamedObject, claim_data_disks
-from .plan import (DiskFacts, ImportPlan, Rejection, WantedDisk, import_id, plan_import,
+from ..decide.archived import read_state
+from ..errors import CloudError, ManifestError, PermanentCloudError, RetryableCloudError
+from ..model.events import ObjectCreated, TrackMessage
+from ..state.import_claim import ImportClaim, read_claim
+from ..state.status_book import StatusBook
+from ..manifest import parse_manifest
+from ..state.ownership import NamedObject, claim_data_disks
+from ..decide.plan import (DiskFacts, ImportPlan, Rejection, WantedDisk, import_id, plan_import,
                    wanted_disks)
-from .services import Services
-from .state_keys import CANCEL_SUFFIX
-from .status import DiskRecord, Event, Problem, StatusRecord
-from .error_advice import cloud_problem, error_advice
-from .poll_decisions import next_poll
+from ..services import Services
+from ..model.state_keys import CANCEL_SUFFIX
+from ..model.status import DiskRecord, Event, Problem, StatusRecord
+from ..decide.error_advice import cloud_problem, error_advice
+from ..decide.poll_decisions import next_poll
+from ..decide.accepted import accepted
 
 if TYPE_CHECKING:
-    from .cloud.oss_store import ObjectInfo
+    from ..ports import ObjectInfo
 
 IngestVerdict = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled",
                   "cancelling", "busy"]
@@ -339,20 +340,6 @@ def _submit(book: StatusBook, rid: str, manifest_key: str, plan: ImportPlan, ima
         else:
             book.move(record.model_copy(update={"id": rid}), "importing", note, **fields)
     return IngestOutcome(manifest_key, "submitted", f"{image_id} {task_id}")
-
-
-def accepted(image_id: str, task_id: str, *, image_name: str | None, disks: list[DiskRecord],
-             manifest_etag: str | None, advice: list[str], filled: dict[str, Any] | None = None,
-             guest: dict[str, Any] | None = None,
-             findings: list[dict[str, Any]] | None = None) -> tuple[str, dict[str, Any]]:
-    """The note and record fields of an import ECS accepted, whoever records it: the ingest that
-    submitted it, or the poller when that ingest did not live to (from the claim: JSON)."""
-    return (f"ImportImage accepted: image {image_id}, task {task_id}",
-            dict(image_id=image_id, task_id=task_id, image_name=image_name, disks=disks,
-                 manifest_etag=manifest_etag, progress="0%", advice=list(advice), problems=[],
-                 filled=dict(filled or {}),
-                 guest=GuestFacts.model_validate(guest) if guest else None,
-                 findings=[Finding.model_validate(f) for f in findings or []]))
 
 
 def _note_retry(book: StatusBook, rid: str, manifest_key: str, err: RetryableCloudError) -> None:

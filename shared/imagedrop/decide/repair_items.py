@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, Sequence, Union
 
-from .manifest.choices import LINUX_REPAIR_ITEMS, REPAIR_ITEMS, WINDOWS_REPAIR_ITEMS
+from ..manifest.choices import LINUX_REPAIR_ITEMS, REPAIR_ITEMS, WINDOWS_REPAIR_ITEMS
 
 ALL_REPAIR_ITEMS = REPAIR_ITEMS
 
