@@ -7,7 +7,7 @@ import struct
 from dataclasses import dataclass, field
 
 from .errors import DiskError
-from .guest import BudgetedSource, ClusteredGuest, Compressed, CorruptImage, Location, Plain, Zero
+from .cluster_map import BudgetedSource, ClusteredGuest, Compressed, CorruptImage, Location, Plain, Zero
 
 MAGIC = b"QFI\xfb"
 MAX_L1_BYTES = 32 * 1024 * 1024

@@ -7,7 +7,7 @@ import struct
 from dataclasses import dataclass
 
 from .errors import DiskError
-from .guest import BudgetedSource, ClusteredGuest, CorruptImage, Location, Plain, Zero
+from .cluster_map import BudgetedSource, ClusteredGuest, CorruptImage, Location, Plain, Zero
 
 COOKIE = b"conectix"
 DYNAMIC_COOKIE = b"cxsparse"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ..fs.api import GuestFiles
-from ..registry import Hive, HiveCorrupt, Key
+from .registry_hive import Hive, HiveCorrupt, Key
 from .model import GuestFacts
 
 CONFIG = "/Windows/System32/config"

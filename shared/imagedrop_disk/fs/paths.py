@@ -7,7 +7,7 @@ from __future__ import annotations
 import struct
 from collections import deque
 
-from ..guest import CorruptImage, GuestUnreadable
+from ..cluster_map import CorruptImage, GuestUnreadable
 from .api import (MAX_DIR_ENTRIES, BudgetExceeded, FileSystem, FsCorrupt, Node, NodeKind)
 
 MAX_HOPS = 40              # symlinks followed while resolving one path

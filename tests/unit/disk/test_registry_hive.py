@@ -13,7 +13,7 @@ from hive_builder import (BINARY, DWORD, EXPAND_SZ, MULTI_SZ, NO, QWORD, SZ, Hiv
                           multi_sz, reader, sz)
 
 from imagedrop_disk.fs import ntfs
-from imagedrop_disk.registry import MAX_CELLS, MAX_VALUE, Hive, HiveCorrupt
+from imagedrop_disk.facts.registry_hive import MAX_CELLS, MAX_VALUE, Hive, HiveCorrupt
 
 
 @pytest.fixture(scope="module")
