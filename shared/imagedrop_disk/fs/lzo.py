@@ -3,9 +3,7 @@ never reads past its input. Written from the published description of the byte s
 
 from __future__ import annotations
 
-
-class LzoError(ValueError):
-    """The stream is malformed, truncated, or decodes to more than the limit."""
+from ..errors import LzoError
 
 
 def decompress(src: bytes, limit: int) -> bytes:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from imagedrop_disk.errors import BudgetExceeded
 from imagedrop_disk import BytesSource, CountingSource
 from imagedrop_disk.fs import mount
-from imagedrop_disk.fs.api import BudgetExceeded
 from imagedrop_disk.fs.cache import BlockCache
 from imagedrop_disk.fs.mount import Opened, open_volumes
 from imagedrop_disk.fs.paths import MountedFiles
