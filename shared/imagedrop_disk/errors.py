@@ -1,6 +1,6 @@
 """Every error the disk library raises, in one tree; the library stands alone, so its errors do too.
 
-DiskError                  raised as itself: the image is refused, the message is one line for a person
+DiskError                  raised as itself: the image is refused (one line for a person)
 ├── CorruptImage           a container's tables point somewhere impossible (qcow2, vmdk, vhd)
 ├── GuestUnreadable        the guest's clusters need a codec that is not installed
 ├── BudgetExceeded         reading the guest further would pass the inspection's read budget
