@@ -1,5 +1,5 @@
 """LZO1X decompression in pure Python, bounded: it never writes more than `limit` bytes and
-never reads past its input. Written from the published description of the byte stream."""
+never reads past its input. It follows the published description of the LZO1X byte stream."""
 
 from __future__ import annotations
 
