@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from imagedrop_disk import ByteSource, FileSource, Inspection, inspect
-from imagedrop_disk.errors import DiskError as UnreadableDisk
+from imagedrop_disk.errors import DiskError
 
 from imagedrop.errors import ImagedropError
 from .app import app
@@ -35,7 +35,7 @@ def inspect_cmd(
     not."""
     try:
         result = inspect(_open(path, local))
-    except (_Unopenable, ImagedropError, UnreadableDisk) as exc:
+    except (_Unopenable, ImagedropError, DiskError) as exc:
         typer.echo(f"{path}: {exc}", err=True)
         raise typer.Exit(2) from None
     if as_json:
@@ -76,13 +76,13 @@ def _open_oss(url: str, local: bool = False) -> ByteSource:
             resolve(ConnectionOptions(local=True)).check_local_stack()
         try:
             return open_oss_source(url, local=local)
-        except (ImagedropError, UnreadableDisk) as exc:
+        except (ImagedropError, DiskError) as exc:
             if str(exc).startswith("no object"):
                 raise _Unopenable(_why_absent(bucket, str(exc), local)) from None
             raise
     except OpsError as exc:
         raise _Unopenable(exc.message) from None
-    except (_Unopenable, ImagedropError, UnreadableDisk):
+    except (_Unopenable, ImagedropError, DiskError):
         raise
     except Exception as exc:  # the adapter's SDK errors: report, never a traceback
         raise _Unopenable(f"cannot open the OSS object ({short_reason(exc)})") from None

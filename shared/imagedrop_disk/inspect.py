@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from .errors import DiskError
+from .errors import CorruptImage, DiskError, GuestUnreadable
 from . import qcow2, vhd, vmdk
-from .guest import BudgetedSource, CorruptImage, GuestUnreadable, GuestView, RawGuest
+from .cluster_map import BudgetedSource, GuestView, RawGuest
 from .model import IMPORTABLE_FORMATS, MAX_VIRTUAL_SIZE, Inspection
 from .partitions import Layout, read_layout
 from .recognise import HEAD_BYTES, foreign, is_vhd_footer, refuse, sniff

@@ -8,8 +8,8 @@ import struct
 from dataclasses import dataclass
 from typing import Iterator
 
-from .api import (MAX_DIR_ENTRIES, MAX_SYMLINK, FsCorrupt, Node, NodeKind, Volume,
-                  entry_name)
+from ..errors import FsCorrupt
+from .api import MAX_DIR_ENTRIES, MAX_SYMLINK, Node, NodeKind, Volume, entry_name
 from .btrfs_data import INLINE, FileExtent, decompress, dir_items, parse_extent
 from .btrfs_tree import (SUPER_OFFSET, Key, Trees, bootstrap_chunks, parse_superblock,
                          read_chunk_tree)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import struct
 from collections import OrderedDict
 
+from ..errors import FsCorrupt
 from . import ext4_htree as htree
 from . import ext4_layout as L
-from .api import (MAX_DIR_BLOCKS, MAX_DIR_ENTRIES, MAX_SYMLINK, MAX_TREE_DEPTH, FsCorrupt, Node,
-                  Volume)
+from .api import MAX_DIR_BLOCKS, MAX_DIR_ENTRIES, MAX_SYMLINK, MAX_TREE_DEPTH, Node, Volume
 
 MAX_INODES_CACHED = 512
 MAX_DIR_SIZE = 1 << 32     # even a largedir htree stays below this

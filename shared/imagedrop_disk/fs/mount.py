@@ -13,8 +13,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..errors import BudgetExceeded
 from . import btrfs, ext4, ntfs, xfs
-from .api import BudgetExceeded, FileSystem
+from .api import FileSystem
 from .lvm_volumes import expand_lvm
 from .paths import UNREADABLE, MountedFiles, why_unreadable
 from .volumes import SliceVolume

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import struct
 
-from .api import MAX_DIR_ENTRIES, FileSystem, FsCorrupt, Node, Volume
+from ..errors import FsCorrupt, NtfsUnsupported
+from .api import MAX_DIR_ENTRIES, FileSystem, Node, Volume
 from .ntfs_index import Index, find, names
 from .ntfs_records import (ATTR_LIST, DATA, FLAG_COMPRESSED, FLAG_ENCRYPTED, INDEX_ALLOCATION,
                            INDEX_ROOT, REPARSE_POINT, VOLUME_NAME, Attr, Boot, DataStream, Record,
@@ -22,10 +23,6 @@ MAX_ATTR_LIST = 256 * 1024      # bytes of one $ATTRIBUTE_LIST
 MAX_EXTENSION_RECORDS = 256     # records one file's attributes may spread over
 RECORD_CACHE = 128
 WOF_TAGS = {0x80000017: "WOF-compressed (CompactOS)", 0x80000013: "deduplicated"}
-
-
-class NtfsUnsupported(FsCorrupt):
-    """The structure is sound but its content needs what this reader does not do (not corrupt)."""
 
 
 def open_fs(volume: Volume) -> FileSystem | None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import struct
 from collections import deque
 
-from ..guest import CorruptImage, GuestUnreadable
-from .api import (MAX_DIR_ENTRIES, BudgetExceeded, FileSystem, FsCorrupt, Node, NodeKind)
+from ..errors import BudgetExceeded, CorruptImage, FsCorrupt, GuestUnreadable, Unresolved
+from .api import MAX_DIR_ENTRIES, FileSystem, Node, NodeKind
 
 MAX_HOPS = 40              # symlinks followed while resolving one path
 MAX_COMPONENTS = 256       # path components (after expanding symlinks) one resolution walks
@@ -17,10 +17,6 @@ MAX_READ = 4 * 1024 * 1024
 # What a corrupt structure may raise in a reader besides FsCorrupt: it still means "unreadable".
 UNREADABLE = (FsCorrupt, BudgetExceeded, CorruptImage, GuestUnreadable, struct.error,
               ValueError, IndexError, KeyError, OverflowError, RecursionError)
-
-
-class Unresolved(Exception):
-    """A path cannot be followed; the message says why (it becomes a note)."""
 
 
 class MountedFiles:

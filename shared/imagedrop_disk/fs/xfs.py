@@ -8,8 +8,8 @@ import uuid as uuidlib
 from dataclasses import dataclass
 from typing import Iterator
 
-from .api import (MAX_DIR_BLOCKS, MAX_DIR_ENTRIES, MAX_SYMLINK, BudgetExceeded, FsCorrupt,
-                  Node, NodeKind, Volume, entry_name)
+from ..errors import BudgetExceeded, FsCorrupt
+from .api import MAX_DIR_BLOCKS, MAX_DIR_ENTRIES, MAX_SYMLINK, Node, NodeKind, Volume, entry_name
 from .crc32c import crc32c
 from .limits import MAX_READ
 from .xfs_dir import LEAF_OFFSET, data_block_entries, shortform

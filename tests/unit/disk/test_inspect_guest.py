@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from guest_memory import TREES
 from imagedrop_cli import app
 from imagedrop_disk import BytesSource, inspect, inspect_path
-from imagedrop_disk.guest import GUEST_MAX_BYTES, GUEST_MAX_READS
+from imagedrop_disk.cluster_map import GUEST_MAX_BYTES, GUEST_MAX_READS
 
 GUESTS = Path(__file__).resolve().parents[2] / "fixtures" / "guests"
 IMAGES = {"facts-ubuntu2204.qcow2": "ubuntu2204", "facts-centos7.vhd": "centos7",

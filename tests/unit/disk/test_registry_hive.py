@@ -12,8 +12,9 @@ from guest_images import FsGuestFiles, partition_volume
 from hive_builder import (BINARY, DWORD, EXPAND_SZ, MULTI_SZ, NO, QWORD, SZ, HiveBuilder, dword,
                           multi_sz, reader, sz)
 
+from imagedrop_disk.errors import HiveCorrupt
 from imagedrop_disk.fs import ntfs
-from imagedrop_disk.registry import MAX_CELLS, MAX_VALUE, Hive, HiveCorrupt
+from imagedrop_disk.facts.registry_hive import MAX_CELLS, MAX_VALUE, Hive
 
 
 @pytest.fixture(scope="module")

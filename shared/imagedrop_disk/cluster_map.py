@@ -12,9 +12,9 @@ import zlib
 from dataclasses import dataclass
 from typing import Protocol
 
-from .errors import DiskError
-from .zstd_prefix import ZstdCorrupt, ZstdMissing, zstd_prefix
-from .fs.api import BudgetExceeded
+from .errors import (BudgetExceeded, CorruptImage, DiskError, GuestUnreadable, ZstdCorrupt,
+                     ZstdMissing)
+from .zstd_prefix import zstd_prefix
 from .source import ByteSource
 
 # Hard caps the container phase (format, tables, partition layout) never exceeds, whatever a
@@ -27,14 +27,6 @@ GUEST_MAX_BYTES = 4 * 1024 * 1024
 TABLE_WINDOW = 64 * 1024  # in the guest phase a container table is read this much at a time
 MAX_GUEST_READ = 64 * 1024
 MAX_RUN_GAP = 16 * 1024  # read through a hole this small rather than spend another round trip
-
-
-class CorruptImage(Exception):
-    """The container's header was understood but its tables point somewhere impossible."""
-
-
-class GuestUnreadable(Exception):
-    """The guest's bytes cannot be decoded here (e.g. zstd without the optional module)."""
 
 
 class BudgetedSource:

@@ -13,6 +13,8 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..errors import HiveCorrupt
+
 Reader = Callable[[int, int], "bytes | None"]
 
 BASE_BLOCK = 4096
@@ -28,10 +30,6 @@ BIG_DATA_SEGMENT = 16344        # bytes in one segment of a `db` record
 
 REG_SZ, REG_EXPAND_SZ, REG_BINARY, REG_DWORD, REG_MULTI_SZ, REG_QWORD = 1, 2, 3, 4, 7, 11
 NO_CELL = 0xFFFFFFFF
-
-
-class HiveCorrupt(Exception):
-    """The hive's structures point somewhere impossible; the message names the cell and rule."""
 
 
 @dataclass(frozen=True)
