@@ -32,9 +32,10 @@ emulator picks one answer and the pipeline must work with either; each such poin
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 from ...core import ServiceError
+from ...env import CloudEnv
 from . import params as p
 from .builder_progress import BuildProgress
 from .builder_rules import check_repair, parse_pipeline
@@ -43,9 +44,6 @@ from .models import AVAILABLE, FakeImage, new_id
 from .pipelines import (BUILDING, CANCELLABLE, CANCELLING, DEFAULT_PHASE_SECONDS, DISTRIBUTING,
                         PREPARING, RELEASING, REPAIRING, TESTING, FakeExecution, FakePipeline,
                         ScriptedFailure)
-
-if TYPE_CHECKING:
-    from ...cloud import FakeCloud
 
 
 SERVICE_ROLE = "AliyunServiceRoleForECSImageBuilder"
@@ -67,7 +65,7 @@ def _running(pipeline_id: str) -> ServiceError:
 
 
 class ImageBuilderOperations(BuildProgress):
-    cloud: "FakeCloud"
+    env: CloudEnv
     lock: threading.RLock
     images: dict[str, FakeImage]
     tokens: dict[tuple[str, str, str], dict[str, str]]

@@ -7,16 +7,14 @@ stays small. Error codes follow the ECS API reference; those it does not documen
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
 from ...core import ServiceError
+from ...env import CloudEnv
 from . import params as p
 from . import rules
 from .common import client_token, dry_run_passed, in_region, remember, replayed
 from .models import AVAILABLE, CREATING, FakeImage, FakeImportTask, new_id
-
-if TYPE_CHECKING:
-    from ...cloud import FakeCloud
 
 ALL_STATUSES = ("Creating", "Waiting", "Available", "UnAvailable", "CreateFailed", "Deprecated")
 BOOT_MODES = ("BIOS", "UEFI", "UEFI-Preferred")
@@ -36,7 +34,7 @@ def _importing(image_id: str) -> ServiceError:
 
 
 class ImageOperations:
-    cloud: "FakeCloud"
+    env: CloudEnv
     lock: threading.RLock
     images: dict[str, FakeImage]
     tasks: dict[str, FakeImportTask]

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
 from ...core import ServiceError
+from ...env import CloudEnv
 from . import rules
 from .builder import ImageBuilderOperations
 from .common import client_token, dry_run_passed, in_region, remember, replayed
@@ -20,9 +21,6 @@ from .images import ImageOperations
 from .importer import plan_import
 from .models import (AVAILABLE, CANCELLED, CREATE_FAILED, FAILED, FINISHED, PROCESSING, FakeImage,
                      FakeImportTask, new_id)
-
-if TYPE_CHECKING:
-    from ...cloud import FakeCloud
 
 MIB = 1024 * 1024
 DEFAULT_ROLE = "AliyunECSImageImportDefaultRole"
@@ -45,8 +43,8 @@ def task_not_found(task_id: str) -> ServiceError:
 
 
 class EcsBackend(ImageOperations, ImageBuilderOperations):
-    def __init__(self, cloud: "FakeCloud"):
-        self.cloud = cloud
+    def __init__(self, env: CloudEnv):
+        self.env = env
         self.lock = threading.RLock()
         self.images: dict[str, FakeImage] = {}
         self.tasks: dict[str, FakeImportTask] = {}
@@ -83,7 +81,7 @@ class EcsBackend(ImageOperations, ImageBuilderOperations):
     # ------------------------------------------------------------------ time
 
     def now(self) -> float:
-        return self.cloud.clock.now()
+        return self.env.clock.now()
 
     def settle(self) -> float:
         """Apply everything the clock says has happened; returns `now`."""
@@ -108,10 +106,10 @@ class EcsBackend(ImageOperations, ImageBuilderOperations):
     # ------------------------------------------------------------------ checks
 
     def check_region(self, region: str, name: str = "RegionId") -> None:
-        if region not in self.cloud.regions:
+        if region not in self.env.regions:
             raise ServiceError(400, "InvalidRegionId.NotFound",
                                f"The specified {name} does not exist: {region!r} is not one of "
-                               f"{', '.join(self.cloud.regions)}.")
+                               f"{', '.join(self.env.regions)}.")
 
     def _check_role(self, role_name: str) -> None:
         wanted = role_name or DEFAULT_ROLE
@@ -136,7 +134,7 @@ class EcsBackend(ImageOperations, ImageBuilderOperations):
             req = rules.parse_import(params)
             self._check_role(req.role_name)
             now = self.settle()
-            plan = plan_import(getattr(self.cloud, "oss", None), req)
+            plan = plan_import(self.env.object_store, req)
             name = req.name or f"import-{new_id('m', region)[2:]}"
             self.check_name_free(region, name)
             if req.dry_run:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import parse_qsl
 
 from ...core import ServiceError, WireRequest, WireResponse, new_request_id
+from ...env import CloudEnv
 from ...freshness import NonceMemory
 from ... import acs_auth
 from ..backend import params as p
@@ -19,7 +20,6 @@ from .builder import builder_routes
 from .render import image_shape, task_attribute, task_summary
 
 if TYPE_CHECKING:
-    from ...cloud import FakeCloud
     from ..backend.service import EcsBackend
 
 VERSION = "2014-05-26"
@@ -29,8 +29,9 @@ JSON_TYPE = "application/json;charset=utf-8"
 class EcsWire:
     name = "ecs"
 
-    def __init__(self, cloud: "FakeCloud"):
-        self.cloud = cloud
+    def __init__(self, backend: "EcsBackend", env: CloudEnv):
+        self.backend = backend
+        self.env = env
         self.nonces = NonceMemory()
         self.routes: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
             "ImportImage": self.import_image,
@@ -46,10 +47,6 @@ class EcsWire:
             "DescribeRegions": self.describe_regions,
             **builder_routes(lambda: self.backend),
         }
-
-    @property
-    def backend(self) -> "EcsBackend":
-        return self.cloud.ecs
 
     # ------------------------------------------------------------------ WireService
 
@@ -86,7 +83,7 @@ class EcsWire:
 
     def error_response(self, err: ServiceError, req: WireRequest) -> WireResponse:
         request_id = new_request_id()
-        region = req.param_dict().get("RegionId") or self.cloud.region
+        region = req.param_dict().get("RegionId") or self.env.region
         body = {"RequestId": request_id, "HostId": req.host.split(":")[0] or f"ecs.{region}.aliyuncs.com",
                 "Code": err.code, "Message": err.message,
                 "Recommend": "https://api.alibabacloud.com/troubleshoot?intl_lang=EN_US"
@@ -106,7 +103,7 @@ class EcsWire:
         return params
 
     def _authenticate(self, req: WireRequest, params: dict[str, str]) -> None:
-        creds = self.cloud.credentials
+        creds = self.env.credentials
         if req.header("authorization"):
             ak = acs_auth.verify_acs3(req.method, req.path, req.query, req.headers,
                                   req.body_bytes(1024 * 1024), creds.secret_for)
@@ -159,7 +156,7 @@ class EcsWire:
         with backend.lock:
             images = backend.select_images(params)
             now = backend.now()
-            page = [image_shape(i, backend.tasks.get(i.task_id), now, self.cloud.account_id)
+            page = [image_shape(i, backend.tasks.get(i.task_id), now, self.env.account_id)
                     for i in images[(number - 1) * size: number * size]]
         return {"RegionId": params["RegionId"], "TotalCount": len(images), "PageNumber": number,
                 "PageSize": size, "Images": {"Image": page}}
@@ -191,4 +188,4 @@ class EcsWire:
     def describe_regions(self, params: dict[str, str]) -> dict[str, Any]:
         return {"Regions": {"Region": [
             {"RegionId": r, "LocalName": r, "RegionEndpoint": f"ecs.{r}.aliyuncs.com",
-             "Status": "available"} for r in self.cloud.regions]}}
+             "Status": "available"} for r in self.env.regions]}}

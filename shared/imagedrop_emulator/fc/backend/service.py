@@ -12,12 +12,10 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from ...core import ServiceError, new_request_id
-
-if TYPE_CHECKING:
-    from ...cloud import FakeCloud
+from ...env import CloudEnv
 
 Sink = Callable[[bytes], Any]
 ASYNC_PAYLOAD_LIMIT = 128 * 1024   # FC's async invocation body limit
@@ -57,8 +55,8 @@ def function_not_found(function: str) -> ServiceError:
 
 
 class FcBackend:
-    def __init__(self, cloud: "FakeCloud"):
-        self.cloud = cloud
+    def __init__(self, env: CloudEnv):
+        self.env = env
         self.lock = threading.RLock()
         self.functions: dict[str, FakeFunction] = {}
 
@@ -67,7 +65,7 @@ class FcBackend:
     def register_function(self, name: str, sink: Sink, *, triggers: list[FakeTrigger] | None = None,
                           **attrs: Any) -> FakeFunction:
         with self.lock:
-            function = FakeFunction(name, sink, created=self.cloud.clock.now(), **attrs)
+            function = FakeFunction(name, sink, created=self.env.clock.now(), **attrs)
             for trigger in triggers or []:
                 function.triggers[trigger.name] = trigger
             self.functions[name] = function
@@ -109,7 +107,7 @@ class FcBackend:
         with self.lock:
             function.invocations.append((request_id, invocation_type))
         if invocation_type == "Async":
-            self.cloud.pump.deliver_later(f"fc:{name}", function.sink, payload)
+            self.env.pump.deliver_later(f"fc:{name}", function.sink, payload)
             return request_id, b""
         result = function.sink(payload)
         if isinstance(result, bytes):
@@ -117,8 +115,7 @@ class FcBackend:
         return request_id, ("" if result is None else str(result)).encode()
 
     def function_shape(self, function: FakeFunction) -> dict[str, Any]:
-        cloud = self.cloud
-        return {"functionName": function.name, "functionId": f"{cloud.account_id}-{function.name}",
+        return {"functionName": function.name, "functionId": f"{self.env.account_id}-{function.name}",
                 "functionArn": self.arn(function),
                 "runtime": function.runtime, "handler": function.handler,
                 "memorySize": function.memory_mb, "timeout": function.timeout,
@@ -128,7 +125,7 @@ class FcBackend:
                 "createdTime": _iso(function.created), "lastModifiedTime": _iso(function.created)}
 
     def arn(self, function: FakeFunction) -> str:
-        return f"acs:fc:{self.cloud.region}:{self.cloud.account_id}:functions/{function.name}"
+        return f"acs:fc:{self.env.region}:{self.env.account_id}:functions/{function.name}"
 
     def trigger_shape(self, function: FakeFunction, trigger: FakeTrigger) -> dict[str, Any]:
         return {"triggerName": trigger.name, "triggerType": trigger.trigger_type,

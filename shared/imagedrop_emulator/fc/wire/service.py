@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import unquote
 
 from ...core import ServiceError, WireRequest, WireResponse, new_request_id
+from ...env import CloudEnv
 from ... import acs_auth
 from ...freshness import NonceMemory
 
 if TYPE_CHECKING:
-    from ...cloud import FakeCloud
     from ..backend.service import FcBackend
 
 VERSION = "2023-03-30"
@@ -69,13 +69,10 @@ def page(items: list[Shape], key: str, params: dict[str, str]) -> tuple[list[Sha
 class FcWire:
     name = "fc"
 
-    def __init__(self, cloud: "FakeCloud"):
-        self.cloud = cloud
+    def __init__(self, backend: "FcBackend", env: CloudEnv):
+        self.backend = backend
+        self.env = env
         self.nonces = NonceMemory()
-
-    @property
-    def backend(self) -> "FcBackend":
-        return self.cloud.fc  # type: ignore[attr-defined,no-any-return]
 
     # ------------------------------------------------------------------ WireService
 
@@ -112,7 +109,7 @@ class FcWire:
                             "Reserve resource exhausted: the function's concurrency limit was reached")
 
     def _authenticate(self, req: WireRequest, body: bytes) -> None:
-        creds = self.cloud.credentials
+        creds = self.env.credentials
         if not req.header("authorization"):
             raise ServiceError(403, "AccessDenied",
                                "The request carries no Authorization header: sign it with ACS3-HMAC-SHA256.")

@@ -2,7 +2,7 @@
 
 On each `poll(now)` it receives the queue's visible messages, hands them to the sink as the FC 3.0
 CloudEvents array, deletes them when the sink returns, and on a sink error makes them visible again
-after a backoff (emulated clock), then dead-letters them. Registered with `cloud.pump.add_source`.
+after a backoff (emulated clock), then dead-letters them. Registered with the event pump's `add_source`.
 """
 
 from __future__ import annotations
@@ -13,13 +13,10 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Protocol
 
 from ...core import ServiceError, new_request_id
 from .queues import FakeMessage
-
-if TYPE_CHECKING:
-    from .service import MnsBackend
 
 log = logging.getLogger("imagedrop_emulator.mns.eventbridge")
 
@@ -77,9 +74,27 @@ class DeadEvent:
     dead_letter_queue: str | None
 
 
+class QueueAccess(Protocol):
+    """What a trigger does to the queues (`MnsBackend` provides it)."""
+
+    region: str
+    account_id: str
+
+    def take_messages(self, queue: str, count: int) -> list[FakeMessage]: ...
+
+    def next_visible(self, queue: str) -> float | None: ...
+
+    def change_message_visibility(self, queue: str, receipt_handle: str, visibility_timeout: int, *,
+                                  client: bool = True) -> FakeMessage: ...
+
+    def send_message(self, queue: str, body: str | bytes, *, priority: int = 8) -> FakeMessage: ...
+
+    def delete_message(self, queue: str, receipt_handle: str) -> None: ...
+
+
 @dataclass
 class EventBridgeTrigger:
-    backend: "MnsBackend"
+    backend: QueueAccess
     queue: str
     name: str
     sink: Sink

@@ -9,7 +9,9 @@ from __future__ import annotations
 import threading
 import time
 import urllib.request
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
+
+from ...env import CloudEnv
 
 from .. import errors
 from .eventbridge import EventBridgeTrigger, Sink
@@ -17,24 +19,21 @@ from .queues import MAX_WAIT, FakeMessage, FakeQueue, check_range
 from .topics import (NOTIFY_STRATEGIES, FakeSubscription, FakeTopic, FakeTopicMessage, notification,
                      parse_endpoint)
 
-if TYPE_CHECKING:
-    from ...cloud import FakeCloud
-
 POLL_SLICE = 0.05  # real seconds between clock checks while a receive waits (the clock may jump)
 
 
 class MnsBackend:
-    def __init__(self, cloud: "FakeCloud"):
-        self.cloud = cloud
-        self.region = cloud.region
-        self.account_id = cloud.account_id
+    def __init__(self, env: CloudEnv):
+        self.env = env
+        self.region = env.region
+        self.account_id = env.account_id
         self.queues: dict[str, FakeQueue] = {}
         self.topics: dict[str, FakeTopic] = {}
         self.triggers: list[EventBridgeTrigger] = []
         self._cond = threading.Condition(threading.RLock())
 
     def now(self) -> float:
-        return self.cloud.clock.now()
+        return self.env.clock.now()
 
     def client_scale(self) -> float:
         """Emulated seconds per second of a client's own time. A client of the emulator (a test, a
@@ -42,7 +41,7 @@ class MnsBackend:
         ReceiveMessage or ChangeMessageVisibility is that many real seconds, however fast the
         emulated clock runs, or a fast clock would take its receipt handle away while it still
         reads. Delays and the platform's own triggers stay on the emulated clock."""
-        return max(1.0, self.cloud.clock.speed)
+        return max(1.0, self.env.clock.speed)
 
     # ------------------------------------------------------------------ queues
     def create_queue(self, name: str, *, visibility_timeout: int = 30, delay_seconds: int = 0,
@@ -276,7 +275,7 @@ class MnsBackend:
                 except errors.ServiceError as err:
                     owner.undelivered.append((sub.name, message, f"{err.code}: {err.message}"))
         for name, url, payload, content_type in http:
-            self.cloud.pump.deliver_later(f"mns:{topic}/{name}", _http_sink(url, content_type, message),
+            self.env.pump.deliver_later(f"mns:{topic}/{name}", _http_sink(url, content_type, message),
                                           payload)
         return message
 
@@ -292,7 +291,7 @@ class MnsBackend:
         trigger = EventBridgeTrigger(self, queue, name, sink, function, base64_decode, batch_size, event_schema,
                                      max_retries, tuple(float(b) for b in backoff), dead_letter_queue)
         self.triggers.append(trigger)
-        self.cloud.pump.add_source(trigger)
+        self.env.pump.add_source(trigger)
         return trigger
 
 

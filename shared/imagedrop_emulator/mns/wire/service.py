@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from ...core import ServiceError, WireRequest, WireResponse, new_request_id
+from ...env import CloudEnv
 from . import auth, xmlcodec
 from .. import errors
 from ..backend.queues import FakeMessage, as_int, check_range
 from .routes import raw_params, route
 
 if TYPE_CHECKING:
-    from ...cloud import FakeCloud
     from ..backend.service import MnsBackend
 
 API_VERSION = "2015-06-06"
@@ -51,14 +51,11 @@ def peeked_fields(m: FakeMessage) -> list[tuple[str, object]]:
 class MnsWire:
     name = "mns"
 
-    def __init__(self, cloud: "FakeCloud"):
-        self.cloud = cloud
+    def __init__(self, backend: "MnsBackend", env: CloudEnv):
+        self.backend = backend
+        self.env = env
         self._handlers: dict[str, Callable[[WireRequest, list[str], bytes], WireResponse]] = {
             name[len("op_"):]: getattr(self, name) for name in dir(self) if name.startswith("op_")}
-
-    @property
-    def backend(self) -> "MnsBackend":
-        return self.cloud.mns
 
     # ------------------------------------------------------------------ WireService
     def action_of(self, req: WireRequest) -> str:
@@ -75,7 +72,7 @@ class MnsWire:
     def handle(self, req: WireRequest) -> WireResponse:
         action, names = self._route(req)
         body = req.body_bytes(1024 * 1024) if req.content_length else b""
-        auth.verify(req, body, self.cloud.credentials)
+        auth.verify(req, body, self.env.credentials)
         handler = self._handlers.get(action)
         if handler is None:
             raise ServiceError(400, "InvalidRequestURL", f"Http request URL format invalid. ({action} is not "

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import TYPE_CHECKING, BinaryIO, Mapping
+from typing import BinaryIO, Mapping
 
 from .. import errors
 from .body import StoredBody
+from .objects import FakeObject, check_key, metadata_from
 
-if TYPE_CHECKING:
-    from .service import FakeObject
 
 APPEND_EVENT = "ObjectCreated:AppendObject"
 
@@ -36,9 +35,7 @@ class AppendMixin:
 
     def append_object(self, bucket: str, key: str, position: int, data: bytes | BinaryIO, *,
                       headers: Mapping[str, str] | None = None,
-                      request_id: str | None = None) -> "FakeObject":
-        from .service import FakeObject, check_key, metadata_from
-
+                      request_id: str | None = None) -> FakeObject:
         target = self.bucket(bucket)  # type: ignore[attr-defined]
         check_key(key)
         lowered = {k.lower(): str(v) for k, v in (headers or {}).items()}
@@ -47,7 +44,7 @@ class AppendMixin:
         if given_md5 and given_md5 != base64.b64encode(part.md5 or b"").decode():
             part.discard()
             raise errors.invalid_digest(given_md5)
-        now = self.cloud.clock.now()  # type: ignore[attr-defined]
+        now = self.env.clock.now()  # type: ignore[attr-defined]
         with self.lock:  # type: ignore[attr-defined]
             old = target.objects.get(key)
             current = old.size if old is not None else 0

@@ -13,13 +13,10 @@ readable for `Days` from now.
 from __future__ import annotations
 
 from email.utils import formatdate
-from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 from ...core import ServiceError
-
-if TYPE_CHECKING:
-    from .service import FakeObject
+from .objects import FakeObject
 
 STORAGE_CLASSES = ("Standard", "IA", "Archive", "ColdArchive", "DeepColdArchive")
 ARCHIVED = frozenset({"Archive", "ColdArchive", "DeepColdArchive"})
@@ -45,7 +42,7 @@ def storage_class_of(value: str | None, default: str) -> str:
                        ArgumentValue=value)
 
 
-def state(obj: "FakeObject", now: float) -> str:
+def state(obj: FakeObject, now: float) -> str:
     """"readable" | "frozen" (archived, not restored) | "restoring" (restore under way)."""
     if obj.storage_class not in ARCHIVED:
         return "readable"
@@ -55,7 +52,7 @@ def state(obj: "FakeObject", now: float) -> str:
     return "restoring" if now < ready else "readable"
 
 
-def restore_header(obj: "FakeObject", now: float) -> str | None:
+def restore_header(obj: FakeObject, now: float) -> str | None:
     """The `x-oss-restore` value HEAD and GET carry, None when there is no restore to report."""
     current = state(obj, now)
     if obj.storage_class not in ARCHIVED or current == "frozen":
@@ -66,7 +63,7 @@ def restore_header(obj: "FakeObject", now: float) -> str | None:
     return f'ongoing-request="false", expiry-date="{expiry}"'
 
 
-def check_readable(obj: "FakeObject", now: float) -> None:
+def check_readable(obj: FakeObject, now: float) -> None:
     if state(obj, now) != "readable":
         raise ServiceError(403, "InvalidObjectState",
                            "The operation is not valid for the object's state",
@@ -107,7 +104,7 @@ def _bad_days(value: str, storage_class: str) -> ServiceError:
                         f"for {storage_class}.", ArgumentName="Days", ArgumentValue=value)
 
 
-def restore(obj: "FakeObject", days: int, tier: str, now: float) -> int:
+def restore(obj: FakeObject, days: int, tier: str, now: float) -> int:
     """Start (202) or extend (200) a restore; refuse a second one under way (409)."""
     if obj.storage_class not in ARCHIVED:
         raise ServiceError(400, "OperationNotSupported",

@@ -4,39 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO, Mapping
+from typing import BinaryIO, Mapping
 
 from . import archive
 from .. import errors
 from .body import StoredBody
-
-if TYPE_CHECKING:
-    from .service import FakeBucket, FakeObject
+from .objects import FakeBucket, FakeObject, FakePart, FakeUpload, check_key, metadata_from
 
 MIN_PART_SIZE = 100 * 1024   # every part but the last must be at least 100 KiB
 MAX_PART_NUMBER = 10000
-
-
-@dataclass
-class FakePart:
-    number: int
-    body: StoredBody
-    etag: str           # uppercase hex MD5, no quotes
-    last_modified: float
-
-    @property
-    def size(self) -> int:
-        return self.body.size
-
-
-@dataclass
-class FakeUpload:
-    upload_id: str
-    key: str
-    initiated: float
-    headers: dict[str, str] = field(default_factory=dict)
-    parts: dict[int, FakePart] = field(default_factory=dict)
 
 
 def parse_part_number(raw: str) -> int:
@@ -56,7 +32,7 @@ def multipart_etag(part_md5s: list[bytes]) -> str:
 class MultipartMixin:
     """Multipart operations of `OssBackend` (which provides lock, spool_dir, cloud, bucket, _store)."""
 
-    def _upload(self, bucket: str, key: str, upload_id: str) -> tuple["FakeBucket", FakeUpload]:
+    def _upload(self, bucket: str, key: str, upload_id: str) -> tuple[FakeBucket, FakeUpload]:
         target = self.bucket(bucket)  # type: ignore[attr-defined]
         upload = target.uploads.get(upload_id)
         if upload is None or upload.key != key:
@@ -65,13 +41,11 @@ class MultipartMixin:
 
     def initiate_multipart_upload(self, bucket: str, key: str, *,
                                   headers: Mapping[str, str] | None = None) -> FakeUpload:
-        from .service import check_key
-
         target = self.bucket(bucket)  # type: ignore[attr-defined]
         check_key(key)
         lowered = {k.lower(): str(v) for k, v in (headers or {}).items()}
         archive.storage_class_of(lowered.get("x-oss-storage-class"), target.storage_class)
-        upload = FakeUpload(uuid.uuid4().hex.upper(), key, self.cloud.clock.now(),  # type: ignore[attr-defined]
+        upload = FakeUpload(uuid.uuid4().hex.upper(), key, self.env.clock.now(),  # type: ignore[attr-defined]
                             lowered)
         with self.lock:  # type: ignore[attr-defined]
             target.uploads[upload.upload_id] = upload
@@ -84,7 +58,7 @@ class MultipartMixin:
             raise errors.invalid_part_number(str(part_number))
         body = StoredBody.from_stream(data, self.spool_dir)  # type: ignore[attr-defined]
         part = FakePart(part_number, body, (body.md5 or b"").hex().upper(),
-                        self.cloud.clock.now())  # type: ignore[attr-defined]
+                        self.env.clock.now())  # type: ignore[attr-defined]
         with self.lock:  # type: ignore[attr-defined]
             try:
                 _, upload = self._upload(bucket, key, upload_id)  # aborted meanwhile?
@@ -117,10 +91,8 @@ class MultipartMixin:
     def complete_multipart_upload(self, bucket: str, key: str, upload_id: str,
                                   parts: list[tuple[int, str]] | None, *,
                                   headers: Mapping[str, str] | None = None,
-                                  request_id: str | None = None) -> "FakeObject":
+                                  request_id: str | None = None) -> FakeObject:
         """Join the listed parts (or all, with `x-oss-complete-all: yes`) into one object."""
-        from .service import FakeObject, metadata_from
-
         lowered = {k.lower(): str(v) for k, v in (headers or {}).items()}
         with self.lock:  # type: ignore[attr-defined]
             target, upload = self._upload(bucket, key, upload_id)
@@ -137,7 +109,7 @@ class MultipartMixin:
                                                  target.storage_class)
         obj = FakeObject(key, body, multipart_etag([p.body.md5 or b"" for p in chosen]),
                          content_type or "application/octet-stream",
-                         self.cloud.clock.now(),  # type: ignore[attr-defined]
+                         self.env.clock.now(),  # type: ignore[attr-defined]
                          meta, stored, "Multipart", storage_class)
         try:
             return self._store(target, obj, lowered, "ObjectCreated:CompleteMultipartUpload",  # type: ignore[attr-defined]

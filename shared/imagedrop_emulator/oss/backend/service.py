@@ -6,116 +6,30 @@ only renders them. Thread-safe: the loopback server answers requests on many thr
 
 from __future__ import annotations
 
-import base64
 import re
 import shutil
 import tempfile
 import threading
 import weakref
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO, Mapping
+from typing import BinaryIO, Mapping
 
 from ...core import new_request_id
+from ...env import CloudEnv
 from . import archive
 from .. import errors
 from .append import AppendMixin
 from .body import StoredBody
 from .listing import ListPage, list_keys
-from .multipart import FakeUpload, MultipartMixin
+from .multipart import MultipartMixin
 from .notify import DEFAULT_EVENTS, NotificationRule, ObjectEvent, Sink, trigger_payload
-
-if TYPE_CHECKING:
-    from ...cloud import FakeCloud
+from .objects import FakeBucket, FakeObject, ObjectSource, check_key, metadata_from
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-# Standard headers OSS stores with an object and returns on GET/HEAD.
-STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding", "content-language",
-                  "expires")
-
-
-@dataclass
-class FakeObject:
-    key: str
-    body: StoredBody
-    etag: str                      # as OSS computes it, uppercase, without quotes
-    content_type: str
-    last_modified: float
-    user_meta: dict[str, str] = field(default_factory=dict)   # "x-oss-meta-name" -> value
-    stored_headers: dict[str, str] = field(default_factory=dict)
-    object_type: str = "Normal"    # "Normal" | "Multipart" | "Appendable"
-    storage_class: str = "Standard"
-    restore_ready_at: float | None = None     # emulated time a restore finishes (archived classes)
-    restore_expires_at: float | None = None   # emulated time the restored copy goes away
-
-    @property
-    def size(self) -> int:
-        return self.body.size
-
-    @property
-    def crc64(self) -> int:
-        return self.body.crc64
-
-    @property
-    def content_md5(self) -> str | None:
-        """Base64 MD5, which OSS returns for simple uploads only."""
-        if self.object_type != "Normal" or self.body.md5 is None:
-            return None
-        return base64.b64encode(self.body.md5).decode()
-
-    def read(self, offset: int = 0, length: int | None = None) -> bytes:
-        return self.body.read(offset, self.size - offset if length is None else length)
-
-    @property
-    def data(self) -> bytes:
-        return self.read()
-
-
-@dataclass
-class FakeBucket:
-    name: str
-    region: str
-    created: float
-    objects: dict[str, FakeObject] = field(default_factory=dict)
-    uploads: dict[str, FakeUpload] = field(default_factory=dict)
-    rules: list[NotificationRule] = field(default_factory=list)
-    storage_class: str = "Standard"
-    acl: str = "private"
-    _sorted: list[str] | None = field(default=None, repr=False)
-
-    def sorted_keys(self) -> list[str]:
-        if self._sorted is None:
-            self._sorted = sorted(self.objects)
-        return self._sorted
-
-    def changed(self) -> None:
-        self._sorted = None
-
-
-class ObjectSource:
-    """Random-access reads over a stored object (an `imagedrop_disk.ByteSource`)."""
-
-    def __init__(self, obj: FakeObject):
-        self._obj = obj
-
-    @property
-    def size(self) -> int:
-        return self._obj.size
-
-    def read(self, offset: int, length: int) -> bytes:
-        return self._obj.body.read(offset, length)
-
-
-def metadata_from(headers: Mapping[str, str] | None) -> tuple[str | None, dict[str, str], dict[str, str]]:
-    """(content type, x-oss-meta-* headers, other stored headers) from request headers."""
-    lowered = {k.lower(): str(v) for k, v in (headers or {}).items()}
-    meta = {k: v for k, v in lowered.items() if k.startswith("x-oss-meta-")}
-    stored = {k: lowered[k] for k in STORED_HEADERS if k in lowered}
-    return lowered.get("content-type") or None, meta, stored
 
 
 class OssBackend(MultipartMixin, AppendMixin):
-    def __init__(self, cloud: "FakeCloud"):
-        self.cloud = cloud
+    def __init__(self, env: CloudEnv):
+        self.env = env
         self.buckets: dict[str, FakeBucket] = {}
         self.lock = threading.RLock()
         self.spool_dir = tempfile.mkdtemp(prefix="imagedrop-oss-")
@@ -130,14 +44,14 @@ class OssBackend(MultipartMixin, AppendMixin):
     def create_bucket(self, name: str, region: str | None = None) -> FakeBucket:
         if not _BUCKET_NAME.match(name):
             raise errors.invalid_bucket_name(name)
-        region = region or self.cloud.region
+        region = region or self.env.region
         with self.lock:
             existing = self.buckets.get(name)
             if existing is not None:
                 if existing.region != region:
                     raise errors.bucket_exists_elsewhere(name)
                 return existing
-            bucket = FakeBucket(name, region, self.cloud.clock.now())
+            bucket = FakeBucket(name, region, self.env.clock.now())
             self.buckets[name] = bucket
             return bucket
 
@@ -179,7 +93,7 @@ class OssBackend(MultipartMixin, AppendMixin):
             body.discard()
             raise
         obj = FakeObject(key, body, (body.md5 or b"").hex().upper(),
-                         content_type or "application/octet-stream", self.cloud.clock.now(),
+                         content_type or "application/octet-stream", self.env.clock.now(),
                          meta, stored, storage_class=storage_class)
         return self._store(target, obj, lowered, event_name, request_id)
 
@@ -212,7 +126,7 @@ class OssBackend(MultipartMixin, AppendMixin):
     def read_object(self, bucket: str, key: str) -> FakeObject:
         """The object whose bytes are about to be read: refused while archived and not restored."""
         obj = self.get_object(bucket, key)
-        archive.check_readable(obj, self.cloud.clock.now())
+        archive.check_readable(obj, self.env.clock.now())
         return obj
 
     def restore_object(self, bucket: str, key: str, request_body: bytes) -> int:
@@ -220,12 +134,12 @@ class OssBackend(MultipartMixin, AppendMixin):
         obj = self.get_object(bucket, key)
         with self.lock:
             if obj.storage_class not in archive.ARCHIVED:
-                return archive.restore(obj, 1, "", self.cloud.clock.now())  # raises
+                return archive.restore(obj, 1, "", self.env.clock.now())  # raises
             days, tier = archive.parse_restore_request(request_body, obj.storage_class)
-            return archive.restore(obj, days, tier, self.cloud.clock.now())
+            return archive.restore(obj, days, tier, self.env.clock.now())
 
     def restore_state(self, obj: FakeObject) -> str | None:
-        return archive.restore_header(obj, self.cloud.clock.now())
+        return archive.restore_header(obj, self.env.clock.now())
 
     def delete_object(self, bucket: str, key: str) -> None:
         """Idempotent, as on OSS: deleting a missing key succeeds."""
@@ -264,7 +178,7 @@ class OssBackend(MultipartMixin, AppendMixin):
             content_type, meta, stored = source.content_type, dict(source.user_meta), dict(source.stored_headers)
         body = StoredBody.concat([source.body], self.spool_dir)
         body.md5 = source.body.md5
-        obj = FakeObject(dst_key, body, source.etag, content_type, self.cloud.clock.now(), meta,
+        obj = FakeObject(dst_key, body, source.etag, content_type, self.env.clock.now(), meta,
                          stored, source.object_type, storage_class)
         return self._store(target, obj, lowered, "ObjectCreated:CopyObject", request_id)
 
@@ -290,16 +204,11 @@ class OssBackend(MultipartMixin, AppendMixin):
         rules = [r for r in bucket.rules if r.matches(event_name, obj.key)]
         if not rules:
             return
-        event = ObjectEvent(event_name, bucket.name, bucket.region, self.cloud.account_id, obj.key,
+        event = ObjectEvent(event_name, bucket.name, bucket.region, self.env.account_id, obj.key,
                             obj.size, delta, obj.etag, obj.content_type, dict(obj.user_meta),
                             request_id or new_request_id(), obj.last_modified)
         for rule in rules:
-            self.cloud.pump.deliver_later(rule.name, rule.sink, trigger_payload(event, rule))
+            self.env.pump.deliver_later(rule.name, rule.sink, trigger_payload(event, rule))
 
 
-def check_key(key: str) -> None:
-    if not key or len(key.encode("utf-8")) > 1023 or key[0] in "/\\":
-        raise errors.invalid_object_name(key)
 
-
-__all__ = ["FakeBucket", "FakeObject", "FakeUpload", "ObjectSource", "OssBackend"]

@@ -11,9 +11,8 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from ...core import ServiceError
-from ..backend.service import FakeBucket, FakeObject
 from ..backend.listing import ListPage
-from ..backend.multipart import FakePart
+from ..backend.objects import FakeBucket, FakeObject, FakePart
 from ..backend.notify import iso_millis
 
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING, Callable
 
 from ...core import ServiceError, WireRequest, WireResponse, new_request_id
+from ...env import CloudEnv
 from .. import errors
 from . import render
 from ..backend.append import parse_position
@@ -21,8 +22,8 @@ from .request_xml import parse_complete, parse_delete
 from .routes import Address, action_of, address_of
 
 if TYPE_CHECKING:
-    from ...cloud import FakeCloud
-    from ..backend.service import FakeObject, OssBackend
+    from ..backend.objects import FakeObject
+    from ..backend.service import OssBackend
 
 Handler = Callable[[WireRequest, Address, str], WireResponse]
 _NO_BUCKET_NEEDED = {"ListBuckets", "PutBucket"}
@@ -59,12 +60,9 @@ def _action(req: WireRequest, addr: Address) -> str:
 class OssWire:
     name = "oss"
 
-    def __init__(self, cloud: "FakeCloud"):
-        self.cloud = cloud
-
-    @property
-    def backend(self) -> "OssBackend":
-        return self.cloud.oss
+    def __init__(self, backend: "OssBackend", env: CloudEnv):
+        self.backend = backend
+        self.env = env
 
     # ------------------------------------------------------------------ WireService
 
@@ -105,11 +103,11 @@ class OssWire:
 
     def _authenticate(self, req: WireRequest, addr: Address) -> None:
         signed = SignedRequest(req.method.upper(), addr.bucket, addr.key, req.params(), req.headers)
-        creds = self.cloud.credentials
+        creds = self.env.credentials
         signer = verify(signed, creds.secret_for, creds.token_ok, time.time())
         if signer.v4_region is not None:
             found = self.backend.buckets.get(addr.bucket)
-            expected = found.region if found else (addr.host_region or self.cloud.region)
+            expected = found.region if found else (addr.host_region or self.env.region)
             if signer.v4_region != expected:  # the service derives the key with its own region
                 raise ServiceError(403, "SignatureDoesNotMatch",
                                    "The request signature we calculated does not match the "
@@ -135,10 +133,10 @@ class OssWire:
         prefix = req.param_dict().get("prefix", "")
         buckets = sorted((b for b in self.backend.buckets.values() if b.name.startswith(prefix)),
                          key=lambda b: b.name)
-        return self._reply(rid, body=render.list_buckets_xml(buckets, self.cloud.account_id))
+        return self._reply(rid, body=render.list_buckets_xml(buckets, self.env.account_id))
 
     def _PutBucket(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
-        self.backend.create_bucket(addr.bucket, addr.host_region or self.cloud.region)
+        self.backend.create_bucket(addr.bucket, addr.host_region or self.env.region)
         return self._reply(rid, headers={"Location": f"/{addr.bucket}"})
 
     def _DeleteBucket(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
@@ -150,7 +148,7 @@ class OssWire:
 
     def _GetBucketInfo(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
         bucket = self.backend.bucket(addr.bucket)
-        return self._reply(rid, body=render.bucket_info_xml(bucket, self.cloud.account_id))
+        return self._reply(rid, body=render.bucket_info_xml(bucket, self.env.account_id))
 
     def _ListObjects(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
         q = req.param_dict()
@@ -160,7 +158,7 @@ class OssWire:
                                                   delimiter=delimiter, max_keys=max_keys)
         body = render.list_objects_xml(addr.bucket, page, objects, prefix=prefix, marker=marker,
                                        delimiter=delimiter, max_keys=max_keys,
-                                       url=self._url_encoded(req), account_id=self.cloud.account_id)
+                                       url=self._url_encoded(req), account_id=self.env.account_id)
         return self._reply(rid, body=body)
 
     def _ListObjectsV2(self, req: WireRequest, addr: Address, rid: str) -> WireResponse:
@@ -180,7 +178,7 @@ class OssWire:
         v2["next-token"] = base64.urlsafe_b64encode(page.next_marker.encode()).decode()
         body = render.list_objects_xml(addr.bucket, page, objects, prefix=prefix, marker=marker,
                                        delimiter=delimiter, max_keys=max_keys,
-                                       url=self._url_encoded(req), account_id=self.cloud.account_id,
+                                       url=self._url_encoded(req), account_id=self.env.account_id,
                                        v2=v2)
         return self._reply(rid, body=body)
 
