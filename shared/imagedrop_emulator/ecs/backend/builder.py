@@ -35,6 +35,7 @@ import threading
 from typing import Mapping
 
 from ...core import ServiceError
+from .. import errors
 from ...env import CloudEnv
 from . import params as p
 from .builder_progress import BuildProgress
@@ -47,23 +48,6 @@ from .pipelines import (BUILDING, CANCELLABLE, CANCELLING, DEFAULT_PHASE_SECONDS
 
 
 SERVICE_ROLE = "AliyunServiceRoleForECSImageBuilder"
-def _pipeline_not_found(pipeline_id: str) -> ServiceError:
-    return ServiceError(404, "InvalidImagePipeline.NotFound",
-                        f"The specified image template {pipeline_id!r} does not exist in this "
-                        "region.")
-
-
-def _execution_not_found(execution_id: str) -> ServiceError:
-    return ServiceError(404, "InvalidImagePipelineExecution.NotFound",
-                        f"The specified build task {execution_id!r} does not exist.")
-
-
-def _running(pipeline_id: str) -> ServiceError:
-    return ServiceError(403, "InvalidImagePipeline.HasRunningExecution",
-                        f"The image template {pipeline_id} has a build task that is not finished: "
-                        "wait for it to end (or cancel it) first.")
-
-
 class ImageBuilderOperations(BuildProgress):
     env: CloudEnv
     lock: threading.RLock
@@ -136,10 +120,10 @@ class ImageBuilderOperations(BuildProgress):
     def _base_image(self, region: str, params: Mapping[str, str]) -> FakeImage:
         kind = p.required(params, "BaseImageType")
         if kind not in ("IMAGE", "IMAGE_FAMILY", "OSS"):
-            raise p.invalid("BaseImageType", f"{kind!r} is not IMAGE, IMAGE_FAMILY or OSS",
+            raise errors.invalid("BaseImageType", f"{kind!r} is not IMAGE, IMAGE_FAMILY or OSS",
                             "InvalidParameter.BaseImageType")
         if kind == "OSS":
-            raise p.invalid("BaseImageType", "OSS sources are not modelled by this emulator",
+            raise errors.invalid("BaseImageType", "OSS sources are not modelled by this emulator",
                             "InvalidParameter.BaseImageType")
         base = p.required(params, "BaseImage")
         if kind == "IMAGE":
@@ -155,7 +139,7 @@ class ImageBuilderOperations(BuildProgress):
     # ------------------------------------------------------------------ executions
 
     def pipeline(self, region: str, pipeline_id: str) -> FakePipeline:
-        return in_region(self.pipelines, pipeline_id, region, _pipeline_not_found)
+        return in_region(self.pipelines, pipeline_id, region, errors.pipeline_not_found)
 
     def start_execution(self, params: Mapping[str, str]) -> str:
         region = p.required(params, "RegionId")
@@ -168,7 +152,7 @@ class ImageBuilderOperations(BuildProgress):
                 return done["ExecutionId"]
             if any(e.pipeline_id == pipeline.pipeline_id and not e.final
                    for e in self.executions.values()):
-                raise _running(pipeline.pipeline_id)
+                raise errors.pipeline_running(pipeline.pipeline_id)
             phases = [PREPARING, REPAIRING, BUILDING]
             phases += [TESTING] if pipeline.test_content else []
             phases += [DISTRIBUTING] if pipeline.to_regions or pipeline.add_accounts else []
@@ -192,12 +176,12 @@ class ImageBuilderOperations(BuildProgress):
         self.check_region(region)
         pipeline_id, execution_id = params.get("ImagePipelineId", ""), params.get("ExecutionId", "")
         if not pipeline_id and not execution_id:
-            raise p.missing("ImagePipelineId")
+            raise errors.missing("ImagePipelineId")
         from .pipelines import ALL_STATUSES
         statuses = p.comma_list(params, "Status")
         for status in statuses:
             if status not in ALL_STATUSES:
-                raise p.invalid("Status", f"{status!r} is not one of {', '.join(ALL_STATUSES)}",
+                raise errors.invalid("Status", f"{status!r} is not one of {', '.join(ALL_STATUSES)}",
                                 "InvalidParameter.Status")
         wanted_tags = [(e.get("Key", ""), e.get("Value")) for e in p.indexed(params,
                                                                              "Tag").values()]
@@ -218,7 +202,7 @@ class ImageBuilderOperations(BuildProgress):
         execution_id = p.required(params, "ExecutionId")
         with self.lock:
             now = self.settle()
-            ex = in_region(self.executions, execution_id, region, _execution_not_found)
+            ex = in_region(self.executions, execution_id, region, errors.execution_not_found)
             if ex.status not in CANCELLABLE:
                 raise ServiceError(403, "InvalidStatus.ImagePipelineExecution",
                                    f"The build task {execution_id} is {ex.status}: only a task "
@@ -233,7 +217,7 @@ class ImageBuilderOperations(BuildProgress):
             pipeline = self.pipeline(region, p.required(params, "ImagePipelineId"))
             mine = [e for e in self.executions.values() if e.pipeline_id == pipeline.pipeline_id]
             if any(not e.final for e in mine):
-                raise _running(pipeline.pipeline_id)
+                raise errors.pipeline_running(pipeline.pipeline_id)
             for ex in mine:
                 del self.executions[ex.execution_id]
             del self.pipelines[pipeline.pipeline_id]

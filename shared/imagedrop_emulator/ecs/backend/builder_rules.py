@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
+from .. import errors
 from . import params as p
 from . import rules
 from .models import FakeImage, new_id
@@ -28,10 +29,10 @@ _IMAGE_PREFIX = re.compile(r"^[^\W\d_][\w.:\-]{1,63}$")
 def check_repair(pipeline: FakePipeline, os_type: str) -> None:
     allowed = WINDOWS_REPAIR_ITEMS if os_type == "windows" else LINUX_REPAIR_ITEMS
     if pipeline.repair_mode == "Customized" and not pipeline.repair_items:
-        raise p.missing("RepairItem.1")
+        raise errors.missing("RepairItem.1")
     for item in pipeline.repair_items:
         if item not in allowed:
-            raise p.invalid("RepairItem", f"{item!r} is not a {os_type} repair item "
+            raise errors.invalid("RepairItem", f"{item!r} is not a {os_type} repair item "
                             f"({', '.join(allowed)})", "InvalidParameter.RepairItem")
 
 
@@ -39,7 +40,7 @@ def _text(params: Mapping[str, str], name: str, low: int, high: int, code: str) 
     value = params.get(name, "")
     if value and (not low <= len(value) <= high or value.lower().startswith(("http://",
                                                                              "https://"))):
-        raise p.invalid(name, f"{low}-{high} characters, not starting with http(s)://", code)
+        raise errors.invalid(name, f"{low}-{high} characters, not starting with http(s)://", code)
     return value
 
 
@@ -48,26 +49,26 @@ def parse_pipeline(params: Mapping[str, str], region: str, now: float,
     pipeline_id = new_id("ip", region)
     name = params.get("Name", "") or pipeline_id
     if not 2 <= len(name) <= 128 or not name[0].isalpha():
-        raise p.invalid("Name", "2-128 characters starting with a letter", "InvalidName.Malformed")
+        raise errors.invalid("Name", "2-128 characters starting with a letter", "InvalidName.Malformed")
     image_name = params.get("ImageOptions.ImageName") or params.get("ImageName", "")
     if image_name and (not _IMAGE_PREFIX.match(image_name)
                        or image_name.lower().startswith(("http://", "https://"))):
-        raise p.invalid("ImageOptions.ImageName", "2-64 characters starting with a letter, made "
+        raise errors.invalid("ImageOptions.ImageName", "2-64 characters starting with a letter, made "
                         "of letters, digits, ':', '_', '.' and '-'", "InvalidImageName.Malformed")
     family = params.get("ImageOptions.ImageFamily") or params.get("ImageFamily", "")
     if family:
         rules.check_name(family, "InvalidImageFamily.Malformed", "ImageFamily")
     mode = params.get("RepairMode", "")
     if mode and mode not in ("Standard", "All", "Customized"):
-        raise p.invalid("RepairMode", f"{mode!r} is not Standard, All or Customized",
+        raise errors.invalid("RepairMode", f"{mode!r} is not Standard, All or Customized",
                         "InvalidParameter.RepairMode")
     disk_size = p.integer(params, "SystemDiskSize", 40)
     assert disk_size is not None
     if not 20 <= disk_size <= 500:
-        raise p.invalid("SystemDiskSize", "20-500 GiB", "InvalidParameter.SystemDiskSize")
+        raise errors.invalid("SystemDiskSize", "20-500 GiB", "InvalidParameter.SystemDiskSize")
     suffix = params.get("AdvancedOptions.ImageNameSuffix", "")
     if suffix and suffix != "disable":
-        raise p.invalid("AdvancedOptions.ImageNameSuffix", "the only value is disable")
+        raise errors.invalid("AdvancedOptions.ImageNameSuffix", "the only value is disable")
     image_tags = [(e.get("Key", ""), e.get("Value", ""))
                   for e in p.indexed({k.removeprefix("ImageOptions."): v for k, v in params.items()
                                       if k.startswith("ImageOptions.ImageTags.")},

@@ -37,11 +37,6 @@ def remember(tokens: Tokens, region: str, action: str, token: str,
         tokens[(region, action, token)] = dict(answer)
 
 
-def dry_run_passed() -> ServiceError:
-    return ServiceError(400, "DryRunOperation",
-                        "Request validation has been passed with DryRun flag set.")
-
-
 def in_region(table: Mapping[str, R], key: str, region: str,
               not_found: Callable[[str], ServiceError]) -> R:
     found = table.get(key)

@@ -10,27 +10,16 @@ import threading
 from typing import Any, Mapping
 
 from ...core import ServiceError
+from .. import errors
 from ...env import CloudEnv
 from . import params as p
 from . import rules
-from .common import client_token, dry_run_passed, in_region, remember, replayed
+from .common import client_token, in_region, remember, replayed
 from .models import AVAILABLE, CREATING, FakeImage, FakeImportTask, new_id
 
 ALL_STATUSES = ("Creating", "Waiting", "Available", "UnAvailable", "CreateFailed", "Deprecated")
 BOOT_MODES = ("BIOS", "UEFI", "UEFI-Preferred")
 MAX_SHARE_ENTRIES = 10
-
-
-def image_not_found(image_id: str) -> ServiceError:
-    return ServiceError(404, "InvalidImageId.NotFound",
-                        f"The specified ImageId does not exist: {image_id!r} is not an image of this "
-                        "account in this region.")
-
-
-def _importing(image_id: str) -> ServiceError:
-    return ServiceError(403, "ImageIsImporting",
-                        f"The specified Image is importing: {image_id} cannot be changed until its task "
-                        "ends; wait for it or call CancelTask.")
 
 
 class ImageOperations:
@@ -57,7 +46,7 @@ class ImageOperations:
     def image(self, region: str, image_id: str) -> FakeImage:
         with self.lock:
             self.settle()
-            return in_region(self.images, image_id, region, image_not_found)
+            return in_region(self.images, image_id, region, errors.image_not_found)
 
     def _is_importing(self, image: FakeImage) -> bool:
         task = self.tasks.get(image.task_id)
@@ -75,7 +64,7 @@ class ImageOperations:
         wanted_tags = [(e.get("Key", ""), e.get("Value")) for e in p.indexed(params, "Tag").values()]
         created_from, created_to = _creation_window(params)
         if p.boolean(params, "DryRun"):
-            raise dry_run_passed()
+            raise errors.dry_run_passed()
         # Every image here is a private custom image that no instance uses (there are no instances).
         if p.boolean(params, "IsPublic") or params.get("Usage") == "instance":
             return []
@@ -106,7 +95,7 @@ class ImageOperations:
         image = self.image(region, p.required(params, "ImageId"))
         with self.lock:
             if self._is_importing(image):
-                raise _importing(image.image_id)
+                raise errors.image_importing(image.image_id)
             changes: dict[str, Any] = {}
             if params.get("ImageName"):
                 rules.check_name(params["ImageName"])
@@ -150,7 +139,7 @@ class ImageOperations:
                                    "InvalidStatus.ValueNotSupported", "Status")
                 changes["status"] = params["Status"]
             if p.boolean(params, "DryRun"):
-                raise dry_run_passed()
+                raise errors.dry_run_passed()
             for attr, value in changes.items():
                 setattr(image, attr, value)
 
@@ -178,7 +167,7 @@ class ImageOperations:
             tags = p.tags(params)
             encrypted = p.boolean(params, "Encrypted") or any(d.encrypted for d in source.disks)
             if p.boolean(params, "DryRun"):
-                raise dry_run_passed()
+                raise errors.dry_run_passed()
             now = self.settle()
             disks = [d.copied(encrypted) for d in source.disks]
             total = sum(d.file_size or d.size_gib for d in source.disks)
@@ -222,7 +211,7 @@ class ImageOperations:
         image = self.image(region, p.required(params, "ImageId"))
         with self.lock:
             if self._is_importing(image):
-                raise _importing(image.image_id)
+                raise errors.image_importing(image.image_id)
             if image.copying:
                 raise ServiceError(403, "OperationDenied.ImageCopying",
                                    f"The Image is coping: wait until {image.image_id} is Available.")
@@ -231,7 +220,7 @@ class ImageOperations:
                                    "The specified image has been shared to others: remove every account "
                                    "with ModifyImageSharePermission first.")
             if p.boolean(params, "DryRun"):
-                raise dry_run_passed()
+                raise errors.dry_run_passed()
             del self.images[image.image_id]
 
 

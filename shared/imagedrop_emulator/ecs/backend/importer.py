@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...core import ServiceError
+from .. import errors
 from .models import GIB, FakeDisk
 from .rules import DISK_GIB, DiskSpec, ImportRequest
 
@@ -30,32 +31,20 @@ class ImportPlan:
 ARCHIVED_CLASSES = ("Archive", "ColdArchive", "DeepColdArchive")
 
 
-def _bucket_missing(bucket: str, region: str) -> ServiceError:
-    return ServiceError(400, "InvalidOSSBucket.NotFound",
-                        f"The specified OSS bucket does not exist in this region: {bucket!r} is not a "
-                        f"bucket in {region}. Create it there or import in the bucket's region.")
-
-
-def _object_missing(bucket: str, key: str) -> ServiceError:
-    return ServiceError(400, "InvalidOSSObject.NotFound",
-                        f"The specified OSS object does not exist in this region: oss://{bucket}/{key} "
-                        "cannot be retrieved. Upload it first or fix DiskDeviceMapping.N.OSSObject.")
-
-
 def _locate(oss: Any, spec: DiskSpec, region: str) -> int:
     """The object's size, or the error ImportImage answers at once."""
     if oss is None:
-        raise _bucket_missing(spec.bucket, region)
+        raise errors.bucket_not_found(spec.bucket, region)
     try:
         bucket_region = oss.bucket_region(spec.bucket)
     except ServiceError:
-        raise _bucket_missing(spec.bucket, region) from None
+        raise errors.bucket_not_found(spec.bucket, region) from None
     if bucket_region != region:
-        raise _bucket_missing(spec.bucket, region)
+        raise errors.bucket_not_found(spec.bucket, region)
     try:
         found = oss.get_object(spec.bucket, spec.object)
     except ServiceError:
-        raise _object_missing(spec.bucket, spec.object) from None
+        raise errors.object_not_found(spec.bucket, spec.object) from None
     if getattr(found, "storage_class", "Standard") in ARCHIVED_CLASSES:
         try:
             oss.read_object(spec.bucket, spec.object)

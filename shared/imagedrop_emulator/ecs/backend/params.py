@@ -12,24 +12,15 @@ import time
 from typing import Mapping
 
 from ...core import ServiceError
+from .. import errors
 
 _INDEXED = re.compile(r"^(?P<name>[A-Za-z]+)\.(?P<n>\d+)(?:\.(?P<sub>[A-Za-z]+))?$")
-
-
-def missing(name: str) -> ServiceError:
-    return ServiceError(400, "MissingParameter",
-                        f'An input parameter "{name}" that is mandatory for processing the request '
-                        "is not supplied.")
-
-
-def invalid(name: str, rule: str, code: str = "InvalidParameter", status: int = 400) -> ServiceError:
-    return ServiceError(status, code, f'The specified parameter "{name}" is not valid: {rule}.')
 
 
 def required(params: Mapping[str, str], name: str) -> str:
     value = params.get(name, "")
     if not value:
-        raise missing(name)
+        raise errors.missing(name)
     return value
 
 
@@ -41,7 +32,7 @@ def boolean(params: Mapping[str, str], name: str, default: bool = False) -> bool
     lowered = raw.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
-    raise invalid(name, f"expected true or false, got {raw!r}")
+    raise errors.invalid(name, f"expected true or false, got {raw!r}")
 
 
 def integer(params: Mapping[str, str], name: str, default: int | None = None,
@@ -52,7 +43,7 @@ def integer(params: Mapping[str, str], name: str, default: int | None = None,
     try:
         return int(raw)
     except ValueError:
-        raise invalid(name, f"expected an integer, got {raw!r}", code) from None
+        raise errors.invalid(name, f"expected an integer, got {raw!r}", code) from None
 
 
 def indexed(params: Mapping[str, str], name: str) -> dict[int, dict[str, str]]:
@@ -85,10 +76,10 @@ def tags(params: Mapping[str, str], limit: int = 20) -> list[tuple[str, str]]:
     seen: set[str] = set()
     for n, entry in indexed(params, "Tag").items():
         if n < 1 or n > limit:
-            raise invalid(f"Tag.{n}.Key", f"N must be between 1 and {limit}")
+            raise errors.invalid(f"Tag.{n}.Key", f"N must be between 1 and {limit}")
         key = entry.get("Key", "")
         if not key:
-            raise missing(f"Tag.{n}.Key")
+            raise errors.missing(f"Tag.{n}.Key")
         if key in seen:
             raise ServiceError(403, "TagKey.Duplication",
                                f"The tag key {key!r} is given more than once; each Tag.N.Key must be unique.")
@@ -102,9 +93,9 @@ def paging(params: Mapping[str, str], default_size: int = 10, max_size: int = 10
     size = integer(params, "PageSize", default_size)
     assert number is not None and size is not None
     if number < 1:
-        raise invalid("PageNumber", "it must be 1 or more")
+        raise errors.invalid("PageNumber", "it must be 1 or more")
     if not 1 <= size <= max_size:
-        raise invalid("PageSize", f"it must be between 1 and {max_size}")
+        raise errors.invalid("PageSize", f"it must be between 1 and {max_size}")
     return number, size
 
 
@@ -122,5 +113,5 @@ def utc_time(params: Mapping[str, str], name: str, code: str | None = None,
             return float(calendar.timegm(time.strptime(raw, fmt)))
         except ValueError:
             continue
-    raise invalid(name, f"expected a UTC time such as 2026-11-25T08:00:00Z or 2026-11-25T08:00Z, got {raw!r}",
+    raise errors.invalid(name, f"expected a UTC time such as 2026-11-25T08:00:00Z or 2026-11-25T08:00Z, got {raw!r}",
                   code or f"Invalid{name}.Malformed")

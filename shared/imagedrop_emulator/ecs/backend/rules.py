@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from ...core import ServiceError
+from .. import errors
 from . import params as p
 
 ARCHITECTURES = ("i386", "x86_64", "arm64")
@@ -33,28 +34,24 @@ _NAME_CHARS = re.compile(r"^[\w.:\-]+$")     # \w covers letters of any script, 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 
 
-def _bad(code: str, what: str, rule: str) -> ServiceError:
-    return ServiceError(400, code, f"The specified {what} is wrongly formed: {rule}.")
-
-
 def check_name(value: str, code: str = "InvalidImageName.Malformed", what: str = "Image name") -> None:
     rule = ("2-128 characters, starting with a letter, made of letters, digits, '.', ':', '_' "
             "and '-', not starting with 'aliyun', 'acs:', 'http://' or 'https://'")
     lowered = value.lower()
     if (not 2 <= len(value) <= 128 or not value[0].isalpha() or not _NAME_CHARS.match(value)
             or lowered.startswith(("aliyun", "acs:", "http://", "https://"))):
-        raise _bad(code, what, f"{value!r} breaks the rule ({rule})")
+        raise errors.malformed(code, what, f"{value!r} breaks the rule ({rule})")
 
 
 def check_description(value: str) -> None:
     if not 2 <= len(value) <= 256 or value.lower().startswith(("http://", "https://")):
-        raise _bad("InvalidDescription.Malformed", "Image description",
+        raise errors.malformed("InvalidDescription.Malformed", "Image description",
                    "2-256 characters, not starting with http:// or https://")
 
 
 def check_choice(value: str, choices: tuple[str, ...], code: str, what: str) -> None:
     if value not in choices:
-        raise _bad(code, what, f"{value!r} is not one of {', '.join(choices)}")
+        raise errors.malformed(code, what, f"{value!r} is not one of {', '.join(choices)}")
 
 
 @dataclass
@@ -100,21 +97,21 @@ def _disks(params: Mapping[str, str]) -> list[DiskSpec]:
                            'An input parameter "DiskDeviceMapping" that is mandatory for processing '
                            "the request is not supplied: give at least DiskDeviceMapping.1 (the system disk).")
     if 1 not in entries:
-        raise p.missing("DiskDeviceMapping.1.OSSBucket")
+        raise errors.missing("DiskDeviceMapping.1.OSSBucket")
     disks: list[DiskSpec] = []
     for n, entry in entries.items():
         for sub in ("OSSBucket", "OSSObject"):
             if not entry.get(sub):
-                raise p.missing(f"DiskDeviceMapping.{n}.{sub}")
+                raise errors.missing(f"DiskDeviceMapping.{n}.{sub}")
         if not _BUCKET.match(entry["OSSBucket"]):
-            raise _bad("InvalidOSSBucket.Malformed", "OSS bucket",
+            raise errors.malformed("InvalidOSSBucket.Malformed", "OSS bucket",
                        f"{entry['OSSBucket']!r} in DiskDeviceMapping.{n}.OSSBucket is not a bucket name")
         if entry["OSSObject"].startswith(("/", "\\")) or len(entry["OSSObject"].encode()) > 1023:
-            raise _bad("InvalidOSSObject.Malformed", "OSS object",
+            raise errors.malformed("InvalidOSSObject.Malformed", "OSS object",
                        f"DiskDeviceMapping.{n}.OSSObject must be a key of 1-1023 bytes not starting with '/'")
         fmt = entry.get("Format", "").upper()
         if fmt and fmt not in FORMATS:
-            raise _bad("InvalidImageFormat.Malformed", "Image Format",
+            raise errors.malformed("InvalidImageFormat.Malformed", "Image Format",
                        f"DiskDeviceMapping.{n}.Format {entry['Format']!r} is not one of {', '.join(FORMATS)}")
         raw_size = entry.get("DiskImageSize") or entry.get("DiskImSize") or ""
         size = _disk_size(n, raw_size)

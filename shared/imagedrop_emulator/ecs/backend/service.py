@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from ...core import ServiceError
+from .. import errors
 from ...env import CloudEnv
 from . import rules
 from .builder import ImageBuilderOperations
-from .common import client_token, dry_run_passed, in_region, remember, replayed
+from .common import client_token, in_region, remember, replayed
 from .detection import detection_items
 from .images import ImageOperations
 from .importer import plan_import
@@ -35,11 +36,6 @@ class Scenario:
     next_failures: list[tuple[str, str]] = field(default_factory=list)
     next_hangs: list[float] = field(default_factory=list)   # fraction where the task stops moving
     hang_all: bool = False
-
-
-def task_not_found(task_id: str) -> ServiceError:
-    return ServiceError(400, "InvalidTaskId.NotFound",
-                        f'The specified "TaskId" is not found: {task_id!r} is not a task in this region.')
 
 
 class EcsBackend(ImageOperations, ImageBuilderOperations):
@@ -138,7 +134,7 @@ class EcsBackend(ImageOperations, ImageBuilderOperations):
             name = req.name or f"import-{new_id('m', region)[2:]}"
             self.check_name_free(region, name)
             if req.dry_run:
-                raise dry_run_passed()
+                raise errors.dry_run_passed()
             image = FakeImage(new_id("m", region), region, name, now, plan.disks,
                               description=req.description, architecture=req.architecture,
                               os_type=req.os_type, platform=req.platform, boot_mode=req.boot_mode,
@@ -170,7 +166,7 @@ class EcsBackend(ImageOperations, ImageBuilderOperations):
     def task(self, region: str, task_id: str) -> FakeImportTask:
         with self.lock:
             self.settle()
-            return in_region(self.tasks, task_id, region, task_not_found)
+            return in_region(self.tasks, task_id, region, errors.task_not_found)
 
     def find_tasks(self, region: str, task_ids: list[str], action: str, status: str,
                    resource_ids: list[str]) -> list[FakeImportTask]:

@@ -10,6 +10,7 @@ import base64
 from typing import TYPE_CHECKING, Any, Callable
 
 from ...core import ServiceError
+from .. import errors
 from ..backend import params as p
 from ..backend.models import second_time
 from ..backend.pipelines import FakeExecution, FakePipeline
@@ -25,7 +26,7 @@ def _page(params: dict[str, str], items: list[Any]) -> tuple[list[Any], str, int
     size = p.integer(params, "MaxResults", 50)
     assert size is not None
     if not 1 <= size <= 500:
-        raise p.invalid("MaxResults", "it must be between 1 and 500")
+        raise errors.invalid("MaxResults", "it must be between 1 and 500")
     start = 0
     token = params.get("NextToken", "")
     if token:

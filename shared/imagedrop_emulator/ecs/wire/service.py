@@ -16,13 +16,13 @@ from ...env import CloudEnv
 from ...freshness import NonceMemory
 from ... import acs_auth
 from ..backend import params as p
+from . import routes
 from .builder import builder_routes
 from .render import image_shape, task_attribute, task_summary
 
 if TYPE_CHECKING:
     from ..backend.service import EcsBackend
 
-VERSION = "2014-05-26"
 JSON_TYPE = "application/json;charset=utf-8"
 
 
@@ -33,7 +33,7 @@ class EcsWire:
         self.backend = backend
         self.env = env
         self.nonces = NonceMemory()
-        self.routes: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
+        self.actions: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
             "ImportImage": self.import_image,
             "DescribeTaskAttribute": self.describe_task_attribute,
             "DescribeTasks": self.describe_tasks,
@@ -51,26 +51,17 @@ class EcsWire:
     # ------------------------------------------------------------------ WireService
 
     def action_of(self, req: WireRequest) -> str:
-        action = req.header("x-acs-action") or req.param_dict().get("Action", "")
-        if not action:
-            raise ServiceError(400, "MissingParameter",
-                               'An input parameter "Action" that is mandatory for processing the request '
-                               "is not supplied: send it in the x-acs-action header.")
-        return action
+        return routes.action_of(req)
 
     def handle(self, req: WireRequest) -> WireResponse:
         action = self.action_of(req)
         params = self._params(req)
         version = req.header("x-acs-version") or params.get("Version", "")
-        route = self.routes.get(action)
-        if version != VERSION:
-            raise ServiceError(400, "InvalidVersion",
-                               f"Specified parameter Version is not valid: {version!r}; ECS is {VERSION}.")
+        route = self.actions.get(action)
+        routes.check_version(version)
         self._authenticate(req, params)
         if route is None:
-            raise ServiceError(404, "InvalidAction.NotFound",
-                               f"Specified api is not found, please check your url and method: {action!r} "
-                               f"is not an ECS action this emulator answers ({', '.join(sorted(self.routes))}).")
+            raise routes.unknown_action(action, self.actions)
         if action in self.backend.denied_actions:
             raise ServiceError(403, "Forbidden.RAM",
                                "User not authorized to operate on the specified resource, or this "

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from ...core import ServiceError, new_request_id
 from ...env import CloudEnv
+from .. import errors
 
 Sink = Callable[[bytes], Any]
 ASYNC_PAYLOAD_LIMIT = 128 * 1024   # FC's async invocation body limit
@@ -50,10 +51,6 @@ def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
-def function_not_found(function: str) -> ServiceError:
-    return ServiceError(404, "FunctionNotFound", f"function '{function}' does not exist.")
-
-
 class FcBackend:
     def __init__(self, env: CloudEnv):
         self.env = env
@@ -82,21 +79,16 @@ class FcBackend:
         with self.lock:
             function = self.functions.get(name)
         if function is None:
-            raise function_not_found(name)
+            raise errors.function_not_found(name)
         if qualifier not in (None, "", "LATEST"):
-            # Only LATEST exists here: no version was published and no alias made.
-            if qualifier.isdigit():
-                raise ServiceError(404, "VersionNotFound",
-                                   f"version '{qualifier}' of function '{name}' does not exist.")
-            raise ServiceError(404, "AliasNotFound",
-                               f"alias '{qualifier}' of function '{name}' does not exist.")
+            raise errors.qualifier_not_found(name, qualifier)
         return function
 
     def invoke(self, name: str, payload: bytes, *, invocation_type: str,
                qualifier: str | None = None) -> tuple[str, bytes]:
         """(request id, body). Async: accepted and queued (the body is empty). Sync: run now."""
         if invocation_type not in ("Sync", "Async"):
-            raise ServiceError(400, "InvalidArgument", f"x-fc-invocation-type {invocation_type!r} "
+            raise errors.invalid_argument(f"x-fc-invocation-type {invocation_type!r} "
                                "is not valid: use Sync or Async")
         function = self.function(name, qualifier)
         limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Async" else SYNC_PAYLOAD_LIMIT

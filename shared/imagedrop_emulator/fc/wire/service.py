@@ -1,9 +1,8 @@
 """`FcWire`: the Function Compute 3.0 OpenAPI (2023-03-30) as `alibabacloud-fc20230330` speaks it.
 
-Routes by method and path (`/2023-03-30/functions/{name}/invocations` …; the name arrives
-percent-encoded), verifies the ACS3-HMAC-SHA256 signature the tea SDK puts on every call (the
-scheme ECS uses, so the ECS verifier is reused, with its date and nonce checks), calls
-`FcBackend` and answers JSON. Errors are `{"Code", "Message", "RequestId"}`, FC 3.0's body.
+Takes the action from the method and path (`routes`), verifies the ACS3-HMAC-SHA256 signature
+the tea SDK puts on every call (the API-gateway scheme ECS also uses: `acs_auth`, with its date
+and nonce checks), calls `FcBackend` and answers JSON. Errors are `{"Code", "Message", "RequestId"}`, FC 3.0's body.
 
 Choices where the references are silent: ListTriggers and ListFunctions page 20 by default and
 at most 100 (FC 2.0's numbers), `nextToken` being the name of the next item; throttling answers
@@ -13,41 +12,21 @@ at most 100 (FC 2.0's numbers), `nextToken` being the name of the next item; thr
 from __future__ import annotations
 
 import json
-import re
 import time
 from typing import TYPE_CHECKING, Any, Callable
-from urllib.parse import unquote
 
 from ...core import ServiceError, WireRequest, WireResponse, new_request_id
 from ...env import CloudEnv
 from ... import acs_auth
 from ...freshness import NonceMemory
+from .. import errors
+from .routes import route
 
 if TYPE_CHECKING:
     from ..backend.service import FcBackend
 
-VERSION = "2023-03-30"
 JSON_TYPE = "application/json; charset=utf-8"
-_NAME = r"([^/]+)"
-ROUTES: list[tuple[str, re.Pattern[str], str]] = [
-    ("GET", re.compile(rf"^/{VERSION}/functions/?$"), "ListFunctions"),
-    ("GET", re.compile(rf"^/{VERSION}/functions/{_NAME}/?$"), "GetFunction"),
-    ("GET", re.compile(rf"^/{VERSION}/functions/{_NAME}/triggers/?$"), "ListTriggers"),
-    ("GET", re.compile(rf"^/{VERSION}/functions/{_NAME}/triggers/{_NAME}/?$"), "GetTrigger"),
-    ("POST", re.compile(rf"^/{VERSION}/functions/{_NAME}/invocations/?$"), "InvokeFunction"),
-]
 DEFAULT_PAGE, MAX_PAGE = 20, 100
-
-
-def route(method: str, path: str) -> tuple[str, list[str]]:
-    for want, pattern, action in ROUTES:
-        match = pattern.match(path)
-        if match and method == want:
-            return action, [unquote(g) for g in match.groups()]
-    raise ServiceError(404, "PathNotSupported",
-                       f"{method} {path} is not a Function Compute {VERSION} API path this "
-                       f"emulator answers (FC 3.0: /{VERSION}/functions/{{name}}"
-                       "[/invocations|/triggers])")
 
 
 Shape = dict[str, Any]
@@ -57,8 +36,7 @@ def page(items: list[Shape], key: str, params: dict[str, str]) -> tuple[list[Sha
     """One page of `items` (sorted by `key`) after `nextToken`, filtered by `prefix`."""
     raw = params.get("limit") or str(DEFAULT_PAGE)
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ServiceError(400, "InvalidArgument",
-                           f"limit {raw!r} must be between 1 and {MAX_PAGE}")
+        raise errors.invalid_argument(f"limit {raw!r} must be between 1 and {MAX_PAGE}")
     prefix, token = params.get("prefix", ""), params.get("nextToken", "")
     chosen = sorted((i for i in items if i[key].startswith(prefix) and i[key] >= token),
                     key=lambda i: str(i[key]))
@@ -85,8 +63,7 @@ class FcWire:
         self._authenticate(req, body)
         sent_action = req.header("x-acs-action")
         if sent_action and sent_action != action:
-            raise ServiceError(400, "InvalidArgument",
-                               f"x-acs-action {sent_action!r} does not match {req.method} {req.path} ({action})")
+            raise errors.invalid_argument(f"x-acs-action {sent_action!r} does not match {req.method} {req.path} ({action})")
         params = req.param_dict()
         if action == "InvokeFunction":
             kind = req.header("x-fc-invocation-type", "Sync")
@@ -143,6 +120,5 @@ class FcWire:
         fn = self.backend.function(function)
         found = fn.triggers.get(trigger)
         if found is None:
-            raise ServiceError(404, "TriggerNotFound",
-                               f"trigger '{trigger}' of function '{function}' does not exist.")
+            raise errors.trigger_not_found(function, trigger)
         return self.backend.trigger_shape(fn, found)
