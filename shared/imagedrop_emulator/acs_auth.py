@@ -6,7 +6,7 @@ ECS answers. The canonical request follows `alibabacloud_tea_openapi.utils.get_a
 
 After a good signature, `check_fresh` refuses a request dated more than 15 minutes from the real
 clock (400 `InvalidTimeStamp.Expired`) and a nonce used before (400 `SignatureNonceUsed`), as the
-cloud's API gateway does (see `..freshness`). Our choices where the references are silent: a
+cloud's API gateway does (see `..freshness`). Choices made here where Alibaba publishes nothing: a
 date that is not `yyyy-MM-ddTHH:mm:ssZ` gets 400 `InvalidTimeStamp.Format`, a missing nonce
 400 `MissingSignatureNonce`; Function Compute, behind the same gateway, answers the same.
 """

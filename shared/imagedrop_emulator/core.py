@@ -24,7 +24,7 @@ SPOOL_LIMIT = 4 * 1024 * 1024  # request bodies above this go to a temporary fil
 
 
 def new_request_id() -> str:
-    """24 random upper-case hex digits (what uuid4().hex.upper()[:24] gave, without the UUID)."""
+    """24 random upper-case hex digits."""
     return os.urandom(12).hex().upper()
 
 

@@ -1,19 +1,19 @@
 """ECS Image Builder, emulated: templates, builds on the clock, the repaired image, and its errors.
 
 A mixin of `EcsBackend` (it owns `images`, `lock`, `tokens`, `roles`, `settle()`). The rules real
-ECS applies are modelled from its API reference. Where the reference is silent or unverified, the
+ECS applies are modelled from what ECS publishes. Where that is silent or unverified, the
 emulator picks one answer and the pipeline must work with either; each such point is listed here:
 
 1. Windows: the repair items exist, and so does `ImagePipeline.NotSupportWindowsInstance` (403).
    Here CreateImagePipeline on a Windows base image answers that error unless
    `builder_supports_windows` is set (then Windows builds run like Linux ones).
 2. The check-item → RepairItem mapping is inferred from the names (`REPAIRS_CHECK_ITEM`).
-   `Standard`/`All` use the SDK's package lists, which differ from the doc's.
+   `Standard`/`All` use the SDK's package lists (ECS's own lists differ).
 3. With `AdvancedOptions.ImageNameSuffix=disable` the result is named by the bare prefix
    (`builder_suffix_disable_keeps_suffix` makes it keep `_{ExecutionId}` anyway); without a
    prefix it is named `{base image name}_{ExecutionId}`.
 4. `ErrorCode`/`ErrorInfo` are filled only on FAILED and TEST_FAILED and are "" otherwise;
-   `ImageId` is filled from BUILDING on (as the doc's example shows), though the image is only
+   `ImageId` is filled from BUILDING on (as in ECS's example answers), though the image is only
    Available once BUILDING ends. A cancelled or failed build removes its image.
 5. Whether the result is image-checked is unverified: by default it carries a finished check
    whose items are the base image's minus the repaired risks; `builder_checks_output = False`
@@ -22,7 +22,7 @@ emulator picks one answer and the pipeline must work with either; each such poin
 7. DescribeImagePipelineExecutions by an `ExecutionId` that is gone (its template was deleted)
    answers an empty set; by an unknown `ImagePipelineId` it answers `InvalidImagePipeline.NotFound`.
 8. Cancelling in a state that cannot be cancelled answers `InvalidStatus.ImagePipelineExecution`
-   (403); the reference also lists `InvalidStatus.CancelFailed` (400) without saying when.
+   (403); ECS also lists `InvalidStatus.CancelFailed` (400) without saying when.
 9. `RepairMode=Customized` without any `RepairItem.N` answers `MissingParameter.RepairItem`;
    an item the OS has no such repair for answers `InvalidParameter.RepairItem` (both modelled).
 10. `BaseImageType=OSS` (import, then repair) is not modelled: it answers

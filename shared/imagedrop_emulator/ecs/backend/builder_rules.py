@@ -1,7 +1,7 @@
 """The CreateImagePipeline request rules (pure): the template it describes, or the error ECS
 answers.
 
-Limits follow the API reference; the codes it does not give are modelled (see `builder`).
+Limits are the ones ECS publishes; codes it publishes none for are modelled (see `builder`).
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ system on the disk from the partitions; drivers, fstab, network, SELinux and clo
 guest's own files (`imagedrop_disk`'s facts, at the risk its findings give). What it cannot see
 (an unreadable guest, GRUB, Cloud Assistant…) comes from a default set. The scenario's items (for
 every import, or per system-disk object or per image) go over all of these, so a test can make
-ECS disagree with what the disk holds. Item names and risk codes are not fully documented (wire facts §6,
-Appendix B): names follow the `GUESTOS.<Item>` form of the check overview, risk codes are modelled.
+ECS disagree with what the disk holds. Alibaba does not publish every item name and risk code:
+names follow ECS's `GUESTOS.<Item>` form, risk codes are modelled.
 `RiskLevel` is present only on items at risk.
 """
 

@@ -1,7 +1,7 @@
 """Operations on existing images: describe filters, modify, copy, share, delete.
 
 A mixin of `EcsBackend` (it owns `images`, `tasks`, `lock`, `settle()`); kept apart so each module
-stays small. Error codes follow the ECS API reference; those it does not document are marked.
+stays small. Error codes are the ones ECS publishes; the few modelled here are marked.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ImportImage request rules ECS applies before it starts a task (pure; wire facts §5.1, §7).
+"""The ImportImage request rules ECS applies before it starts a task (pure).
 
 `parse_import` turns decoded query parameters into an `ImportRequest` or raises the
 `ServiceError` real ECS answers. State-dependent checks (OSS, duplicates, role) live in the backend.
@@ -23,7 +23,7 @@ PLATFORMS = ("Aliyun", "Anolis", "CentOS", "Ubuntu", "CoreOS", "SUSE", "Debian",
              "Windows Server 2008", "Windows Server 2003", "Other Windows")
 # Platforms without a license ECS can sell: only bring-your-own works (a modelled rule).
 BYOL_ONLY_PLATFORMS = ("Others Linux", "Customized Linux", "Other Windows", "Gentoo", "FreeBSD")
-# Windows versions the image check does not support (wire facts §6).
+# Windows versions the image check does not support.
 CHECK_UNSUPPORTED_WINDOWS = ("Windows Server 2003", "Windows Server 2008")
 FORMATS = ("RAW", "VHD", "QCOW2", "VMDK")
 BOOT_MODES = ("BIOS", "UEFI")
@@ -169,8 +169,8 @@ def parse_import(params: Mapping[str, str]) -> ImportRequest:
                            f"The specified DetectionStrategy {strategy!r} is not valid: only Standard is supported.")
     req.detection = strategy == "Standard"
     if req.detection and req.platform in CHECK_UNSUPPORTED_WINDOWS:
-        # Modelled: the check overview lists these Windows versions as unsupported, and this is the
-        # ImportImage error for it (wire facts §6, §7). The unsupported Linux platforms have no error.
+        # Modelled: ECS does not check these Windows versions, and this is the ImportImage error
+        # for it. The Linux platforms the check does not support get no error.
         raise ServiceError(403, "ImageCheckUnsupported.WindowsImage",
                            f"Image check is unsupported for windows image: {req.platform} cannot be "
                            "checked; import it without DetectionStrategy.")

@@ -1,6 +1,6 @@
 """`EcsBackend`: custom images and import tasks of one account, in every region of the cloud.
 
-Plain state plus the errors real ECS answers; no HTTP. Time comes from `cloud.clock`, and every
+Plain state plus the errors real ECS answers; no HTTP. Time comes from `env.clock`, and every
 call first settles what the clock says has happened (tasks finish or fail, copies complete).
 Scenario knobs let tests and `local up` shape imports: speed, failures, hung tasks, check items.
 """

@@ -1,4 +1,4 @@
-"""JSON shapes of ECS answers (wire facts §5.4-§5.6), built from the backend's state."""
+"""JSON shapes of ECS answers (images, tasks, task attributes), built from the backend's state."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Takes the action from the method and path (`routes`), verifies the ACS3-HMAC-SHA
 the tea SDK puts on every call (the API-gateway scheme ECS also uses: `acs_auth`, with its date
 and nonce checks), calls `FcBackend` and answers JSON. Errors are `{"Code", "Message", "RequestId"}`, FC 3.0's body.
 
-Choices where the references are silent: ListTriggers and ListFunctions page 20 by default and
+Choices made here where Alibaba publishes nothing: ListTriggers and ListFunctions page 20 by default and
 at most 100 (FC 2.0's numbers), `nextToken` being the name of the next item; throttling answers
 429 `ResourceThrottled`; a path of another API version answers 404 `PathNotSupported`.
 """

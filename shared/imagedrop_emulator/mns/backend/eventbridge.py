@@ -42,7 +42,7 @@ def delivered_body(stored: str, base64_decode: bool) -> str:
 
 def cloud_event(message: FakeMessage, *, source: str, subject: str, region: str, account_id: str,
                 base64_decode: bool, now: float) -> dict[str, object]:
-    """One element of the FC 3.0 MNS queue trigger array (reference §2.1), keys in the platform's order."""
+    """One element of the FC 3.0 MNS queue trigger array keys in the platform's order."""
     return {
         "id": message.message_id,
         "source": source,

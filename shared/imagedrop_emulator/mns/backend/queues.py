@@ -133,8 +133,8 @@ class FakeQueue:
                               enqueue_time=now, visible_at=now + delay, seq=seq,
                               user_properties=tuple(user_properties), system_properties=tuple(system_properties))
         if delay:
-            # A delayed message comes back with a handle (wire facts §8.3): ChangeMessageVisibility can move
-            # it and DeleteMessage can drop it until it becomes visible.
+            # MNS returns a handle for a delayed message: ChangeMessageVisibility can move it and
+            # DeleteMessage can drop it until it becomes visible.
             message.receipt_handle = self._new_handle(message)
         self.messages[seq] = message
         return message

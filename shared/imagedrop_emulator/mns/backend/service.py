@@ -284,7 +284,7 @@ class MnsBackend:
                                 batch_size: int = 1, event_schema: str = "CloudEvents", max_retries: int = 3,
                                 backoff: tuple[float, ...] = (10, 20, 40), dead_letter_queue: str | None = None,
                                 function: str = "function") -> EventBridgeTrigger:
-        """Push the queue's messages to `sink` as FC 3.0 CloudEvents arrays, via `cloud.pump`."""
+        """Push the queue's messages to `sink` as FC 3.0 CloudEvents arrays, via `env.pump`."""
         self.queue(queue)
         if dead_letter_queue:
             self.queue(dead_letter_queue)

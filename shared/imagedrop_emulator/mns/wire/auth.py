@@ -7,7 +7,7 @@ Content-MD5 is base64 of the *hex* MD5 string of the body (the SDK's rule, kept 
 The `security-token` header of STS credentials is not signed; it must belong to the key.
 The Date header is required and, once the signature is good, must be within 15 minutes of the
 REAL clock (not the emulated one, which may run ahead): otherwise 400 `TimeExpired` "The http
-request you sent is expired.", the MNS table's code; the status (400) and refusing an unreadable
+request you sent is expired.", the code MNS publishes; the status (400) and refusing an unreadable
 date the same way are our choices (see `..freshness`).
 """
 
@@ -71,7 +71,7 @@ def verify(req: WireRequest, body: bytes, credentials: CredentialStore) -> str:
                            "the signature you provided. Check your key and signing method.",
                            StringToSign=to_sign)
     if not credentials.token_ok(access_key_id, req.header("security-token") or None):
-        # UNVERIFIED code: the MNS table has no STS-specific entry; AccessDenied is its 403 for bad keys.
+        # UNVERIFIED code: MNS publishes none for a wrong STS token; AccessDenied is its 403 for bad keys.
         raise ServiceError(403, "AccessDenied", "The security token you provided is invalid or does not "
                            f"belong to AccessKey Id {access_key_id!r}; send the token issued with this key.")
     check_date(req.header("date"), time.time())

@@ -31,7 +31,7 @@ def appended_etag(previous: str, part_md5: bytes) -> str:
 
 
 class AppendMixin:
-    """AppendObject for `OssBackend` (which provides lock, spool_dir, cloud, bucket, _emit)."""
+    """AppendObject for `OssBackend` (which provides lock, spool_dir, env, bucket, _emit)."""
 
     def append_object(self, bucket: str, key: str, position: int, data: bytes | BinaryIO, *,
                       headers: Mapping[str, str] | None = None,

@@ -30,7 +30,7 @@ def multipart_etag(part_md5s: list[bytes]) -> str:
 
 
 class MultipartMixin:
-    """Multipart operations of `OssBackend` (which provides lock, spool_dir, cloud, bucket, _store)."""
+    """Multipart operations of `OssBackend` (which provides lock, spool_dir, env, bucket, _store)."""
 
     def _upload(self, bucket: str, key: str, upload_id: str) -> tuple[FakeBucket, FakeUpload]:
         target = self.bucket(bucket)  # type: ignore[attr-defined]

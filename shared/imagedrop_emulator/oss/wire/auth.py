@@ -8,7 +8,7 @@ layer feeds them and turns the `ServiceError`s they raise into XML.
 A header-signed request must be dated (`Date`, or `x-oss-date`) within 15 minutes of the real
 clock, or it is refused 403 `RequestTimeTooSkewed` as OSS does; the check follows a good
 signature (see `..freshness`). A date that cannot be read at all is refused 403 `AccessDenied`
-naming the header (our choice: the references give no code for it).
+naming the header (a choice made here: OSS publishes no code for it).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""OSS XML bodies and header values, byte for byte in the shapes oss2 and the docs show."""
+"""OSS XML bodies and header values, byte for byte in the shapes OSS answers and oss2 parses."""
 
 from __future__ import annotations
 

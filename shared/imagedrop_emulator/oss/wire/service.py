@@ -71,7 +71,7 @@ class OssWire:
         return _action(req, _address(req))
 
     def throttle_error(self) -> ServiceError:
-        # OSS flow control answers 503 with a code naming the limit hit (OSS "HTTP 503" docs).
+        # OSS flow control answers 503 with a code naming the limit hit.
         return ServiceError(503, "TotalQpsLimitExceeded", "Max total qps limit is exceeded")
 
     def error_response(self, err: ServiceError, req: WireRequest) -> WireResponse:
