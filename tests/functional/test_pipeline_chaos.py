@@ -24,7 +24,7 @@ import pytest
 from pipeline_harness import Harness
 
 from imagedrop.cloud import retry
-from imagedrop_emulator.core import Faults
+from imagedrop_emulator.faults import Faults
 from imagedrop.model.events import TrackMessage
 
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}

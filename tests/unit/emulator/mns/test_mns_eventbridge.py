@@ -9,7 +9,7 @@ import time
 import pytest
 
 from imagedrop_emulator import FakeCloud
-from imagedrop_emulator.core import Clock
+from imagedrop_emulator.clock import Clock
 
 CLOUD_EVENT_KEYS = ["id", "source", "specversion", "type", "datacontenttype", "subject", "time",
                     "aliyunaccountid", "aliyunpublishtime", "aliyunoriginalaccountid", "aliyuneventbusname",
