@@ -8,18 +8,24 @@ import hmac
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 import pytest
+from receivers import assert_same_event, read_event, verify_signed
+from standardwebhooks.webhooks import WebhookVerificationError
 
-from imagedrop.config import Settings
+from imagedrop.config import Settings, load_settings
+from imagedrop.errors import ConfigError
 from imagedrop.notify import Notifier, cloudevent, dingtalk_signed_url
 from imagedrop.model.status import Event, Problem, StatusRecord
 
 NOW = 1_793_672_047.0
+SECRET = "whsec_" + base64.b64encode(b"imagedrop-unit-test-key-0123456789").decode()
+OTHER_SECRET = "whsec_" + base64.b64encode(b"somebody-else-s-key-0123456789ab").decode()
 
 
 @dataclass
@@ -123,25 +129,55 @@ def test_same_state_change_is_the_same_event_and_a_new_one_is_not() -> None:
 
 # ------------------------------------------------------------------------- webhooks
 
-def test_generic_webhook_is_signed_over_the_raw_body(inbox: Inbox) -> None:
-    # Given a webhook with a secret
-    notifier = Notifier(settings(webhook_urls=f"{inbox.url}/hook", webhook_secret="s3cret"))
+def test_generic_webhook_is_signed_the_standard_webhooks_way(inbox: Inbox) -> None:
+    # Given a webhook with a whsec_ secret
+    notifier = Notifier(settings(webhook_urls=f"{inbox.url}/hook", webhook_secret=SECRET))
     # When an event is sent
     assert notifier.send(event()) == []
-    # Then the receiver can check the signature over exactly the bytes it got
+    # Then standardwebhooks verifies it over exactly the bytes the receiver got
     (got,) = inbox.on("/hook")
-    expected = "sha256=" + hmac.new(b"s3cret", got.body, hashlib.sha256).hexdigest()
-    assert got.headers["x-imagedrop-signature"] == expected
+    assert verify_signed(SECRET, got.headers, got.body) == json.loads(json.dumps(event()))
+    assert got.headers["webhook-id"] == event()["id"]
+    assert abs(int(got.headers["webhook-timestamp"]) - time.time()) < 60
+    assert got.headers["webhook-signature"].startswith("v1,")
+    # and another key, or a changed body, is refused
+    with pytest.raises(WebhookVerificationError):
+        verify_signed(OTHER_SECRET, got.headers, got.body)
+    with pytest.raises(WebhookVerificationError):
+        verify_signed(SECRET, got.headers, got.body.replace(b"failed", b"succeeded"))
+    assert "x-imagedrop-signature" not in got.headers
+
+
+def test_the_webhook_body_is_a_structured_cloudevent_the_sdk_reads_whole(inbox: Inbox) -> None:
+    Notifier(settings(webhook_urls=f"{inbox.url}/hook", webhook_secret=SECRET)).send(event())
+    (got,) = inbox.on("/hook")
     assert got.headers["content-type"].startswith("application/cloudevents+json")
-    sent = json.loads(got.body)
-    assert sent == json.loads(json.dumps(event()))
-    assert got.headers["ce-id"] == sent["id"] and got.headers["ce-type"] == "imagedrop.import.failed"
+    assert not [name for name in got.headers if name.startswith("ce-")]
+    assert_same_event(read_event(got.headers, got.body), event())
+
+
+def test_a_retry_carries_the_same_webhook_id_and_a_fresh_signature(inbox: Inbox) -> None:
+    inbox.script["/flaky"] = [(503, b"busy"), (200, b"ok")]
+    Notifier(settings(webhook_urls=f"{inbox.url}/flaky", webhook_secret=SECRET), backoff=0.01).send(event())
+    first, second = inbox.on("/flaky")
+    assert first.headers["webhook-id"] == second.headers["webhook-id"] == event()["id"]
+    verify_signed(SECRET, second.headers, second.body)
 
 
 def test_no_secret_no_signature(inbox: Inbox) -> None:
     Notifier(settings(webhook_urls=f"{inbox.url}/hook")).send(event())
     (got,) = inbox.on("/hook")
-    assert "x-imagedrop-signature" not in got.headers
+    assert "webhook-signature" not in got.headers and got.headers["webhook-id"] == event()["id"]
+
+
+def test_a_webhook_secret_that_is_not_whsec_is_refused_when_the_settings_load() -> None:
+    for bad in ("s3cret", "whsec_not-base64!", "whsec_" + base64.b64encode(b"short").decode()):
+        env = {"FC_REGION": "cn-hangzhou", "FC_ACCOUNT_ID": "1649015465570000",
+               "IMAGEDROP_QUEUE": "q", "IMAGEDROP_MNS_ENDPOINT": "http://127.0.0.1:1",
+               "IMAGEDROP_WEBHOOK_SECRET": bad}
+        with pytest.raises(ConfigError, match="IMAGEDROP_WEBHOOK_SECRET: a webhook secret must be whsec_") as caught:
+            load_settings(env)
+        assert bad not in str(caught.value)
 
 
 def test_dingtalk_robot_gets_a_verifiable_signature(inbox: Inbox) -> None:
