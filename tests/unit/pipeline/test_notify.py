@@ -20,7 +20,8 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from imagedrop.config import Settings, load_settings
 from imagedrop.errors import ConfigError
-from imagedrop.notify import Notifier, cloudevent, dingtalk_signed_url
+from imagedrop.notify import MAX_EVENT_BYTES, Notifier, body_bytes, cloudevent, dingtalk_signed_url, fit
+from imagedrop_disk.facts.model import Finding, GuestFacts
 from imagedrop.model.status import Event, Problem, StatusRecord
 
 NOW = 1_793_672_047.0
@@ -289,3 +290,73 @@ def test_topic_failure_is_recorded_and_webhooks_still_run(inbox: Inbox) -> None:
 
 def test_no_channels_configured_sends_nothing() -> None:
     assert Notifier(settings(), None).send(event()) == []
+
+
+# ------------------------------------------------------------------------- Lark and Teams
+
+def test_lark_bot_gets_a_post_signed_the_lark_way(inbox: Inbox) -> None:
+    inbox.script["/open-apis/bot/v2/hook/abc"] = [(200, b'{"code":0,"msg":"success"}')]
+    notifier = Notifier(settings(lark_url=f"{inbox.url}/open-apis/bot/v2/hook/abc", lark_secret="lk-secret"),
+                        clock=lambda: NOW)
+    assert notifier.send(event()) == []
+    (got,) = inbox.on("/open-apis/bot/v2/hook/abc")
+    message = json.loads(got.body)
+    # Lark's check: HMAC-SHA256 keyed with "timestamp\nsecret" over nothing, base64
+    assert message["timestamp"] == str(int(NOW))
+    key = f"{int(NOW)}\nlk-secret".encode()
+    assert message["sign"] == base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+    post = message["content"]["post"]["en_us"]
+    assert message["msg_type"] == "post" and "incoming/web.qcow2.json" in post["title"]
+    assert any("NoSetRoletoECSServiceAcount" in line[0]["text"] for line in post["content"])
+
+
+def test_lark_error_code_is_a_failure_without_its_url(inbox: Inbox) -> None:
+    inbox.script["/open-apis/bot/v2/hook/tok-lark"] = [(200, b'{"code":19021,"msg":"sign match fail"}')]
+    (failure,) = Notifier(settings(lark_url=f"{inbox.url}/open-apis/bot/v2/hook/tok-lark",
+                                   lark_secret="x")).send(event())
+    assert failure["channel"] == "lark" and "19021" in failure["error"]
+    assert "tok-lark" not in json.dumps(failure)
+
+
+def test_teams_workflow_gets_an_adaptive_card(inbox: Inbox) -> None:
+    inbox.script["/workflows/run"] = [(202, b"")]
+    assert Notifier(settings(teams_url=f"{inbox.url}/workflows/run?sig=abc")).send(event("succeeded")) == []
+    (got,) = inbox.on("/workflows/run")
+    message = json.loads(got.body)
+    (attachment,) = message["attachments"]
+    assert message["type"] == "message"
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
+    texts = [run["text"] for block in card["body"] for run in block["inlines"]]
+    assert texts[0] == "imagedrop: incoming/web.qcow2.json is succeeded" and "image m-1" in texts
+
+
+# ------------------------------------------------------------------------- 64 KiB
+
+def test_five_fstab_lines_of_4000_cjk_characters_make_an_event_under_64_kib(inbox: Inbox) -> None:
+    long_mount = "/数据" + "镜" * 4000
+    lines = [f"/dev/sdb{i} on {long_mount}{i}" for i in range(5)]
+    big = record("succeeded").model_copy(update={
+        "guest": GuestFacts(os_type="linux", fstab_devices=lines),
+        "findings": [Finding(item="GUESTOS.Fstab", risk="High", fact=line, fix="mount by UUID") for line in lines],
+        "advice": lines, "fixes": lines})
+    assert len(body_bytes(big.summary())) > 2 * MAX_EVENT_BYTES
+    ce = cloudevent(big, source="imagedrop", now=NOW)
+    assert len(body_bytes(ce)) <= MAX_EVENT_BYTES
+    assert set(ce["data"]["truncated"]) >= {"guest", "findings", "advice", "fixes"}
+    assert ce["data"]["manifest"] == big.manifest and ce["data"]["state"] == "succeeded"
+    assert ce["data"]["guest"]["fstab_devices"][0].startswith("/dev/sdb0 on /数据镜")
+    # and it goes out whole: the webhook reads it back, the topic takes it
+    published: list[str] = []
+    notifier = Notifier(settings(webhook_urls=f"{inbox.url}/hook", topic="t"),
+                        lambda body, tag: published.append(body))
+    assert notifier.send(ce) == []
+    (got,) = inbox.on("/hook")
+    assert_same_event(read_event(got.headers, got.body), ce)
+    assert len(published[0].encode()) <= MAX_EVENT_BYTES
+
+
+def test_an_event_that_fits_is_not_touched() -> None:
+    ce = event()
+    assert "truncated" not in ce["data"] and fit(ce) is ce
