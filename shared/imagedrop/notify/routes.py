@@ -99,5 +99,7 @@ def parse_routes(raw: bytes | str | dict[str, Any], where: str = ROUTES_FILE) ->
             what = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 what = "is not a field of a route (check its spelling)"
+            elif err["type"] == "string_pattern_mismatch" and err["loc"][-1] == "name":
+                what = "must be 1-16 letters, digits, - or _ (it becomes the MNS message tag); rename it"
             lines.append(f"{place}: {what}")
         raise RoutesError(f"{where}: " + "; ".join(lines)) from None

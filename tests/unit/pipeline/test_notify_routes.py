@@ -45,8 +45,8 @@ def test_the_longest_matching_prefix_wins_and_at_most_one_route() -> None:
 
 @pytest.mark.parametrize("change, message", [
     ({"secrets": "x"}, "routes.0.secrets: is not a field of a route"),
-    ({"name": "a" * 17}, "routes.0.name: String should match pattern"),
-    ({"name": "team a"}, "routes.0.name: String should match pattern"),
+    ({"name": "a" * 17}, "routes.0.name: must be 1-16 letters, digits, - or _"),
+    ({"name": "team a"}, "routes.0.name: must be 1-16 letters, digits, - or _"),
     ({"name": "succeeded"}, "routes.0.name: 'succeeded' is a state's name"),
     ({"states": ["done"]}, "routes.0.states.0: Input should be 'waiting'"),
     ({"name": "team_b"}, "two routes have the name 'team_b'"),
