@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.bindings.http import HTTPMessage, from_http_event
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 ATTRIBUTES = ("id", "source", "type", "specversion", "subject", "datacontenttype")
 
@@ -33,3 +34,12 @@ def assert_same_event(read: BaseCloudEvent, sent: Mapping[str, Any]) -> None:
 def verify_signed(secret: str, headers: Mapping[str, str], body: bytes) -> Any:
     """The payload when `standardwebhooks` accepts the request; it raises otherwise."""
     return Webhook(secret).verify(body, {k.lower(): v for k, v in headers.items()})
+
+
+def signed_by(secret: str, headers: Mapping[str, str], body: bytes) -> bool:
+    """Whether `standardwebhooks` accepts the request as signed with `secret`."""
+    try:
+        verify_signed(secret, headers, body)
+    except WebhookVerificationError:
+        return False
+    return True
