@@ -10,17 +10,14 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import oss2
 import pytest
-from receivers import assert_same_event, read_event, signed_by
+from receivers import Inbox, Received, assert_same_event, read_event, signed_by
 
 from cli_process import clean_env, cli
 from imagedrop_cli.demo import sample_files
@@ -33,46 +30,12 @@ HOSTILE = ("incoming/team-b/x\n#### imagedrop: incoming/team-b/ok.json is succee
            "\x1b]8;;https://evil.example\x1b\\z\x1b]8;;\x1b\\ \x1b[5mblink")
 
 
-@dataclass
-class Got:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class Inbox:
-    """Every POST on loopback, by path; Lark and DingTalk get their success answers."""
-
-    def __init__(self) -> None:
-        self.got: list[Got] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                outer.got.append(Got(self.path.split("?")[0], {k.lower(): v for k, v in self.headers.items()}, body))
-                reply = b'{"errcode":0,"code":0}'
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *_: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def on(self, path: str) -> list[Got]:
-        return [g for g in self.got if g.path == path]
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], Path, Inbox]]:
     cwd = tmp_path_factory.mktemp("up-routes")
     inbox = Inbox()
-    env = clean_env(IMAGEDROP_WEBHOOK_URLS=f"{inbox.base}/all", IMAGEDROP_WEBHOOK_SECRET=ALL_SECRET)
+    inbox.thread.start()
+    env = clean_env(IMAGEDROP_WEBHOOK_URLS=f"{inbox.url}/all", IMAGEDROP_WEBHOOK_SECRET=ALL_SECRET)
     proc = subprocess.Popen(cli("local", "up", "--speed", "600"), stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True, env=env, cwd=cwd)
     try:
@@ -81,8 +44,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, 
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-        inbox.server.shutdown()
-        inbox.server.server_close()
+        inbox.close()
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -97,11 +59,11 @@ def test_two_teams_hear_their_own_ends_and_the_deployment_hears_all(
     routes = {"routes": [
         {"name": "team-a", "prefix": "incoming/team-a/", "states": sorted(TERMINAL)},
         {"name": "team-b", "prefix": "incoming/team-b/", "states": sorted(TERMINAL),
-         "webhooks": [{"url": f"{inbox.base}/team-b", "secret": B_SECRET}],
-         "slack": {"url": f"{inbox.base}/slack/T/B/tok-slack"},
-         "dingtalk": {"url": f"{inbox.base}/robot/send?access_token=tok-ding", "secret": "SEC-ding"},
-         "lark": {"url": f"{inbox.base}/lark/hook/tok-lark", "secret": "lark-sec"},
-         "teams": {"url": f"{inbox.base}/teams/workflow?sig=tok-teams"}}]}
+         "webhooks": [{"url": f"{inbox.url}/team-b", "secret": B_SECRET}],
+         "slack": {"url": f"{inbox.url}/slack/T/B/tok-slack"},
+         "dingtalk": {"url": f"{inbox.url}/robot/send?access_token=tok-ding", "secret": "SEC-ding"},
+         "lark": {"url": f"{inbox.url}/lark/hook/tok-lark", "secret": "lark-sec"},
+         "teams": {"url": f"{inbox.url}/teams/workflow?sig=tok-teams"}}]}
     (cwd / "routes.json").write_text(json.dumps(routes))
     # Given the routes checked, uploaded and shown redacted, and team-a's subscription
     run(cwd, "routes", "check", "routes.json")
@@ -110,7 +72,7 @@ def test_two_teams_hear_their_own_ends_and_the_deployment_hears_all(
     for secret in ("tok-slack", "tok-ding", "SEC-ding", "tok-lark", "lark-sec", "tok-teams", B_SECRET):
         assert secret not in shown
     assert '"team-b"' in shown
-    run(cwd, "subscribe", "team-a", "--endpoint", f"{inbox.base}/team-a-mns", "--local")
+    run(cwd, "subscribe", "team-a", "--endpoint", f"{inbox.url}/team-a-mns", "--local")
 
     # When each team drops imports (one ends rejected), and a folder without a route one
     bucket = oss2.Bucket(oss2.Auth(info["access_key_id"], info["access_key_secret"]), info["oss"], info["bucket"])
@@ -189,7 +151,7 @@ def _end(bucket: oss2.Bucket, manifest_key: str) -> dict[str, Any]:
     raise AssertionError(f"{manifest_key!r} did not end")
 
 
-def _settled(inbox: Inbox, path: str, minimum: int) -> list[Got]:
+def _settled(inbox: Inbox, path: str, minimum: int) -> list[Received]:
     """What `path` received, once at least `minimum` arrived and nothing more came for a second."""
     deadline, last, quiet_since = time.monotonic() + 30, -1, time.monotonic()
     while time.monotonic() < deadline:

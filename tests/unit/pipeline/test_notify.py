@@ -7,15 +7,11 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
 import time
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 import pytest
-from receivers import assert_same_event, read_event, verify_signed
+from receivers import Inbox, assert_same_event, inbox, read_event, verify_signed  # noqa: F401 (a fixture)
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from imagedrop.config import Settings, load_settings
@@ -27,52 +23,6 @@ from imagedrop.model.status import Event, Problem, StatusRecord
 NOW = 1_793_672_047.0
 SECRET = "whsec_" + base64.b64encode(b"imagedrop-unit-test-key-0123456789").decode()
 OTHER_SECRET = "whsec_" + base64.b64encode(b"somebody-else-s-key-0123456789ab").decode()
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class Inbox:
-    """A loopback HTTP server: records each request; answers from a script per path."""
-
-    def __init__(self) -> None:
-        self.requests: list[Received] = []
-        self.script: dict[str, list[tuple[int, bytes]]] = {}
-        inbox = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                inbox.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                answers = inbox.script.get(urlsplit(self.path).path) or [(200, b"ok")]
-                status, reply = answers.pop(0) if len(answers) > 1 else answers[0]
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
-
-    def on(self, path: str) -> list[Received]:
-        return [r for r in self.requests if urlsplit(r.path).path == path]
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    box = Inbox()
-    box.thread.start()
-    yield box
-    box.server.shutdown()
-    box.server.server_close()
 
 
 def dead_url() -> str:

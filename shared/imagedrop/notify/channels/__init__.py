@@ -7,7 +7,7 @@ reads; the notifier builds channels from either the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 from ...config import Settings
 from . import dingtalk, lark, slack, teams, webhook
@@ -19,15 +19,15 @@ from .mns_topic import MnsTopicChannel, TopicPublisher
 class Plugin:
     key: str                                        # its key in a route
     channel: Callable[[Target], HttpChannel]
-    from_settings: Callable[[Settings], list[Target]]
+    from_settings: Callable[[Settings], Sequence[Target]]
 
 
 PLUGINS: tuple[Plugin, ...] = (
-    Plugin("webhooks", webhook.WebhookChannel, webhook.from_settings),   # type: ignore[arg-type]
-    Plugin("dingtalk", dingtalk.DingTalkChannel, dingtalk.from_settings),  # type: ignore[arg-type]
-    Plugin("slack", slack.SlackChannel, slack.from_settings),  # type: ignore[arg-type]
-    Plugin("lark", lark.LarkChannel, lark.from_settings),  # type: ignore[arg-type]
-    Plugin("teams", teams.TeamsChannel, teams.from_settings),  # type: ignore[arg-type]
+    Plugin("webhooks", webhook.WebhookChannel, webhook.from_settings),
+    Plugin("dingtalk", dingtalk.DingTalkChannel, dingtalk.from_settings),
+    Plugin("slack", slack.SlackChannel, slack.from_settings),
+    Plugin("lark", lark.LarkChannel, lark.from_settings),
+    Plugin("teams", teams.TeamsChannel, teams.from_settings),
 )
 
 

@@ -94,7 +94,9 @@ class Channel(ABC):
 class HttpChannel(Channel):
     """A channel that POSTs: `format` the payload once, `sign` it per attempt, `check` the answer."""
 
-    url: str
+    def __init__(self, target: Target) -> None:
+        self.url = target.url
+        self.secret: str | None = getattr(target, "secret", None)   # the channels that sign
 
     @property
     def target(self) -> str:
@@ -102,7 +104,7 @@ class HttpChannel(Channel):
 
     @property
     def secrets(self) -> list[str]:
-        return [self.url]
+        return [self.url, *([self.secret] if self.secret else [])]
 
     @abstractmethod
     def format(self, event: dict[str, Any]) -> bytes: ...
@@ -146,3 +148,5 @@ class Target(BaseModel):
     is refused (a misspelt `secret` must not leave a webhook unsigned)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str

@@ -52,13 +52,6 @@ def dingtalk_signed_url(url: str, secret: str, timestamp_ms: int) -> str:
 class DingTalkChannel(HttpChannel):
     kind = "dingtalk"
 
-    def __init__(self, target: DingTalkTarget) -> None:
-        self.url, self.secret = target.url, target.secret
-
-    @property
-    def secrets(self) -> list[str]:
-        return [self.url, *([self.secret] if self.secret else [])]
-
     def format(self, event: dict[str, Any]) -> bytes:
         return json_bytes(dingtalk_message(event))
 

@@ -38,13 +38,6 @@ def lark_message(event: dict[str, Any]) -> dict[str, Any]:
 class LarkChannel(HttpChannel):
     kind = "lark"
 
-    def __init__(self, target: LarkTarget) -> None:
-        self.url, self.secret = target.url, target.secret
-
-    @property
-    def secrets(self) -> list[str]:
-        return [self.url, *([self.secret] if self.secret else [])]
-
     def format(self, event: dict[str, Any]) -> bytes:
         return json_bytes(lark_message(event))
 

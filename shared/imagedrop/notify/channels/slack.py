@@ -36,9 +36,6 @@ def slack_message(event: dict[str, Any]) -> dict[str, Any]:
 class SlackChannel(HttpChannel):
     kind = "slack"
 
-    def __init__(self, target: SlackTarget) -> None:
-        self.url = target.url
-
     def format(self, event: dict[str, Any]) -> bytes:
         return json_bytes(slack_message(event))
 

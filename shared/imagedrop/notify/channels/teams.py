@@ -35,9 +35,6 @@ def teams_message(event: dict[str, Any]) -> dict[str, Any]:
 class TeamsChannel(HttpChannel):
     kind = "teams"
 
-    def __init__(self, target: TeamsTarget) -> None:
-        self.url = target.url
-
     def format(self, event: dict[str, Any]) -> bytes:
         return json_bytes(teams_message(event))
 

@@ -37,13 +37,6 @@ def standard_signature(secret: str, msg_id: str, timestamp: int, body: bytes) ->
 class WebhookChannel(HttpChannel):
     kind = "webhook"
 
-    def __init__(self, target: WebhookTarget) -> None:
-        self.url, self.secret = target.url, target.secret
-
-    @property
-    def secrets(self) -> list[str]:
-        return [self.url, *([self.secret] if self.secret else [])]
-
     def format(self, event: dict[str, Any]) -> bytes:
         return body_bytes(event)
 
