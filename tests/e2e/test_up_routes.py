@@ -73,6 +73,9 @@ def test_two_teams_hear_their_own_ends_and_the_deployment_hears_all(
         assert secret not in shown
     assert '"team-b"' in shown
     run(cwd, "subscribe", "team-a", "--endpoint", f"{inbox.url}/team-a-mns", "--local")
+    unknown = subprocess.run(cli("subscribe", "team-c", "--endpoint", f"{inbox.url}/c", "--local"),
+                             capture_output=True, text=True, timeout=60, cwd=cwd, env=clean_env())
+    assert unknown.returncode == 2 and "route 'team-c': not in the bucket's routes file" in unknown.stderr
 
     # When each team drops imports (one ends rejected), and a folder without a route one
     bucket = oss2.Bucket(oss2.Auth(info["access_key_id"], info["access_key_secret"]), info["oss"], info["bucket"])
