@@ -91,3 +91,10 @@ def test_dingtalk_markdown_gets_no_link_image_emphasis_or_html_from_data() -> No
 
 def test_slack_fallback_text_is_escaped() -> None:
     assert "&lt;!channel&gt;" in slack_message(hostile_event())["text"]
+
+
+def test_slack_block_is_cut_to_its_limit_without_a_broken_entity() -> None:
+    record = StatusRecord(id="i", state="failed", bucket="b", manifest="k.json", region="r",
+                          advice=["&" * 1200] * 5)
+    text = slack_message(cloudevent(record, source="s", now=0))["blocks"][0]["text"]["text"]
+    assert len(text) <= 3000 and text.endswith("&amp;")

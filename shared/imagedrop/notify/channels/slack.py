@@ -1,9 +1,10 @@
-"""Slack incoming webhooks. The fallback `text` is mrkdwn, so it is escaped the way Slack asks
-(`&`, `<`, `>`: no `<!channel>`, no `<url|label>` from data); the block is `plain_text`, which
-Slack shows as it is."""
+"""Slack incoming webhooks. Every text is escaped the way Slack asks (`&`, `<`, `>`: no
+`<!channel>`, no `<url|label>` from data); the block is `plain_text`, so no `*bold*` or `_italic_`
+from data either, and the fallback `text` is its title alone."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field
@@ -27,10 +28,15 @@ def slack_text(text: str) -> str:
 
 def slack_message(event: dict[str, Any]) -> dict[str, Any]:
     title, lines = headline(event)
-    text = "\n".join([title, *(f"• {line}" for line in lines)])
+    text = slack_text("\n".join([title, *(f"• {line}" for line in lines)]))
     return {"text": slack_text(title),
             "blocks": [{"type": "section",
-                        "text": {"type": "plain_text", "text": text[:BLOCK_TEXT_LIMIT], "emoji": False}}]}
+                        "text": {"type": "plain_text", "text": _cut(text), "emoji": False}}]}
+
+
+def _cut(text: str) -> str:
+    """At most Slack's block length, never ending inside an entity (`&am`)."""
+    return text if len(text) <= BLOCK_TEXT_LIMIT else re.sub(r"&[a-z]*$", "", text[:BLOCK_TEXT_LIMIT])
 
 
 class SlackChannel(HttpChannel):
