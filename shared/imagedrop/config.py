@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
-from .redact import shown_url
+from .redact import SECRET, secret_fields, shown_url
 
 ENV_PREFIX = "IMAGEDROP_"
 
@@ -25,11 +25,23 @@ class Settings(BaseModel):
     watch_prefix: str = Field("incoming/", description="IMAGEDROP_WATCH_PREFIX: what the OSS trigger watches")
     state_prefix: str = Field("imagedrop/", description="IMAGEDROP_STATE_PREFIX: where status and claims go")
     import_role: str = Field("AliyunECSImageImportDefaultRole", description="IMAGEDROP_IMPORT_ROLE")
-    webhook_urls: list[str] = Field(default_factory=list, description="IMAGEDROP_WEBHOOK_URLS, comma-separated")
-    webhook_secret: str | None = Field(None, description="IMAGEDROP_WEBHOOK_SECRET: HMAC key of X-Imagedrop-Signature")
-    dingtalk_url: str | None = Field(None, description="IMAGEDROP_DINGTALK_URL: DingTalk robot webhook")
-    dingtalk_secret: str | None = Field(None, description="IMAGEDROP_DINGTALK_SECRET: its signing secret")
-    slack_url: str | None = Field(None, description="IMAGEDROP_SLACK_URL: Slack incoming webhook")
+    webhook_urls: list[str] = Field(default_factory=list, description="IMAGEDROP_WEBHOOK_URLS, comma-separated",
+                                    json_schema_extra=SECRET)
+    webhook_secret: str | None = Field(
+        None, description="IMAGEDROP_WEBHOOK_SECRET: whsec_<base64 key> signing every generic webhook "
+        "the Standard Webhooks way", json_schema_extra=SECRET)
+    dingtalk_url: str | None = Field(None, description="IMAGEDROP_DINGTALK_URL: DingTalk robot webhook",
+                                     json_schema_extra=SECRET)
+    dingtalk_secret: str | None = Field(None, description="IMAGEDROP_DINGTALK_SECRET: its signing secret",
+                                        json_schema_extra=SECRET)
+    slack_url: str | None = Field(None, description="IMAGEDROP_SLACK_URL: Slack incoming webhook",
+                                  json_schema_extra=SECRET)
+    lark_url: str | None = Field(None, description="IMAGEDROP_LARK_URL: Lark (Feishu) custom bot webhook",
+                                 json_schema_extra=SECRET)
+    lark_secret: str | None = Field(None, description="IMAGEDROP_LARK_SECRET: its signing secret",
+                                    json_schema_extra=SECRET)
+    teams_url: str | None = Field(None, description="IMAGEDROP_TEAMS_URL: Microsoft Teams Workflows webhook",
+                                  json_schema_extra=SECRET)
     poll_first_seconds: int = Field(60, ge=1, le=3600, description="IMAGEDROP_POLL_FIRST_SECONDS")
     poll_max_seconds: int = Field(600, ge=10, le=43200, description="IMAGEDROP_POLL_MAX_SECONDS")
     deadline_hours: float = Field(12.0, gt=0, le=168, description="IMAGEDROP_DEADLINE_HOURS: give up after")
@@ -68,7 +80,12 @@ class Settings(BaseModel):
             _check_url(url, "each webhook URL")
         return value
 
-    @field_validator("dingtalk_url", "slack_url", "mns_endpoint")
+    @field_validator("webhook_secret")
+    @classmethod
+    def _whsec(cls, value: str | None) -> str | None:
+        return value if value is None else check_whsec(value)
+
+    @field_validator("dingtalk_url", "slack_url", "lark_url", "teams_url", "mns_endpoint")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is not None:
@@ -118,7 +135,24 @@ def _check_url(url: str, what: str) -> None:
                          f"{shown_url(url)!r}")
 
 
-_SECRETS = {"webhook_secret", "dingtalk_secret", "dingtalk_url", "slack_url", "webhook_urls"}
+def check_whsec(secret: str) -> str:
+    """A Standard Webhooks secret: `whsec_` then the base64 of a key of 24 to 64 bytes."""
+    import base64
+    import binascii
+
+    body = secret.removeprefix("whsec_")
+    try:
+        key = base64.b64decode(body, validate=True) if body != secret else b""
+    except (binascii.Error, ValueError):
+        key = b""
+    if not 24 <= len(key) <= 64:
+        raise ValueError("a webhook secret must be whsec_ followed by the base64 of 24 to 64 random "
+                         "bytes; make one with: python3 -c \"import base64,os; print('whsec_' + "
+                         "base64.b64encode(os.urandom(32)).decode())\"")
+    return secret
+
+
+_SECRETS = secret_fields(Settings)
 
 
 _ENV_NAMES = {

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from imagedrop_disk.model import Inspection
     from imagedrop_disk.source import ByteSource
 
-    from .notify import Notifier
+    from .notify import Notifier, Routes
     from .ports import Bucket, Images, Messages
 
 
@@ -75,7 +75,20 @@ class Services:
 
         topic = self.settings.topic
         publish = (lambda body, tag: self.mns.publish(topic, body, tag)) if topic else None
-        return Notifier(self.settings, publish)
+        return Notifier(self.settings, publish, routes=self.routes)
+
+    def routes(self, bucket: str) -> "Routes":
+        """The routes file of `bucket`, read again at most once per invocation."""
+        from .notify import RoutesSource
+
+        sources: dict[str, RoutesSource] = self.__dict__.setdefault("_routes", {})
+        if bucket not in sources:
+            sources[bucket] = RoutesSource(self.store(bucket), self.settings.state_prefix)
+        return sources[bucket].current()
+
+    def new_invocation(self) -> None:
+        for source in self.__dict__.get("_routes", {}).values():
+            source.new_invocation()
 
 
 _CACHE: dict[tuple[Any, ...], Services] = {}
@@ -105,4 +118,5 @@ def services_for(context: Any = None) -> Services:
         _CACHE.clear()  # old STS credentials are of no further use
         _CACHE[key] = Services(load_settings(env, region=region, account_id=account), creds,
                                clock=clock)
+    _CACHE[key].new_invocation()
     return _CACHE[key]

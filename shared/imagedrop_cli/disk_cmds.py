@@ -8,6 +8,7 @@ import os
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from imagedrop_disk import ByteSource, FileSource, Inspection, inspect
 from imagedrop_disk.errors import DiskError
@@ -106,24 +107,27 @@ def _why_absent(bucket: str, no_object: str, local: bool) -> str:
 
 
 def _table(path: str, r: Inspection) -> Table:
-    table = Table(title=path, show_header=False, title_justify="left")
+    from .ops.render import shown
+
+    # every value read from the disk (guest names, fstab lines, notes) is text, never markup
+    table = Table(title=shown(path), show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
-    verdict = "[green]yes[/green]" if r.importable else "[red]no[/red]"
-    rows = [("format", r.format), ("virtual size", _size(r.virtual_size)),
+    verdict = Text("yes", style="green") if r.importable else Text("no", style="red")
+    rows: list[tuple[str, str | Text]] = [("format", r.format), ("virtual size", _size(r.virtual_size)),
             ("file size", _size(r.file_size)), ("partition table", r.partition_table),
             ("boot mode", r.boot_mode or "unknown"), ("os type", r.os_type or "unknown"),
             ("importable", verdict), ("cost", f"{r.reads} reads, {r.bytes_read} bytes")]
     rows += _guest_rows(r)
     for name, value in rows:
-        table.add_row(name, value)
+        table.add_row(name, value if isinstance(value, Text) else shown(value))
     for f in r.findings:
         colour = "red" if f.risk == "High" else "yellow"
-        table.add_row(f"[{colour}]{f.item}[/{colour}]", f"{f.risk}: {f.fact}. Fix: {f.fix}")
+        table.add_row(shown(f.item, colour), shown(f"{f.risk}: {f.fact}. Fix: {f.fix}"))
     for problem in r.problems:
-        table.add_row("[red]problem[/red]", problem)
+        table.add_row(Text("problem", style="red"), shown(problem))
     for note in r.details.get("notes", []) or []:
-        table.add_row("note", str(note))
+        table.add_row("note", shown(note))
     return table
 
 

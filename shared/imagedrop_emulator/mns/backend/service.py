@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import urllib.request
+import uuid
 from typing import Callable
 
 from ...env import CloudEnv
@@ -17,7 +18,7 @@ from .. import errors
 from .eventbridge import EventBridgeTrigger, Sink
 from .queues import MAX_WAIT, FakeMessage, FakeQueue, check_range
 from .topics import (NOTIFY_STRATEGIES, FakeSubscription, FakeTopic, FakeTopicMessage, notification,
-                     parse_endpoint)
+                     parse_endpoint, push_headers)
 
 POLL_SLICE = 0.05  # real seconds between clock checks while a receive waits (the clock may jump)
 
@@ -211,7 +212,7 @@ class MnsBackend:
             self.topic(name)
             del self.topics[name]
 
-    def subscribe(self, topic: str, name: str, endpoint: str, notify_content_format: str = "JSON", *,
+    def subscribe(self, topic: str, name: str, endpoint: str, notify_content_format: str = "XML", *,
                   notify_strategy: str = "BACKOFF_RETRY", filter_tag: str = "") -> FakeSubscription:
         """Subscribe a queue (`acs:mns:<region>:<account>:queues/<q>`) or a loopback HTTP URL."""
         parse_endpoint(endpoint, self.region, self.account_id)
@@ -257,7 +258,7 @@ class MnsBackend:
 
     def publish_message(self, topic: str, body: str, *, tag: str = "") -> FakeTopicMessage:
         """Publish, then deliver to each matching subscriber: queues now, HTTP through the pump."""
-        http: list[tuple[str, str, bytes, str]] = []
+        http: list[tuple[str, str, bytes, dict[str, str]]] = []
         with self._cond:
             owner = self.topic(topic)
             message = owner.publish(body, self.now(), tag)
@@ -267,16 +268,16 @@ class MnsBackend:
                 payload, content_type = notification(owner, sub, message, self.account_id)
                 kind, target = parse_endpoint(sub.endpoint, self.region, self.account_id)
                 if kind == "http":
-                    http.append((sub.name, target, payload, content_type))
+                    headers = push_headers(sub, message, uuid.uuid4().hex.upper()[:24])
+                    http.append((sub.name, target, payload, {"Content-Type": content_type, **headers}))
                     continue
                 try:  # a queue subscriber gets the notification as the message body, not base64-encoded
                     self.queue(target).send(payload.decode("utf-8"), self.now())
                     self._cond.notify_all()
                 except errors.ServiceError as err:
                     owner.undelivered.append((sub.name, message, f"{err.code}: {err.message}"))
-        for name, url, payload, content_type in http:
-            self.env.pump.deliver_later(f"mns:{topic}/{name}", _http_sink(url, content_type, message),
-                                          payload)
+        for name, url, payload, headers in http:
+            self.env.pump.deliver_later(f"mns:{topic}/{name}", _http_sink(url, headers), payload)
         return message
 
     # ------------------------------------------------------------------ EventBridge
@@ -300,15 +301,11 @@ def _page(items: dict[str, object], prefix: str, limit: int, marker: str) -> tup
     return names[:limit], names[limit] if len(names) > limit else ""
 
 
-def _http_sink(url: str, content_type: str, message: FakeTopicMessage) -> Callable[[bytes], object]:
+def _http_sink(url: str, headers: dict[str, str]) -> Callable[[bytes], object]:
     """POST a notification to a loopback subscriber; an error status raises, so the pump retries."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
 
     def post(payload: bytes) -> int:
-        headers = {"Content-Type": content_type, "x-mns-version": "2015-06-06",
-                   "x-mns-message-id": message.message_id}
-        if message.tag:  # no empty tag header for an untagged message
-            headers["x-mns-message-tag"] = message.tag
         request = urllib.request.Request(url, data=payload, method="POST", headers=headers)
         with opener.open(request, timeout=10) as response:
             return int(response.status)

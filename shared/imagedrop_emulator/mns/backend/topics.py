@@ -117,19 +117,33 @@ def parse_endpoint(endpoint: str, region: str, account_id: str) -> tuple[str, st
 
 def notification(topic: FakeTopic, sub: FakeSubscription, message: FakeTopicMessage,
                  account_id: str) -> tuple[bytes, str]:
-    """The body a subscriber receives, and its content type, for the subscription's format."""
+    """The body a subscriber receives, and its content type, for the subscription's format:
+    SIMPLIFIED is the message body as published; XML and JSON wrap it with the message's
+    attributes (its tag only when it has one)."""
     if sub.notify_content_format == "SIMPLIFIED":
         return message.body.encode("utf-8"), "text/plain;charset=utf-8"
     fields: dict[str, str | int] = {
         "TopicOwner": account_id, "TopicName": topic.name, "Subscriber": account_id,
-        "SubscriptionName": sub.name, "MessageId": message.message_id, "MessageMD5": message.body_md5,
-        "Message": message.body, "PublishTime": message.publish_time_ms,
+        "SubscriptionName": sub.name, "MessageId": message.message_id, "Message": message.body,
+        "MessageMD5": message.body_md5, **({"MessageTag": message.tag} if message.tag else {}),
+        "PublishTime": message.publish_time_ms,
     }
     if sub.notify_content_format == "JSON":  # key order of the documented topic-trigger payload
         order = ("TopicOwner", "Message", "Subscriber", "PublishTime", "SubscriptionName", "MessageMD5",
-                 "TopicName", "MessageId")
-        doc = json.dumps({k: fields[k] for k in order}, ensure_ascii=False, separators=(",", ":"))
+                 "TopicName", "MessageId", "MessageTag")
+        doc = json.dumps({k: fields[k] for k in order if k in fields}, ensure_ascii=False, separators=(",", ":"))
         return doc.encode("utf-8"), "application/json;charset=utf-8"
     inner = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in fields.items())
     xml = f'<?xml version="1.0" encoding="utf-8"?><Notification xmlns="{XMLNS}">{inner}</Notification>'
     return xml.encode("utf-8"), "text/xml;charset=utf-8"
+
+
+def push_headers(sub: FakeSubscription, message: FakeTopicMessage, request_id: str) -> dict[str, str]:
+    """The headers of an HTTP push beside the body: the message's id and tag travel as headers
+    only in SIMPLIFIED, where the body has no room for them."""
+    headers = {"x-mns-version": "2015-06-06", "x-mns-request-id": request_id}
+    if sub.notify_content_format == "SIMPLIFIED":
+        headers["x-mns-message-id"] = message.message_id
+        if message.tag:  # no empty tag header for an untagged message
+            headers["x-mns-message-tag"] = message.tag
+    return headers
