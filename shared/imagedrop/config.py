@@ -170,8 +170,8 @@ class EnvCredentials(NamedTuple):
     security_token: str | None
 
 
-CREDENTIAL_VARIABLES = EnvCredentials("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                                      "ALIBABA_CLOUD_SECURITY_TOKEN")
+CREDENTIAL_VARIABLES = EnvCredentials(
+    "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN")
 
 
 def read_credentials(env: Mapping[str, str]) -> EnvCredentials:
