@@ -94,8 +94,9 @@ def services_for(context: Any, env: Mapping[str, str]) -> Services:
     # and the emulated cloud agree on the time.
     clock = getattr(context, "clock", None) or time.time
     key = (creds, region, account, tuple(sorted(read_env(env).items())), clock)
-    if key not in _CACHE:
+    services = _CACHE.get(key)
+    if services is None:  # held here, not looked up again: a twin instance may clear the cache
+        services = Services(load_settings(env, region=region, account_id=account), creds, clock=clock)
         _CACHE.clear()  # expired STS credentials are of no further use
-        _CACHE[key] = Services(load_settings(env, region=region, account_id=account), creds,
-                               clock=clock)
-    return _CACHE[key]
+        _CACHE[key] = services
+    return services
