@@ -1,9 +1,16 @@
-"""Deployment settings, read from the environment into a validated model (fail fast, say which)."""
+"""Deployment settings, read from the environment into a validated model (fail fast, say which).
+
+The one module of the function package that reads the environment: the handlers take the
+function's environment here once per invocation (`function_environment`) and hand what is read
+from it to the logging setup (`log_level`), the credentials (`read_credentials`) and the services
+(`load_settings`).
+"""
 
 from __future__ import annotations
 
+import logging
 import os
-from typing import Literal, Mapping
+from typing import Any, Literal, Mapping, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -169,6 +176,41 @@ def env_var_name(field: str) -> str:
 def env_var_names() -> dict[str, tuple[str, ...]]:
     """Every setting and the environment variables it is read from, in order."""
     return {name: _ENV_NAMES.get(name, (ENV_PREFIX + name.upper(),)) for name in Settings.model_fields}
+
+
+def function_environment(context: Any = None) -> Mapping[str, str]:
+    """The environment a function's settings come from: FC sets them as environment variables of
+    the function's instance; the local runtime, which runs the functions in its own process, hands
+    them over in the context (`environment`)."""
+    environment = getattr(context, "environment", None)
+    return os.environ if environment is None else environment
+
+
+LOG_LEVEL_VARIABLE = ENV_PREFIX + "LOG_LEVEL"
+
+
+def log_level(env: Mapping[str, str]) -> int:
+    """IMAGEDROP_LOG_LEVEL as a `logging` level: a level's name in any case; INFO when unset or
+    not a level's name."""
+    level = getattr(logging, env.get(LOG_LEVEL_VARIABLE, "INFO").upper(), logging.INFO)
+    return level if isinstance(level, int) else logging.INFO
+
+
+class EnvCredentials(NamedTuple):
+    """The ALIBABA_CLOUD_* access key set in the environment; each part None when not set."""
+
+    access_key_id: str | None
+    access_key_secret: str | None
+    security_token: str | None
+
+
+CREDENTIAL_VARIABLES = EnvCredentials(
+    "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN")
+
+
+def read_credentials(env: Mapping[str, str]) -> EnvCredentials:
+    """The access key of the standard ALIBABA_CLOUD_* variables (an empty one counts as unset)."""
+    return EnvCredentials(*(env.get(var) or None for var in CREDENTIAL_VARIABLES))
 
 
 def read_env(env: Mapping[str, str] | None = None) -> dict[str, str]:

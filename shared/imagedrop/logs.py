@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import time
 from typing import Any
@@ -12,10 +11,9 @@ from typing import Any
 _logger = logging.getLogger("imagedrop")
 
 
-def configure(level: int | None = None) -> None:
-    """Log to stderr (Function Compute ships it to Log Service). IMAGEDROP_LOG_LEVEL overrides."""
-    if level is None:
-        level = getattr(logging, os.environ.get("IMAGEDROP_LOG_LEVEL", "INFO").upper(), logging.INFO)
+def configure(level: int = logging.INFO) -> None:
+    """Log to stderr (Function Compute ships it to Log Service) at `level` (the handlers pass the
+    setting IMAGEDROP_LOG_LEVEL, `config.log_level`)."""
     if not any(getattr(h, "_imagedrop", False) for h in _logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))

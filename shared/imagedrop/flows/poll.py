@@ -233,7 +233,8 @@ def _send(services: Services, msg: TrackMessage, delay: int) -> None:
 def _import_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> PollOutcome:
     services, settings = book.services, book.services.settings
     if record.repair is not None and record.repair.execution_id:
-        # A late copy of an import-stage message: the repair's own messages follow the import now.
+        # A late copy of an import-stage message: once a repair starts, its own messages follow
+        # the import.
         return PollOutcome(msg.import_id, "duplicate",
                            "the import stage is over: the repair started")
     task = services.ecs.describe_task(msg.task_id)

@@ -99,8 +99,8 @@ class RepairRecord(BaseModel):
     message: str | None = None
 
 
-# Two flags keep the names records were first written with, so that every version of the
-# pipeline and the CLI reads every record in a bucket: field → stored name.
+# Two flags are stored under names other than their fields', the names every version of the
+# pipeline and the CLI reads, so that each reads every record in a bucket: field → stored name.
 _STORED_AS = {"awaiting_manifest": "quiet", "announcement_pending": "unannounced"}
 
 

@@ -225,7 +225,7 @@ def test_http_push_bodies_per_format_and_tag_header(account: Account, mns_cloud:
     assert json.loads(by_path["/JSON"][1][1])["MessageTag"] == "import-done"
     doc = json.loads(by_path["/JSON"][0][1])
     assert list(doc) == ["TopicOwner", "Message", "Subscriber", "PublishTime", "SubscriptionName", "MessageMD5",
-                         "TopicName", "MessageId"]  # the documented key order (wire facts §2.2)
+                         "TopicName", "MessageId"]  # the key order MNS documents
     assert (doc["Message"], doc["MessageMD5"], doc["MessageId"]) == ('done <m-1> & "ok"', sent.message_body_md5,
                                                                      sent.message_id)
     assert doc["PublishTime"] == START_MS and doc["TopicOwner"] == mns_cloud.account_id
