@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from .fs.api import GuestFiles
 from .fs.cache import BlockCache
 from .partitions import PartitionSpan, logical_spans
+from .work import Work
 
 
 @dataclass
@@ -26,10 +27,11 @@ class OpenedGuest:
 
 
 def open_guest(read: Callable[[int, int], bytes], disk_size: int, spans: list[PartitionSpan],
-               extended_lba: int | None = None) -> OpenedGuest:
+               extended_lba: int | None = None, work: Work | None = None) -> OpenedGuest:
     """`read` reads the guest disk (at most one cache block at a time); `spans` the partitions
     (empty: the disk is one volume from byte 0); `extended_lba` an MBR extended partition whose
-    logical partitions are read here when `spans` lacks them."""
+    logical partitions are read here when `spans` lacks them; `work` the inspection's meter of
+    work, which every reader and the guest's files count on."""
     from .fs.mount import mount_guest  # the readers load only when a guest is read
     from .fs.paths import UNREADABLE, why_unreadable
     from .fs.volumes import volumes_of
@@ -41,7 +43,7 @@ def open_guest(read: Callable[[int, int], bytes], disk_size: int, spans: list[Pa
             spans = spans + logical_spans(cache.read, extended_lba, disk_size)
         except UNREADABLE as exc:
             notes.append(f"the logical partitions cannot be read ({why_unreadable(exc)})")
-    volumes, more = volumes_of(cache.read, disk_size, spans)
+    volumes, more = volumes_of(cache.read, disk_size, spans, work or Work())
     notes += more
     try:
         mounted = mount_guest(volumes, notes)

@@ -18,6 +18,7 @@ from .api import BudgetExceeded, FileSystem
 from .lvm_volumes import expand_lvm
 from .paths import UNREADABLE, MountedFiles, why_unreadable
 from .volumes import SliceVolume
+from ..work import Work
 
 Opener = Callable[[SliceVolume], "FileSystem | None"]
 Expander = Callable[[SliceVolume, list[str]], "list[SliceVolume] | None"]
@@ -34,6 +35,7 @@ WINDOWS_MARKER = "/Windows/System32/config"
 BOOT_MARKERS = re.compile(r"^(vmlinuz|vmlinux|Image|grub2?$|loader$|initrd|initramfs)")
 MOUNTED_FROM_FSTAB = ("/boot", "/boot/efi", "/usr", "/var")
 DEVICE_PARTITION = re.compile(r"^/dev/(?:[shv]d[a-z]|xvd[a-z]|nvme\d+n\d+p|mmcblk\d+p)(\d+)$")
+MOUNT_SHARE = 0.25   # of the inspection's work, what finding the root, and then its mounts, may spend
 
 
 @dataclass
@@ -54,7 +56,9 @@ class Mounted:
 def mount_guest(volumes: list[SliceVolume], notes: list[str] | None = None) -> Mounted:
     notes = notes if notes is not None else []
     opened = open_volumes(volumes, notes)
-    root, os_type = _choose_root(opened, notes)
+    work = volumes[0].work if volumes else Work()
+    with work.share(MOUNT_SHARE):
+        root, os_type = _choose_root(opened, notes)
     if root is None:
         if opened:
             notes.append("no volume holds etc/os-release, usr/lib/os-release, etc/fstab or "
@@ -62,8 +66,9 @@ def mount_guest(volumes: list[SliceVolume], notes: list[str] | None = None) -> M
         elif not any("budget" in n for n in notes):
             notes.append("no volume holds a file system this inspection reads")
         return Mounted(None, None, None, notes)
-    files = MountedFiles(root.fs, {}, notes)
-    mounts = _linux_mounts(files, root, opened, notes) if os_type == "linux" else {}
+    files = MountedFiles(root.fs, {}, notes, root.volume.work)
+    with work.share(MOUNT_SHARE):
+        mounts = _linux_mounts(files, root, opened, notes) if os_type == "linux" else {}
     files.mounts = {tuple(p.strip("/").split("/")): o.fs for p, o in mounts.items()}
     return Mounted(files, root, os_type, notes, {p: o.volume.name for p, o in mounts.items()})
 
@@ -118,7 +123,7 @@ def _open(volume: SliceVolume, notes: list[str]) -> FileSystem | None:
 def _choose_root(opened: list[Opened], notes: list[str]) -> tuple[Opened | None, str | None]:
     """The first volume (largest first) holding a Linux or Windows system's marker files."""
     for candidate in sorted(opened, key=lambda o: -o.volume.size):
-        probe = MountedFiles(candidate.fs, {}, notes)
+        probe = MountedFiles(candidate.fs, {}, notes, candidate.volume.work)
         try:
             if any(probe.lkind(m) is not None for m in LINUX_MARKERS):
                 return candidate, "linux"
@@ -145,7 +150,7 @@ def _linux_mounts(files: MountedFiles, root: Opened, opened: list[Opened],
             notes.append(f"fstab mounts {spec} on {where}: no volume read here matches it")
     if "/boot" not in mounts and not _has_boot_files(files, "/boot"):
         for other in others:
-            if _has_boot_files(MountedFiles(other.fs, {}, notes), "/"):
+            if _has_boot_files(MountedFiles(other.fs, {}, notes, other.volume.work), "/"):
                 mounts["/boot"] = other
                 notes.append(f"/boot: {other.volume.name} mounted there (it holds a kernel or "
                              f"boot loader at its top; fstab does not say)")
