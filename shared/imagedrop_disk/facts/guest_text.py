@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TypeVar
 
-from .model import Finding, GuestFacts
+from pydantic import BaseModel
 
 MAX_VALUE = 256
 MAX_SENTENCE = 1024
@@ -43,29 +44,28 @@ def clean_text(value: str, limit: int = MAX_VALUE) -> str:
     return value if len(value) <= limit else value[:limit - 1].rstrip() + ELLIPSIS
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def clean_model(model: M) -> M:
+    """`model` with every string in it cleaned, in nested models and lists too."""
+    return model.model_copy(update={name: _clean_field(name, getattr(model, name))
+                                    for name in type(model).model_fields})
+
+
+def clean_notes(notes: list[str]) -> list[str]:
+    return [v for v in _clean_field("notes", notes) if isinstance(v, str)]  # type: ignore[union-attr]
+
+
 def _clean_field(name: str, value: object) -> object:
     limit = MAX_SENTENCE if name in SENTENCES else MAX_VALUE
     if isinstance(value, str):
         return clean_text(value, limit)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        kept = [clean_text(v, limit) for v in value[:MAX_ITEMS]]
-        if len(value) > MAX_ITEMS:
+    if isinstance(value, BaseModel):
+        return clean_model(value)
+    if isinstance(value, list):
+        kept = [_clean_field(name, v) for v in value[:MAX_ITEMS]]
+        if len(value) > MAX_ITEMS and all(isinstance(v, str) for v in kept):
             kept[-1] = f"… and {len(value) - MAX_ITEMS + 1} more"
         return kept
     return value
-
-
-def clean_facts(facts: GuestFacts) -> GuestFacts:
-    return facts.model_copy(update={name: _clean_field(name, getattr(facts, name))
-                                    for name in GuestFacts.model_fields})
-
-
-def clean_finding(finding: Finding) -> Finding:
-    return finding.model_copy(update={name: _clean_field(name, getattr(finding, name))
-                                      for name in Finding.model_fields})
-
-
-def clean_notes(notes: list[str]) -> list[str]:
-    cleaned = _clean_field("notes", notes)
-    assert isinstance(cleaned, list)
-    return cleaned

@@ -10,6 +10,7 @@ from ..work import Work
 from . import yamlish
 from .boot import Cmdline, kernel_cmdline
 from .fstab import FSTAB_LIMIT, Fstab, parse_fstab, spec_kind
+from .kernel_arch import kernel_architecture
 from .kernels import drivers_available, installed_kernels, read_architecture
 from .model import GuestFacts
 from .network import pinning_rules, primary_nic
@@ -61,6 +62,9 @@ def linux_facts(files: GuestFiles, root_fs: str | None) -> GuestFacts:
         version=release.version if release else None,
         name=release.name if release else None,
         architecture=watch.fact("architecture", lambda: read_architecture(files, kernel)),
+        kernel_architecture=watch.fact("kernel_architecture",
+                                       lambda: kernel_architecture(files, kernel))
+        if kernel else None,
         platform=platform_for_linux(release.distro, release.name, release.variant_id)
         if release else None,
         kernel=kernel,

@@ -12,12 +12,25 @@ from pydantic import BaseModel, Field
 Risk = Literal["High", "Medium", "Low"]
 
 
+class OtherRoot(BaseModel):
+    """A root file system besides the one the facts were read from."""
+
+    volume: str = Field(description="where it is, e.g. 'partition 2'")
+    os_type: Literal["linux", "windows"] | None = None
+    distro: str | None = None
+    name: str | None = None
+    platform: str | None = None
+
+
 class GuestFacts(BaseModel):
     os_type: Literal["linux", "windows"] | None = None
     distro: str | None = Field(None, description="os-release ID; `windows` for Windows")
     version: str | None = Field(None, description="os-release VERSION_ID; Windows 10.0.<build>")
     name: str | None = Field(None, description="os-release PRETTY_NAME; Windows ProductName")
-    architecture: Literal["x86_64", "arm64", "i386"] | None = None
+    architecture: Literal["x86_64", "arm64", "i386"] | None = Field(
+        None, description="what the programs (/bin/sh) are built for")
+    kernel_architecture: Literal["x86_64", "arm64", "i386"] | None = Field(
+        None, description="what the newest kernel's image is built for")
     platform: str | None = Field(None, description="the ECS ImportImage Platform value")
     kernel: str | None = Field(None, description="newest installed kernel, rescue excluded")
     root_fs: str | None = None
@@ -33,6 +46,8 @@ class GuestFacts(BaseModel):
     dhcp: bool | None = None
     mac_pinned: bool | None = None
     serial_console: bool | None = None
+    other_roots: list[OtherRoot] = Field(
+        default_factory=list, description="other systems on the disk; the facts are not theirs")
     notes: list[str] = Field(default_factory=list,
                              description="why a fact is null: what could not be read, and where")
 

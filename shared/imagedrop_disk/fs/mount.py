@@ -51,6 +51,7 @@ class Mounted:
     os_type: str | None
     notes: list[str]
     mounts: dict[str, str] = field(default_factory=dict)  # mount point → volume name
+    others: list[tuple[Opened, str]] = field(default_factory=list)  # other roots, their OS
 
 
 def mount_guest(volumes: list[SliceVolume], notes: list[str] | None = None) -> Mounted:
@@ -58,7 +59,8 @@ def mount_guest(volumes: list[SliceVolume], notes: list[str] | None = None) -> M
     opened = open_volumes(volumes, notes)
     work = volumes[0].work if volumes else Work()
     with work.share(MOUNT_SHARE):
-        root, os_type = _choose_root(opened, notes)
+        roots = _roots(opened, notes)
+    root, os_type = roots[0] if roots else (None, None)
     if root is None:
         if opened:
             notes.append("no volume holds etc/os-release, usr/lib/os-release, etc/fstab or "
@@ -70,7 +72,8 @@ def mount_guest(volumes: list[SliceVolume], notes: list[str] | None = None) -> M
     with work.share(MOUNT_SHARE):
         mounts = _linux_mounts(files, root, opened, notes) if os_type == "linux" else {}
     files.mounts = {tuple(p.strip("/").split("/")): o.fs for p, o in mounts.items()}
-    return Mounted(files, root, os_type, notes, {p: o.volume.name for p, o in mounts.items()})
+    return Mounted(files, root, os_type, notes, {p: o.volume.name for p, o in mounts.items()},
+                   roots[1:])
 
 
 def open_volumes(volumes: list[SliceVolume], notes: list[str]) -> list[Opened]:
@@ -120,19 +123,21 @@ def _open(volume: SliceVolume, notes: list[str]) -> FileSystem | None:
     return None
 
 
-def _choose_root(opened: list[Opened], notes: list[str]) -> tuple[Opened | None, str | None]:
-    """The first volume (largest first) holding a Linux or Windows system's marker files."""
+def _roots(opened: list[Opened], notes: list[str]) -> list[tuple[Opened, str]]:
+    """The volumes holding a Linux or Windows system's marker files, largest first (the facts
+    are read from the first)."""
+    found: list[tuple[Opened, str]] = []
     for candidate in sorted(opened, key=lambda o: -o.volume.size):
         probe = MountedFiles(candidate.fs, {}, notes, candidate.volume.work)
         try:
             if any(probe.lkind(m) is not None for m in LINUX_MARKERS):
-                return candidate, "linux"
-            if probe.kind(WINDOWS_MARKER) == "dir":
-                return candidate, "windows"
+                found.append((candidate, "linux"))
+            elif probe.kind(WINDOWS_MARKER) == "dir":
+                found.append((candidate, "windows"))
         except BudgetExceeded as exc:
             notes.append(f"{candidate.volume.name}: not read ({exc})")
-            return None, None
-    return None, None
+            break
+    return found
 
 
 def _linux_mounts(files: MountedFiles, root: Opened, opened: list[Opened],
