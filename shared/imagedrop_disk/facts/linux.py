@@ -16,7 +16,7 @@ from .model import GuestFacts
 from .network import pinning_rules, primary_nic
 from .platform import platform_for_linux
 from .release import read_release
-from .text import key_values
+from .text import key_values, lines
 
 T = TypeVar("T")
 
@@ -27,6 +27,7 @@ CLOUD_INIT_MARKERS = (
     "/lib/systemd/system/cloud-init-local.service",
 )
 SERIAL_CONSOLES = ("ttyS", "ttyAMA")
+GROWPART = ("/usr/bin/growpart", "/usr/sbin/growpart")
 DRIVERS = ("virtio_blk", "virtio_net", "nvme")
 MAX_CLOUD_CFG = 64
 FACT_SHARE = 0.5     # of the work left, what one fact may spend before it is given up
@@ -74,8 +75,12 @@ def linux_facts(files: GuestFiles, root_fs: str | None) -> GuestFacts:
         cloud_init=cloud_init,
         fstab_root=_root_kind(fstab, cmdline, notes),
         fstab_devices=fstab.device_entries if fstab is not None else None,
+        grub_root=spec_kind(cmdline.value("root") or "") if cmdline else None,
         selinux=watch.fact("selinux", lambda: _selinux(files, cmdline)),
         serial_console=_serial_console(cmdline),
+        growpart=watch.fact("growpart", lambda: watch.negative(
+            lambda: any(files.kind(p) == "file" for p in GROWPART), "growpart")),
+        rtc_local=watch.fact("rtc_local", lambda: _rtc_local(files)),
     )
     dhcp, pinned = watch.fact("dhcp", lambda: watch.negative(
         lambda: _network(files, cloud_init, notes), "network")) or (None, None)
@@ -195,6 +200,13 @@ def _selinux(files: GuestFiles, cmdline: Cmdline | None) -> str | None:
         if mode == "enforcing" and cmdline.value("enforcing") == "0":
             return "permissive"
     return mode  # type: ignore[return-value]
+
+
+def _rtc_local(files: GuestFiles) -> bool | None:
+    """/etc/adjtime's third line: LOCAL or UTC; None when the file does not say."""
+    rows = list(lines(files.read_text("/etc/adjtime", 4096)))
+    mode = rows[2].upper() if len(rows) >= 3 else ""
+    return {"LOCAL": True, "UTC": False}.get(mode)
 
 
 def _serial_console(cmdline: Cmdline | None) -> bool | None:

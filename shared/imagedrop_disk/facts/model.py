@@ -42,10 +42,15 @@ class GuestFacts(BaseModel):
         None, description="fstab entries that name a disk by a kernel device name that changes "
                           "on ECS (/dev/sd*, /dev/hd*, /dev/xvd*), as 'SPEC on MOUNTPOINT'; "
                           "null when fstab was not read")
+    grub_root: Literal["uuid", "label", "device", "lvm", "partuuid"] | None = Field(
+        None, description="how root= on the boot loader's kernel command line names /")
     selinux: Literal["enforcing", "permissive", "disabled"] | None = None
     dhcp: bool | None = None
     mac_pinned: bool | None = None
     serial_console: bool | None = None
+    growpart: bool | None = Field(None, description="growpart is installed (grows / at boot)")
+    rtc_local: bool | None = Field(None, description="the hardware clock keeps local time "
+                                                     "(/etc/adjtime LOCAL); null when unsaid")
     other_roots: list[OtherRoot] = Field(
         default_factory=list, description="other systems on the disk; the facts are not theirs")
     notes: list[str] = Field(default_factory=list,
