@@ -72,7 +72,7 @@ def test_programs_and_kernel_of_different_architectures_refuse_architecture() ->
 
 
 def test_a_real_two_root_disk_is_refused_through_the_plan() -> None:
-    """two-roots.qcow2 (tests/fixtures/guests/make_two_roots.sh): a CentOS root and a larger
+    """two-roots.qcow2 (tests/fixtures/guests/make_hostile_work.sh): a CentOS root and a larger
     Ubuntu root. A manifest of only image_name is refused, naming both systems."""
     inspection = inspect(BytesSource(gzip.decompress((GUESTS / "two-roots.qcow2.gz")
                                                      .read_bytes())))
