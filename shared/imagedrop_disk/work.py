@@ -24,8 +24,9 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class WorkLimits:
-    """Each limit is about ten times what the largest real guest needs, and all of them spent
-    together stay within about a second of CPU."""
+    """Each limit is over a hundred times what the guests of the test suite need (a few
+    thousand entries, a few hundred lookups and tens of hops, under 1 MiB decompressed), and
+    all of them spent together cost well under a second of CPU."""
 
     lookups: int = 20_000        # path components looked up in a directory
     hops: int = 2_000            # symlinks followed
