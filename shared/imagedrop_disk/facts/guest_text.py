@@ -1,11 +1,12 @@
 """Guest text is data: what a guest's files say leaves the disk library as one plain line of
 bounded length, whoever prints it next (a terminal, a log, a notification, a status record).
 
-`clean_report` is applied to every string of the facts and findings on their way out, so no
+`clean_model` is applied to the facts and findings on their way out (in `read_guest`), so no
 fact reader can forget it: terminal escape sequences (CSI `ESC [ … m`, OSC `ESC ] … ESC \\`
-such as OSC-8 links) and other control characters are removed, line breaks and runs of blanks become one space, and
-a value is cut to MAX_VALUE characters (a sentence that quotes values to MAX_SENTENCE) with an
-ellipsis. Escapes that a format defines (fstab's `\\NNN`) are decoded by its reader before.
+such as OSC-8 links) and other control characters are removed, line breaks and runs of blanks
+become one space, and a value is cut to MAX_VALUE characters (a sentence that quotes values to
+MAX_SENTENCE) with an ellipsis. Escapes that a format defines (fstab's `\\NNN`) are decoded by
+its reader before.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def clean_model(model: M) -> M:
 
 
 def clean_notes(notes: list[str]) -> list[str]:
-    return [v for v in _clean_field("notes", notes) if isinstance(v, str)]  # type: ignore[union-attr]
+    cleaned = _clean_field("notes", notes)
+    return [v for v in cleaned if isinstance(v, str)] if isinstance(cleaned, list) else []
 
 
 def _clean_field(name: str, value: object) -> object:

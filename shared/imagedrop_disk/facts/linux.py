@@ -47,7 +47,7 @@ def linux_facts(files: GuestFiles, root_fs: str | None) -> GuestFacts:
     cmdline = watch.fact("kernel command line", lambda: kernel_cmdline(files))
     if cmdline is None and not watch.gave_up:
         notes.append("no kernel command line found (grub.cfg, BLS entries, /etc/default/grub)")
-    drivers = (watch.fact("virtio", lambda: watch.negative(
+    drivers = (watch.fact("virtio and nvme", lambda: watch.negative(
         lambda: drivers_available(files, kernel, DRIVERS), "drivers")) if kernel else None) or {}
     virtio = _all_of(drivers.get("virtio_blk"), drivers.get("virtio_net"))
     nvme = drivers.get("nvme")

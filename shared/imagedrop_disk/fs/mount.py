@@ -35,7 +35,7 @@ WINDOWS_MARKER = "/Windows/System32/config"
 BOOT_MARKERS = re.compile(r"^(vmlinuz|vmlinux|Image|grub2?$|loader$|initrd|initramfs)")
 MOUNTED_FROM_FSTAB = ("/boot", "/boot/efi", "/usr", "/var")
 DEVICE_PARTITION = re.compile(r"^/dev/(?:[shv]d[a-z]|xvd[a-z]|nvme\d+n\d+p|mmcblk\d+p)(\d+)$")
-MOUNT_SHARE = 0.25   # of the inspection's work, what finding the root, and then its mounts, may spend
+MOUNT_SHARE = 0.25   # of the work left, what finding the root (then its mounts) may spend
 
 
 @dataclass
