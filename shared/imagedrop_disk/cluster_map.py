@@ -16,6 +16,7 @@ from .errors import (BudgetExceeded, CorruptImage, DiskError, GuestUnreadable, Z
                      ZstdMissing)
 from .zstd_prefix import zstd_prefix
 from .source import ByteSource
+from .work import Work
 
 # Hard caps the container phase (format, tables, partition layout) never exceeds, whatever a
 # header claims.
@@ -42,6 +43,7 @@ class BudgetedSource:
         self.max_reads = MAX_READS
         self.max_bytes = MAX_BYTES
         self.guest_phase = False
+        self.work = Work()   # what the whole inspection may compute, whatever it reads
 
     def enter_guest_phase(self, max_reads: int = GUEST_MAX_READS,
                           max_bytes: int = GUEST_MAX_BYTES) -> None:
@@ -234,10 +236,13 @@ def decompress_prefix(source: BudgetedSource, loc: Compressed, want: int) -> byt
                            f"of the file: the file is truncated")
     try:
         if loc.codec == "zstd":
-            return _zstd_prefix(raw, want)
+            out = _zstd_prefix(raw, want)
+            source.work.charge("decoded", len(out))
+            return out
         wbits = -15 if loc.codec == "deflate" else 15
-        d = zlib.decompressobj(wbits)
-        return d.decompress(raw, want)
+        out = zlib.decompressobj(wbits).decompress(raw, want)
+        source.work.charge("decoded", len(out))
+        return out
     except zlib.error as exc:
         raise CorruptImage(f"a compressed cluster at offset {loc.file_offset} does not "
                            f"decompress ({exc})") from None

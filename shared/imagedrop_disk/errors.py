@@ -4,6 +4,7 @@ DiskError                  raised as itself: the image is refused (one line for 
 ├── CorruptImage           a container's tables point somewhere impossible (qcow2, vmdk, vhd)
 ├── GuestUnreadable        the guest's clusters need a codec that is not installed
 ├── BudgetExceeded         reading the guest further would pass the inspection's read budget
+│   └── WorkExceeded       the inspection (or a fact's share of it) did all the work it may do
 ├── FsCorrupt              a file system's own structures point somewhere impossible
 │   ├── MissingCodec       a Btrfs extent needs a codec that is not installed
 │   └── NtfsUnsupported    sound NTFS content this reader does not decode (compressed, encrypted)
@@ -34,6 +35,11 @@ class GuestUnreadable(DiskError):
 
 class BudgetExceeded(DiskError):
     """Reading further would pass the inspection's read budget (reads or bytes)."""
+
+
+class WorkExceeded(BudgetExceeded):
+    """The inspection (or the share of it a fact was given) did all the work it may do: lookups,
+    symlink hops, directory entries scanned or bytes decompressed."""
 
 
 class FsCorrupt(DiskError):

@@ -9,7 +9,7 @@ from imagedrop_disk.source import BoundedSource
 from .credentials import Credentials
 from .oss_errors import translate_oss_error
 from .retry import call_translated
-from ..ports import ObjectInfo, object_version
+from ..ports import ObjectInfo
 
 T = TypeVar("T")
 MAX_SMALL_OBJECT = 1024 * 1024  # manifests, status records, claims

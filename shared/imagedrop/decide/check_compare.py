@@ -7,20 +7,12 @@ Assistant…) or the facts were unknown.
 
 from __future__ import annotations
 
+from imagedrop_disk.facts.check_items import find
 from imagedrop_disk.facts.model import Finding, GuestFacts
 
 from ..model.status import CheckItem
 from .ecs_answers import DetectionItem
 
-# The guest facts each predicted item is made from.
-ITEM_FACTS: dict[str, tuple[str, ...]] = {
-    "GUESTOS.Virtio": ("virtio",),
-    "GUESTOS.Nvme": ("nvme",),
-    "GUESTOS.Fstab": ("fstab_root", "fstab_devices"),
-    "GUESTOS.Dhcp": ("dhcp", "mac_pinned"),
-    "GUESTOS.Selinux": ("selinux",),
-    "GUESTOS.CloudInit": ("cloud_init",),
-}
 NO_RISK = "none"
 
 
@@ -28,12 +20,12 @@ def predicted_risk(item: str, guest: GuestFacts | None, findings: list[Finding])
     for finding in findings:
         if finding.item == item:
             return finding.risk
-    facts = ITEM_FACTS.get(item)
-    if guest is None or not facts:
+    entry = find(item)
+    if guest is None or entry is None or not entry.facts:
         return None
-    if guest.os_type == "windows" and item in ("GUESTOS.Nvme", "GUESTOS.Fstab", "GUESTOS.Selinux"):
+    if guest.os_type == "windows" and entry.linux_only:
         return None
-    return NO_RISK if any(getattr(guest, name) is not None for name in facts) else None
+    return NO_RISK if any(getattr(guest, name) is not None for name in entry.facts) else None
 
 
 def side_by_side(guest: GuestFacts | None, findings: list[Finding],

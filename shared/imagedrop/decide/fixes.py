@@ -14,65 +14,19 @@ import json
 from dataclasses import dataclass, field
 from typing import Literal
 
+from imagedrop_disk.facts.check_items import item_key as item_name
+from imagedrop_disk.facts.check_items import linux_advice, template_repairs, windows_advice
+
 from .ecs_answers import DetectionItem, ImageView
 
 NvmeWanted = Literal["auto", "supported", "unsupported"]
 DRIVER_PRESENT = frozenset({"supported", "support", "installed", "true", "yes", "ok", "normal", "pass"})
 
-# Advice per check item, keyed by the lower-cased name without the `GUESTOS.` prefix.
-LINUX_ADVICE: dict[str, str] = {
-    "virtio": "install the virtio drivers (virtio_blk, virtio_net, virtio_pci) and add them to the "
-              "initramfs (`dracut -f --add-drivers \"virtio_blk virtio_net virtio_pci\"` or "
-              "update-initramfs), otherwise the instance cannot see its disk",
-    "nvme": "install the NVMe driver and add it to the initramfs (`dracut -f --add-drivers nvme`), "
-            "then set nvme_support to supported; until then NVMe-only instance types are not offered",
-    "fstab": "mount file systems by UUID in /etc/fstab (`blkid` shows them) and drop entries for "
-             "disks the instance will not have, or boot stops in emergency mode",
-    "grub": "regenerate the GRUB configuration with root=UUID=… and console=ttyS0 "
-            "(`grub2-mkconfig -o /boot/grub2/grub.cfg` or `update-grub`)",
-    "dhcp": "configure the primary interface (eth0) for DHCP and remove fixed MAC addresses "
-            "(HWADDR lines, persistent-net rules), or the instance gets no network",
-    "selinux": "disable SELinux (SELINUX=disabled in /etc/selinux/config) or relabel the file "
-               "system before export (`touch /.autorelabel`)",
-    "onlineresizefs": "install cloud-init and growpart (cloud-utils-growpart) so the root file "
-                      "system grows to the disk size at first boot",
-    "cloudinit": "install cloud-init (with the Alibaba Cloud datasource) so host name, keys and "
-                 "passwords are set at first boot",
-    "rtctimemode": "keep the hardware clock in UTC (`timedatectl set-local-rtc 0`)",
-    "cloudassistant": "install the Cloud Assistant agent (aliyun-assist) so commands and the "
-                      "repair template can reach the instance",
-    "securitycenteragent": "install the Security Center agent (aegis) if you use Security Center",
-    "systemimage": "the disk is not a bootable system disk (an ISO or an empty disk?): export the "
-                   "system disk of a working VM and import that",
-    "supportmocinstancetypes": "the OS or kernel is too old for current instance families: upgrade "
-                               "the kernel (or the OS release) and import again",
-    "bootmode": "the boot mode of the disk does not match the image's: set boot_mode in the manifest "
-                "to how the disk boots (UEFI needs an EFI system partition)",
-}
-
-WINDOWS_ADVICE: dict[str, str] = {
-    "virtio": "install the Alibaba Cloud virtio drivers for Windows before exporting the disk",
-    "bcd": "repair the boot configuration (`bcdedit`/`bcdboot C:\\Windows`) so it points at the "
-           "system partition",
-    "registry": "repair the registry entries the check reported (boot drivers set to start at boot)",
-    "hotfix": "uninstall KB5009624, KB5009595, KB5009546, KB5009557, KB5009555, KB5014738, "
-              "KB5014702, KB5014692 and KB5014678 (and install KB3033929 on 2008 R2)",
-    "disk": "clean residual disk driver entries from the registry (old storage filter drivers)",
-    "sysprep": "do not export a disk in the middle of Sysprep: finish or undo it first",
-    "update": "finish pending Windows updates and reboot before exporting",
-    "xen": "uninstall the Xen PV drivers before exporting",
-    "cloudassistant": "install the Cloud Assistant agent for Windows",
-    "server": "allow driver installation (the Server service and device install policy)",
-    "desktopconfig": "reset the desktop configuration the check reported",
-    "bootmgr": "repair the Windows Boot Manager (`bcdboot C:\\Windows /s <system partition>`)",
-}
-
-# Check item → `repairItems` value of the OOS template ACS-ECS-RepairImage (Linux only).
-REPAIR_ITEMS: dict[str, str] = {
-    "virtio": "virtio", "nvme": "nvme", "fstab": "fstab", "grub": "grub", "dhcp": "dhcp",
-    "selinux": "selinux", "onlineresizefs": "growpart", "cloudinit": "cloudinit",
-    "cloudassistant": "assist", "securitycenteragent": "aegis",
-}
+# Advice per check item and the template's repairItems, keyed by the lower-cased name without
+# the `GUESTOS.` prefix (from the catalogue of check items).
+LINUX_ADVICE: dict[str, str] = linux_advice()
+WINDOWS_ADVICE: dict[str, str] = windows_advice()
+REPAIR_ITEMS: dict[str, str] = template_repairs()
 
 
 @dataclass
@@ -80,12 +34,6 @@ class FixPlan:
     attributes: dict[str, str] = field(default_factory=dict)   # ModifyImageAttribute wire params
     fixes: list[str] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
-
-
-def item_name(name: str) -> str:
-    """`GUESTOS.Nvme`, `Nvme`, `nvme` → `nvme`."""
-    short = name.strip().rsplit(".", 1)[-1] if name.strip().lower().startswith("guestos.") else name.strip()
-    return short.replace("_", "").replace("-", "").lower()
 
 
 def _label(item: DetectionItem) -> str:

@@ -6,7 +6,9 @@
   written.
 - `fill_from_disk`: the fields the manifest left out (`os_type`, `platform`, `architecture`,
   `boot_mode`), each with where its value came from; a field the disk cannot tell is refused,
-  naming it and saying to write it in the manifest.
+  naming it and saying to write it in the manifest. A field the disk contradicts itself on
+  (several systems on it; programs and kernel built for different architectures) is refused
+  too, naming both answers: the disk does not say which is meant.
 - `preflight_refusals`: with `"preflight": "strict"`, every High risk the disk predicts for the
   image check, before anything reaches ECS.
 """
@@ -80,7 +82,7 @@ def contradictions(manifest: Manifest, system: Inspection) -> list[Problem]:
     if platform_problem and not problems:
         problems.append(platform_problem)
     if (manifest.architecture and guest.architecture
-            and manifest.architecture != guest.architecture):
+            and manifest.architecture not in (guest.architecture, guest.kernel_architecture)):
         source = _architecture_source(guest).removeprefix("disk: ")
         problems.append(Problem(
             where="architecture",
@@ -104,7 +106,9 @@ def _platform_contradiction(manifest: Manifest, guest: GuestFacts, held: str) ->
             fix=_platform_fix(guest, "upload the right disk"))
     if written in TAKEN_AS_WRITTEN or not guest.platform or guest.platform == "Others Linux":
         return None  # a distribution ECS lists no platform for may be called anything Linux
-    if written == guest.platform or any({written, guest.platform} <= pair for pair in NEAR):
+    held_platforms = [guest.platform] + [o.platform for o in guest.other_roots if o.platform]
+    if any(written == p or {written, p} <= pair for p in held_platforms for pair in NEAR) \
+            or written in held_platforms:
         return None
     return Problem(where="platform", rule=f"says {written} but the system disk holds {held}",
                    fix=_platform_fix(guest, f"write '{_other(guest)}' to import it as it is"))
@@ -135,7 +139,9 @@ def fill_from_disk(manifest: Manifest, system: Inspection) -> Filled | list[Prob
                     'and architecture'))
         else:
             update["os_type"], filled["os_type"] = os_type, {"value": os_type, "from": source}
-    if manifest.platform is None:
+    if manifest.platform is None and guest.other_roots and guest.platform:
+        problems.append(_several_systems("platform", guest))
+    elif manifest.platform is None:
         if guest.platform and (os_type is None or platform_os_type(guest.platform) == os_type):
             update["platform"] = guest.platform
             filled["platform"] = {"value": guest.platform, "from": _platform_source(guest)}
@@ -147,7 +153,10 @@ def fill_from_disk(manifest: Manifest, system: Inspection) -> Filled | list[Prob
                 fix=f'write it in the manifest, e.g. "platform": "{example}", or '
                     f'"{_other(GuestFacts(os_type=os_type))}" for a system ECS does not list'))
     architecture = manifest.architecture or guest.architecture
-    if manifest.architecture is None:
+    doubt = _architecture_doubt(guest)
+    if manifest.architecture is None and doubt is not None:
+        problems.append(doubt)
+    elif manifest.architecture is None:
         if guest.architecture:
             update["architecture"] = guest.architecture
             filled["architecture"] = {"value": guest.architecture,
@@ -163,6 +172,34 @@ def fill_from_disk(manifest: Manifest, system: Inspection) -> Filled | list[Prob
     if problems:
         return problems
     return Filled(manifest.model_copy(update=update), filled)
+
+
+def _several_systems(where: str, guest: GuestFacts) -> Problem:
+    others = " and ".join(f"{o.name or o.distro or o.os_type or 'a system'} on {o.volume}"
+                          for o in guest.other_roots)
+    return Problem(
+        where=where,
+        rule=f"is left out and the system disk holds more than one system: "
+             f"{what_disk_holds(guest)} on its largest root file system, and {others}",
+        fix=f"write {where} in the manifest for the system that boots (and architecture), or "
+            f"upload a disk that holds only that system")
+
+
+def _architecture_doubt(guest: GuestFacts) -> Problem | None:
+    """Why the disk's own architecture cannot be taken: several systems, or a kernel built for
+    another architecture than the programs."""
+    if guest.other_roots and guest.architecture:
+        return _several_systems("architecture", guest)
+    kernel = guest.kernel_architecture
+    if not guest.architecture or not kernel or kernel == guest.architecture:
+        return None
+    return Problem(
+        where="architecture",
+        rule=f"is left out and the system disk contradicts itself: its programs are built for "
+             f"{guest.architecture} ({_architecture_source(guest).removeprefix('disk: ')}) but "
+             f"its kernel{' ' + guest.kernel if guest.kernel else ''} is built for {kernel}",
+        fix=f'write it in the manifest ("architecture": "{kernel}" is what the kernel boots '
+            f'as), or upload a disk whose kernel and programs match')
 
 
 def _os_type_from(manifest: Manifest, guest: GuestFacts,

@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal, Union
 
-from .ecs_answers import TASK_CANCELLED, TASK_RUNNING, ImageView, TaskView, percent
+from .ecs_answers import TASK_CANCELLED, TASK_RUNNING, ImageView, TaskView
 from .error_advice import error_advice
 from ..model.events import TrackMessage
 

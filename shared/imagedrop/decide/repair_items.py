@@ -18,21 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, Sequence, Union
 
+from imagedrop_disk.facts.check_items import item_key, repairs
+
 from ..manifest.choices import LINUX_REPAIR_ITEMS, REPAIR_ITEMS, WINDOWS_REPAIR_ITEMS
 
 ALL_REPAIR_ITEMS = REPAIR_ITEMS
 
-# Check item (lower-cased, without `GUESTOS.`) → RepairItem, per OS.
-LINUX_REPAIRS: dict[str, str] = {
-    "fstab": "fstab", "grub": "grub", "dhcp": "dhcp", "selinux": "selinux",
-    "onlineresizefs": "growpart", "cloudinit": "cloudinit", "securitycenteragent": "aegis",
-    "nvme": "nvme", "virtio": "virtio", "rtctimemode": "standardizedtimezone",
-}
-WINDOWS_REPAIRS: dict[str, str] = {
-    "bcd": "bcd", "hotfix": "hotfix", "disk": "disk", "update": "update", "server": "server",
-    "bootmgr": "bootmgr", "osloader": "osloader", "virtio": "virtio",
-    "rtctimemode": "standardizedtimezone",
-}
+# Check item (lower-cased, without `GUESTOS.`) → RepairItem, per OS (from the catalogue).
+LINUX_REPAIRS: dict[str, str] = repairs("linux")
+WINDOWS_REPAIRS: dict[str, str] = repairs("windows")
 
 RepairSetting = Union[Literal["off", "auto"], Sequence[str]]
 
@@ -46,11 +40,6 @@ class RepairSelection:
     @property
     def wanted(self) -> bool:
         return bool(self.items)
-
-
-def item_key(name: str) -> str:
-    """`GUESTOS.CloudInit`, `CloudInit`, `cloud_init` → `cloudinit`."""
-    return name.strip().rsplit(".", 1)[-1].replace("_", "").replace("-", "").lower()
 
 
 def items_for(os_type: str | None) -> tuple[str, ...]:

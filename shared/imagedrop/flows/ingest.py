@@ -32,7 +32,7 @@ from ..decide.plan import (DiskFacts, ImportPlan, Rejection, WantedDisk, import_
                    wanted_disks)
 from ..services import Services
 from ..model.state_keys import CANCEL_SUFFIX
-from ..model.status import DiskRecord, Event, Problem, StatusRecord
+from ..model.status import Event, Problem, StatusRecord
 from ..decide.error_advice import cloud_problem, error_advice
 from ..decide.poll_decisions import next_poll
 from ..decide.accepted import accepted

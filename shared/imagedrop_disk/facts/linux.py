@@ -6,15 +6,17 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from ..fs.api import GuestFiles
+from ..work import Work
 from . import yamlish
 from .boot import Cmdline, kernel_cmdline
 from .fstab import FSTAB_LIMIT, Fstab, parse_fstab, spec_kind
+from .kernel_arch import kernel_architecture
 from .kernels import drivers_available, installed_kernels, read_architecture
 from .model import GuestFacts
 from .network import pinning_rules, primary_nic
 from .platform import platform_for_linux
 from .release import read_release
-from .text import key_values
+from .text import key_values, lines
 
 T = TypeVar("T")
 
@@ -25,39 +27,45 @@ CLOUD_INIT_MARKERS = (
     "/lib/systemd/system/cloud-init-local.service",
 )
 SERIAL_CONSOLES = ("ttyS", "ttyAMA")
+GROWPART = ("/usr/bin/growpart", "/usr/sbin/growpart")
 DRIVERS = ("virtio_blk", "virtio_net", "nvme")
 MAX_CLOUD_CFG = 64
+FACT_SHARE = 0.5     # of the work left, what one fact may spend before it is given up
 
 
 def linux_facts(files: GuestFiles, root_fs: str | None) -> GuestFacts:
     notes: list[str] = []
     watch = _Watch(files, notes)
-    release = read_release(files)
-    if release is None:
+    release = watch.fact("distro", lambda: read_release(files))
+    if release is None and not watch.gave_up:
         notes.append("no release file (/etc/os-release, /usr/lib/os-release, redhat-release, "
                      "SuSE-release, lsb-release, debian_version): distribution unknown")
-    kernels = installed_kernels(files)
+    kernels = watch.fact("kernel", lambda: installed_kernels(files))
     kernel = kernels[0] if kernels else None
-    if kernel is None:
+    if kernels == []:
         notes.append("no kernel found under /boot or /lib/modules: kernel and drivers unknown")
-    cmdline = kernel_cmdline(files)
-    if cmdline is None:
+    cmdline = watch.fact("kernel command line", lambda: kernel_cmdline(files))
+    if cmdline is None and not watch.gave_up:
         notes.append("no kernel command line found (grub.cfg, BLS entries, /etc/default/grub)")
-    drivers = (watch.negative(lambda: drivers_available(files, kernel, DRIVERS), "drivers")
-               if kernel else None) or {}
+    drivers = (watch.fact("virtio and nvme", lambda: watch.negative(
+        lambda: drivers_available(files, kernel, DRIVERS), "drivers")) if kernel else None) or {}
     virtio = _all_of(drivers.get("virtio_blk"), drivers.get("virtio_net"))
     nvme = drivers.get("nvme")
-    fstab_text = files.read_text("/etc/fstab", FSTAB_LIMIT)
+    fstab_text = watch.fact("fstab_root", lambda: files.read_text("/etc/fstab", FSTAB_LIMIT))
     fstab = parse_fstab(fstab_text) if fstab_text is not None else None
-    if fstab is None:
+    if fstab is None and not watch.gave_up:
         notes.append("/etc/fstab is absent")
-    cloud_init = watch.negative(lambda: _cloud_init(files, cmdline, notes), "cloud_init")
+    cloud_init = watch.fact("cloud_init", lambda: watch.negative(
+        lambda: _cloud_init(files, cmdline, notes), "cloud_init"))
     facts = GuestFacts(
         os_type="linux",
         distro=release.distro if release else None,
         version=release.version if release else None,
         name=release.name if release else None,
-        architecture=read_architecture(files, kernel),
+        architecture=watch.fact("architecture", lambda: read_architecture(files, kernel)),
+        kernel_architecture=watch.fact("kernel_architecture",
+                                       lambda: kernel_architecture(files, kernel))
+        if kernel else None,
         platform=platform_for_linux(release.distro, release.name, release.variant_id)
         if release else None,
         kernel=kernel,
@@ -67,11 +75,15 @@ def linux_facts(files: GuestFiles, root_fs: str | None) -> GuestFacts:
         cloud_init=cloud_init,
         fstab_root=_root_kind(fstab, cmdline, notes),
         fstab_devices=fstab.device_entries if fstab is not None else None,
-        selinux=_selinux(files, cmdline),
+        grub_root=spec_kind(cmdline.value("root") or "") if cmdline else None,
+        selinux=watch.fact("selinux", lambda: _selinux(files, cmdline)),
         serial_console=_serial_console(cmdline),
+        growpart=watch.fact("growpart", lambda: watch.negative(
+            lambda: any(files.kind(p) == "file" for p in GROWPART), "growpart")),
+        rtc_local=watch.fact("rtc_local", lambda: _rtc_local(files)),
     )
-    dhcp, pinned = watch.negative(lambda: _network(files, cloud_init, notes), "network") \
-        or (None, None)
+    dhcp, pinned = watch.fact("dhcp", lambda: watch.negative(
+        lambda: _network(files, cloud_init, notes), "network")) or (None, None)
     return facts.model_copy(update={"dhcp": dhcp, "mac_pinned": pinned,
                                     "notes": notes + files.notes[watch.start:]})
 
@@ -83,6 +95,24 @@ class _Watch:
         self.files = files
         self.notes = notes
         self.start = len(files.notes)
+        work = getattr(files, "work", None)
+        self.work = work if isinstance(work, Work) else None
+        self.gave_up = False      # the last fact read was given up for want of work
+
+    def fact(self, name: str, compute: Callable[[], T]) -> T | None:
+        """`compute` within a share of the inspection's work; None, with a note naming the fact
+        and why, when the work ran out while it looked."""
+        self.gave_up = False
+        if self.work is None:
+            return compute()
+        refused = self.work.refusals
+        with self.work.share(FACT_SHARE):
+            value = compute()
+        if self.work.refusals > refused:
+            self.gave_up = True
+            self.notes.append(f"{name}: not read: {self.work.last_refusal}")
+            return None
+        return value
 
     def negative(self, compute: Callable[[], T], fact: str) -> T | None:
         before = len(self.files.notes)
@@ -170,6 +200,13 @@ def _selinux(files: GuestFiles, cmdline: Cmdline | None) -> str | None:
         if mode == "enforcing" and cmdline.value("enforcing") == "0":
             return "permissive"
     return mode  # type: ignore[return-value]
+
+
+def _rtc_local(files: GuestFiles) -> bool | None:
+    """/etc/adjtime's third line: LOCAL or UTC; None when the file does not say."""
+    rows = list(lines(files.read_text("/etc/adjtime", 4096)))
+    mode = rows[2].upper() if len(rows) >= 3 else ""
+    return {"LOCAL": True, "UTC": False}.get(mode)
 
 
 def _serial_console(cmdline: Cmdline | None) -> bool | None:

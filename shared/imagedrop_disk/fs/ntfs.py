@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 
 from ..errors import FsCorrupt, NtfsUnsupported
+from ..work import work_of
 from .api import MAX_DIR_ENTRIES, FileSystem, Node, Volume
 from .ntfs_index import Index, find, names
 from .ntfs_records import (ATTR_LIST, DATA, FLAG_COMPRESSED, FLAG_ENCRYPTED, INDEX_ALLOCATION,
@@ -38,6 +39,7 @@ class Ntfs:
 
     def __init__(self, volume: Volume, boot: Boot):
         self.volume, self.boot = volume, boot
+        self.work = work_of(volume)
         self.total_clusters = boot.total_bytes // boot.cluster
         self.uuid: str | None = f"{boot.serial:016X}"
         self._records: dict[int, Record] = {}
@@ -69,7 +71,9 @@ class Ntfs:
     def entries(self, directory: Node, limit: int = MAX_DIR_ENTRIES) -> list[str]:
         if directory.kind != "dir":
             return []
-        return names(self._index(directory), min(limit, MAX_DIR_ENTRIES))
+        found = names(self._index(directory), min(limit, MAX_DIR_ENTRIES))
+        self.work.charge("entries", len(found))
+        return found
 
     def read(self, node: Node, offset: int, length: int) -> bytes:
         number = self._number(node)

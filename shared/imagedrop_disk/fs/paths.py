@@ -8,6 +8,7 @@ import struct
 from collections import deque
 
 from ..errors import BudgetExceeded, CorruptImage, FsCorrupt, GuestUnreadable, Unresolved
+from ..work import Work
 from .api import MAX_DIR_ENTRIES, FileSystem, Node, NodeKind
 
 MAX_HOPS = 40              # symlinks followed while resolving one path
@@ -23,8 +24,9 @@ class MountedFiles:
     """GuestFiles over `root` with `mounts` ({"/boot": fs, …}) mounted on it."""
 
     def __init__(self, root: FileSystem, mounts: dict[str, FileSystem] | None = None,
-                 notes: list[str] | None = None):
+                 notes: list[str] | None = None, work: Work | None = None):
         self.root_fs = root
+        self.work = work or Work()
         self.mounts = {tuple(_parts(p)): fs for p, fs in (mounts or {}).items()}
         self.notes: list[str] = notes if notes is not None else []
 
@@ -97,6 +99,7 @@ class MountedFiles:
         hops = walked = 0
         while pending:
             name = pending.popleft()
+            self.work.charge("lookups")
             walked += 1
             if walked > MAX_COMPONENTS:
                 raise Unresolved(f"more than {MAX_COMPONENTS} path components after following "
@@ -118,6 +121,7 @@ class MountedFiles:
                     return None
                 child = (fs, found)
             if child[1].kind == "symlink" and (pending or follow):
+                self.work.charge("hops")
                 hops += 1
                 if hops > MAX_HOPS:
                     raise Unresolved(f"more than {MAX_HOPS} symlinks to follow: a symlink loop")

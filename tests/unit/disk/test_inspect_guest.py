@@ -54,7 +54,8 @@ def test_arm64_guest_with_an_esp(tmp_path: Path) -> None:
 def test_findings_come_with_the_facts(tmp_path: Path) -> None:
     result = inspect_path(_image("facts-debian12.raw", tmp_path))
     assert [f.item for f in result.findings] == ["GUESTOS.Virtio", "GUESTOS.Nvme",
-                                                  "GUESTOS.Fstab", "GUESTOS.CloudInit"]
+                                                  "GUESTOS.Fstab", "GUESTOS.CloudInit",
+                                                  "GUESTOS.OnlineResizeFS"]
     fstab = result.findings[2]
     assert "/dev/sda1 on /" in fstab.fact and "UUID=" in fstab.fix
 

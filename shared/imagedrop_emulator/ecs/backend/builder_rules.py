@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
+from imagedrop_disk.facts.check_items import ITEMS, item_key, repairs
+
 from .. import errors
 from . import params as p
 from . import rules
@@ -95,28 +97,17 @@ def parse_pipeline(params: Mapping[str, str], region: str, now: float,
         resource_group_id=params.get("ResourceGroupId", ""), tags=p.tags(params))
 
 
-# Check item (lower-cased, without GUESTOS.) → the RepairItem that repairs it (inferred).
-REPAIRS_CHECK_ITEM = {"fstab": "fstab", "grub": "grub", "dhcp": "dhcp", "selinux": "selinux",
-                      "onlineresizefs": "growpart", "cloudinit": "cloudinit",
-                      "securitycenteragent": "aegis", "nvme": "nvme", "virtio": "virtio",
-                      "rtctimemode": "standardizedtimezone", "bcd": "bcd", "hotfix": "hotfix",
-                      "disk": "disk", "update": "update", "server": "server", "bootmgr": "bootmgr",
-                      "osloader": "osloader"}
-HEALTHY_VALUE = {"cloudinit": "Installed", "securitycenteragent": "Installed",
-                 "virtio": "Supported",
-                 "nvme": "Supported", "onlineresizefs": "Supported", "selinux": "Disabled"}
-
-
-def check_key(name: str) -> str:
-    """`GUESTOS.CloudInit` → `cloudinit`."""
-    return name.rsplit(".", 1)[-1].replace("_", "").replace("-", "").lower()
+# Check item (lower-cased, without GUESTOS.) → the RepairItem that repairs it, and the Value a
+# repaired item has: from the catalogue of check items.
+REPAIRS_CHECK_ITEM = {**repairs("windows"), **repairs("linux")}
+HEALTHY_VALUE = {item.key: item.fine for item in ITEMS}
 
 
 def repaired_items(items: list[dict[str, str]], repair_items: list[str]) -> list[dict[str, str]]:
     """The check items of the result: each risk a chosen RepairItem repairs becomes healthy."""
     out = []
     for item in items:
-        key = check_key(item.get("Name", ""))
+        key = item_key(item.get("Name", ""))
         if item.get("RiskLevel") and REPAIRS_CHECK_ITEM.get(key) in repair_items:
             item = {"Name": item["Name"], "Value": HEALTHY_VALUE.get(key, "Normal")}
         out.append(dict(item))

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from imagedrop_disk.facts.check_items import PREDICTED
+
 from .models import FakeImage
 
 # Items a partition-table reader cannot see: the default answer of a healthy Linux guest that
@@ -59,18 +61,6 @@ def _seen_items(image: FakeImage) -> list[dict[str, str]]:
     return items
 
 
-# Per item: (the fact it reads, Value when the fact says fine, Value at risk, RiskCode).
-_GUEST_ITEMS: tuple[tuple[str, str, str, str, str], ...] = (
-    ("GUESTOS.Virtio", "virtio", "Supported", "NotSupported", "Virtio.NotInstalled"),
-    ("GUESTOS.Nvme", "nvme", "Supported", "NotSupported", "NVMe.NotInstalled"),
-    ("GUESTOS.Fstab", "fstab_root", "Normal", "Abnormal", "Fstab.DeviceName"),
-    ("GUESTOS.Dhcp", "dhcp", "Normal", "Abnormal", "Dhcp.NotEnabled"),
-    ("GUESTOS.Selinux", "selinux", "Disabled", "Enforcing", "Selinux.Enforcing"),
-    ("GUESTOS.CloudInit", "cloud_init", "Installed", "NotInstalled", "CloudInit.NotInstalled"),
-)
-_LINUX_ONLY = ("GUESTOS.Nvme", "GUESTOS.Fstab", "GUESTOS.Selinux")
-
-
 def _guest_items(image: FakeImage) -> list[dict[str, str]]:
     """Items read from the guest's own files; none for a fact the reader could not read."""
     inspection = image.disks[0].inspection if image.disks else None
@@ -79,15 +69,14 @@ def _guest_items(image: FakeImage) -> list[dict[str, str]]:
         return []
     risks = {f.item: f.risk for f in getattr(inspection, "findings", [])}
     items = []
-    for name, fact, fine, at_risk, code in _GUEST_ITEMS:
-        if guest.os_type == "windows" and name in _LINUX_ONLY:
+    for item in PREDICTED:     # the catalogue's items, their Values and RiskCodes
+        if guest.os_type == "windows" and item.linux_only:
             continue
-        if name in risks:
-            items.append({"Name": name, "Value": at_risk, "RiskLevel": risks[name],
-                          "RiskCode": code})
-        elif getattr(guest, fact) is not None:
-            value = guest.selinux.capitalize() if fact == "selinux" else fine
-            items.append({"Name": name, "Value": value})
+        if item.name in risks:
+            items.append({"Name": item.name, "Value": item.at_risk,
+                          "RiskLevel": risks[item.name], "RiskCode": item.risk_code})
+        elif any(getattr(guest, fact) is not None for fact in item.facts):
+            items.append({"Name": item.name, "Value": item.fine_value(guest)})
     return items
 
 

@@ -6,6 +6,7 @@ only renders them. Thread-safe: the loopback server answers requests on many thr
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 import tempfile
