@@ -74,7 +74,11 @@ def _poll(book: StatusBook, msg: TrackMessage) -> PollOutcome:
     if claim is not None:
         record = _adopt(book, record, msg, claim)
         if record is None:
-            return PollOutcome(msg.import_id, "ended")
+            # Cancelled just now, or its ingest, slow but alive, claimed the state meanwhile: this
+            # message may be the only one following the import, so follow what is saved now
+            record = book.finish_pending_announcement(book.load(msg.manifest_key))
+            if record is None or record.id != msg.import_id:
+                return _look_again_later(services, msg, "its ingest is recording the import")
     if record is None or record.id != msg.import_id:
         if record is None and msg.attempt < ORPHAN_RETRIES:
             # The ingest that sent this may not have written the record yet (it crashed in between,
