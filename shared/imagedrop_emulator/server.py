@@ -207,6 +207,11 @@ def _handler_for(cloud: FakeCloud, wire: WireService) -> type[BaseHTTPRequestHan
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    # The stdlib listens with a queue of 5. Twenty producers and the function workers connect at
+    # once, and under load the accept thread falls behind: the kernel then drops handshakes it
+    # cannot queue, and a client that believes it is connected sees its first request closed
+    # without an answer. A real endpoint queues the burst and answers every request.
+    request_queue_size = 1024
 
     def handle_error(self, request: object, client_address: object) -> None:
         # A client that hangs up (an injected reset, a process exiting) is normal here.
