@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import logs
+from . import budget, logs
 from .events import parse_oss_event, read_mns_event
 from .ingest import ingest_event
 from .poll import poll_event
@@ -22,7 +22,8 @@ from .services import services_for
 def ingest_handler(event: bytes | str, context: Any) -> str:
     """OSS trigger → pair disk and manifest → preflight → ImportImage → track message."""
     logs.configure()
-    results = ingest_event(parse_oss_event(event), services_for(context))
+    with budget.running(budget.from_context(context)):
+        results = ingest_event(parse_oss_event(event), services_for(context))
     return json.dumps([r.__dict__ for r in results])
 
 
@@ -32,5 +33,6 @@ def poller_handler(event: bytes | str, context: Any) -> str:
     messages, poison = read_mns_event(event)
     for message_id, reason in poison:  # retrying a message we cannot read would never help
         logs.step("poll.poison_message", message_id=message_id, reason=reason)
-    results = poll_event(messages, services_for(context))
+    with budget.running(budget.from_context(context)):
+        results = poll_event(messages, services_for(context))
     return json.dumps([r.__dict__ for r in results])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import cancel as cancels
-from . import claims, logs, repair_step
+from . import budget, claims, logs, repair_step
 from .errors import CloudError, PermanentCloudError, RetryableCloudError
 from .events import TrackMessage
 from .finish import finish
@@ -39,7 +39,12 @@ class PollOutcome:
 
 
 def poll_event(messages: list[TrackMessage], services: Services) -> list[PollOutcome]:
-    return [poll_one(m, services) for m in messages]
+    outcomes = []
+    for message in messages:
+        # A message not started is delivered again; one cut off halfway would hold its claim.
+        budget.check(f"starting to track import {message.import_id}")
+        outcomes.append(poll_one(message, services))
+    return outcomes
 
 
 def poll_one(msg: TrackMessage, services: Services) -> PollOutcome:

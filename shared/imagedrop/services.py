@@ -86,7 +86,6 @@ def services_for(context: Any = None) -> Services:
     from .cloud.credentials import credentials_from
     from .config import load_settings
 
-    creds = credentials_from(context)
     region = getattr(context, "region", None)
     account = getattr(context, "account_id", None)
     import os
@@ -95,6 +94,7 @@ def services_for(context: Any = None) -> Services:
     # the functions in its own process, hands them over in the context instead.
     environment = getattr(context, "environment", None)
     env = os.environ if environment is None else environment
+    creds = credentials_from(context, env)
     settings_env = tuple(sorted((k, v) for k, v in env.items()
                                 if k.startswith(("IMAGEDROP_", "FC_"))))
     # FC contexts have no clock; the local runtime passes its emulated one so that the functions

@@ -7,6 +7,17 @@ from typing import Any
 
 from imagedrop_emulator.local import LocalStack as EmulatorStack
 from imagedrop_emulator.local import StackInfo, StackSettingError
+from imagedrop_emulator.local.limits import FunctionLimits
+
+from .ops.deployed import FUNCTIONS, RUNTIME
+
+
+def function_limits() -> dict[str, FunctionLimits]:
+    """Each function's timeout, memory, runtime and async retries, as s.yaml deploys them."""
+    return {name: FunctionLimits(timeout=spec.timeout, memory_mb=spec.memory_mb, runtime=RUNTIME,
+                                 async_retries=spec.async_retries,
+                                 dead_letter_queue=spec.dead_letter_queue)
+            for name, spec in FUNCTIONS.items()}
 
 
 def _check_settings(env: dict[str, str], region: str, account_id: str) -> None:
@@ -24,6 +35,7 @@ class LocalStack(EmulatorStack):
         kwargs.setdefault("functions", {"imagedrop-ingest": ingest_handler,
                                         "imagedrop-poller": poller_handler})
         kwargs.setdefault("check_settings", _check_settings)
+        kwargs.setdefault("limits", function_limits())
         super().__init__(**kwargs)
 
 
