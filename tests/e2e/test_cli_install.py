@@ -45,3 +45,8 @@ def test_the_cli_extra_gives_a_working_command_and_its_absence_is_named(tmp_path
     assert (done.returncode, done.stdout) == (0, f"imagedrop {declared}\n"), done.stderr
     help_text = subprocess.run([str(imagedrop), "-h"], capture_output=True, text=True, timeout=60)
     assert help_text.returncode == 0 and "push" in help_text.stdout
+    # the local emulator is an extra of its own, and says so
+    local = subprocess.run([str(imagedrop), "local", "demo"], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    assert local.returncode == 2
+    assert local.stderr.count("\n") == 1 and "pip install 'imagedrop[cli,emulator]'" in local.stderr

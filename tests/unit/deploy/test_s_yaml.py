@@ -194,3 +194,18 @@ def test_code_is_built_per_function_for_the_python312_runtime(spec: dict[str, An
 def test_resolver_reports_an_undefined_var() -> None:
     with pytest.raises(KeyError, match="vars.nope"):
         resolve({"a": "x-${vars.nope}"}, {}, {})
+
+
+def test_what_the_cli_knows_of_the_deployment_is_what_s_yaml_deploys(
+        props: dict[str, dict[str, Any]]) -> None:
+    # doctor compares the deployed runtime with RUNTIME; the local stack keeps these limits
+    from imagedrop_cli.ops.deployed import FUNCTIONS, RUNTIME
+
+    assert set(FUNCTIONS) == set(props)
+    for name, spec in FUNCTIONS.items():
+        p = props[name]
+        retry = p["asyncInvokeConfig"]
+        target = ((retry.get("destinationConfig") or {}).get("onFailure") or {}).get("destination", "")
+        queue = target.split("/queues/")[1].split("/")[0] if "/queues/" in target else None
+        assert (p["runtime"], p["timeout"], p["memorySize"], retry["maxAsyncRetryAttempts"], queue) == (
+            RUNTIME, spec.timeout, spec.memory_mb, spec.async_retries, spec.dead_letter_queue)
