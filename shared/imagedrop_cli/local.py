@@ -1,13 +1,13 @@
 """The pipeline on the local emulator: imagedrop's two handlers plugged into the emulator's stack,
-wired to OSS notifications and the MNS queue exactly as the cloud wires them."""
+wired to OSS notifications and the MNS queue exactly as the cloud wires them, with the timeout,
+memory and async retries s.yaml gives them."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from imagedrop_emulator.local import FunctionLimits, StackInfo, StackSettingError
 from imagedrop_emulator.local import LocalStack as EmulatorStack
-from imagedrop_emulator.local import StackInfo, StackSettingError
-from imagedrop_emulator.local.limits import FunctionLimits
 
 from .ops.deployed import FUNCTIONS, RUNTIME
 

@@ -17,7 +17,7 @@ import pytest
 
 from imagedrop_cli.local import function_limits
 from imagedrop_emulator.local import LocalStack
-from imagedrop_emulator.local.limits import FunctionLimits
+from imagedrop_emulator.local import FunctionLimits
 
 from pipeline_harness import running
 
