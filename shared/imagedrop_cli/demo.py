@@ -31,7 +31,7 @@ def sample_files() -> tuple[Path, Path]:
 def run_demo(*, speed: float | None = None, faults: str | None = None, timeout: float = 180.0,
              concurrency: int = 4, twins: float = 0.0, seed: int = 0, as_json: bool = False) -> int:
     """Ends with a short summary and the notifications, one line each, on stdout (with
-    `as_json`: the status record instead)."""
+    `as_json`: the status record on stdout, the notifications on stderr)."""
     import oss2
     from mns.account import Account
 
@@ -69,14 +69,16 @@ def run_demo(*, speed: float | None = None, faults: str | None = None, timeout: 
         console.print("[red]no terminal state before the timeout[/]")
         return 1
     events.sort(key=lambda e: str(e.get("time", "")))  # redelivered ones arrive late, not out of time
-    if as_json:
+    if as_json:  # the record where a program reads it; the events still shown to the person
         out.print_json(record.model_dump_json())
+        shown = console
     else:
         for line in summary_lines(record, len(events)):
             out.print(line, highlight=False)
-        out.print("[bold]events[/] (the notifications, oldest first; the whole record: --json)")
-        for event in events:
-            out.print(event_line(event), highlight=False, markup=False)
+        shown = out
+    shown.print("[bold]events[/] (the notifications, oldest first; the whole record: --json)")
+    for event in events:
+        shown.print(event_line(event), highlight=False, markup=False)
     return 0 if record.state == "succeeded" else 1
 
 

@@ -43,7 +43,8 @@ def test_flags_are_shown_without_a_value_and_refuse_one() -> None:
 
 def test_shell_completion_is_offered() -> None:
     assert "--install-completion" in run("-h").stdout
-    done = run("--show-completion", "bash", env={"SHELL": "/bin/bash"})
+    # typer's switch to take the shell as a value instead of looking at the parent process
+    done = run("--show-completion", "bash", env={"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"})
     assert done.returncode == 0 and "_imagedrop_completion" in done.stdout
 
 
