@@ -150,7 +150,16 @@ def builds() -> Path:
         assert done.returncode == 0, f"deploy/build.sh {fn} failed:\n{done.stderr[-4000:]}"
         assert f"built {out / fn} for python{RUNTIME_PYTHON}" in done.stdout
         (out / fn / ".built").write_text("")
+    _forget_old_builds(out.parent, keep=4)
     return out
+
+
+def _forget_old_builds(cache: Path, keep: int) -> None:
+    """Each change of the sources is a new build (about 70 MB a function): keep the newest few,
+    which other checkouts building at the same time may still be reading."""
+    builds = sorted((p for p in cache.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in builds[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 @pytest.mark.parametrize("fn", ["ingest", "poller"])
