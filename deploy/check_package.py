@@ -216,7 +216,8 @@ def _is_type_checking(node: ast.AST) -> bool:
 
 
 def _handles_import_error(node: ast.Try) -> bool:
-    return any(h.type is None or any(word in ast.unparse(h.type) for word in ("ImportError", "ModuleNotFoundError", "Exception"))
+    words = ("ImportError", "ModuleNotFoundError", "Exception")
+    return any(h.type is None or any(word in ast.unparse(h.type) for word in words)
                for h in node.handlers)
 
 

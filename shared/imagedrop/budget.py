@@ -69,10 +69,6 @@ def running(budget: Budget | None) -> Iterator[Budget | None]:
         _CURRENT.reset(token)
 
 
-def current() -> Budget | None:
-    return _CURRENT.get()
-
-
 def check(doing: str) -> None:
     budget = _CURRENT.get()
     if budget is not None:

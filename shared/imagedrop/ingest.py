@@ -117,7 +117,7 @@ def record_out_of_time(book: StatusBook, manifest_key: str, err: OutOfTime) -> N
                       fix=f"{error_advice('function_timeout')} Then run: imagedrop replay {manifest_key}")
     note = f"ingest ran out of time while {err.doing}"
     if record is None or record.terminal:
-        rid = "timeout-" + _wait_id(manifest_key).removeprefix("waiting-")
+        rid = _wait_id(manifest_key, kind="timeout")
         book.new(import_id=rid, manifest_key=manifest_key, state="failed", note=note, problems=[problem])
     else:
         book.move(record, "failed", note, problems=[problem])
@@ -164,8 +164,8 @@ def _wait(book: StatusBook, manifest_key: str, *, missing: list[str],
     return IngestOutcome(manifest_key, "waiting", note)
 
 
-def _wait_id(import_ref: str) -> str:
-    return "waiting-" + import_ref.replace("/", "_")[-48:]
+def _wait_id(import_ref: str, kind: str = "waiting") -> str:
+    return f"{kind}-" + import_ref.replace("/", "_")[-48:]
 
 
 def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Callable, TypeVar
 
-from tenacity import (RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential,
-                      wait_random)
+from tenacity import (RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt,
+                      wait_exponential, wait_random)
 
 from ..budget import seconds_left
 from ..errors import RetryableCloudError

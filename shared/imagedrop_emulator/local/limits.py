@@ -110,10 +110,10 @@ class AsyncFailures:
                 return
             del self._tries[payload]
             self._dead.add(payload)
-        timeout = isinstance(exc, FunctionTimeout)
+        condition = "FunctionTimeout" if isinstance(exc, FunctionTimeout) else "UnhandledInvocationError"
         record = {"timestamp": int(time.time() * 1000),
                   "requestContext": {"functionArn": self._arn, "approximateInvokeCount": tries,
-                                     "condition": "FunctionTimeout" if timeout else "UnhandledInvocationError"},
+                                     "condition": condition},
                   "requestPayload": payload.decode("utf-8", "replace"),
                   "responseContext": {"functionError": "UnhandledInvocationError"},
                   "responsePayload": json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)})}

@@ -222,10 +222,12 @@ class LocalStack:
             limits = self.limits[name]
             return {"runtime": limits.runtime, "memory_mb": limits.memory_mb,
                     "timeout": int(limits.timeout), "async_sink": self.async_sink(name)}
-        fc.register_function("imagedrop-ingest", self.sink("imagedrop-ingest"), **shape("imagedrop-ingest"), triggers=[
+        fc.register_function("imagedrop-ingest", self.sink("imagedrop-ingest"),
+                             **shape("imagedrop-ingest"), triggers=[
             FakeTrigger("oss-incoming", "oss", f"acs:oss:{region}:{account}:{BUCKET}",
                         {"events": ["oss:ObjectCreated:*"], "filter": {"key": {"prefix": WATCH_PREFIX}}})])
-        fc.register_function("imagedrop-poller", self.sink("imagedrop-poller"), **shape("imagedrop-poller"), triggers=[
+        fc.register_function("imagedrop-poller", self.sink("imagedrop-poller"),
+                             **shape("imagedrop-poller"), triggers=[
             FakeTrigger("mns-track", "eventbridge", f"acs:mns:{region}:{account}:queues/{QUEUE}",
                         {"QueueName": QUEUE})])
 
