@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Build the code folder of one function for the FC python3.10 runtime (Debian 10, x86_64).
+# Build the code folder of one function for its Function Compute runtime, then check it.
 #
-#   deploy/build.sh ingest|poller      run from anywhere; writes build/<fn>/
+#   deploy/build.sh ingest|poller      run from anywhere; writes build/<fn>/ (or $IMAGEDROP_BUILD_OUT/<fn>/)
 #
 # build/<fn>/index.py       the handler (FC loads index.handler from /code)
 # build/<fn>/python/        the imagedrop and imagedrop_disk packages and every runtime
-#                           dependency, as manylinux2014
-#                           x86_64 CPython 3.10 wheels (cryptography has native code, so the
-#                           wheels must match the runtime, not the machine that builds)
+#                           dependency, resolved for the runtime's Python (s.yaml's `runtime`,
+#                           e.g. python3.12) on manylinux x86_64: dependency markers are evaluated
+#                           for that Python, not the one running this script, and native wheels
+#                           (cryptography, pydantic-core) match the runtime, not this machine
 # The function sets PYTHONPATH=/code/python so the runtime finds them.
+#
+# The resolver (uv) and the checker's one library (packaging) are installed once into a cache,
+# ${XDG_CACHE_HOME:-~/.cache}/imagedrop/build-tools/, with the Python that runs this ($PYTHON or
+# python3, 3.10 or later). deploy/check_package.py then verifies the folder: every dependency
+# the runtime needs is present and the handler's imports resolve.
 set -euo pipefail
 
 fn="${1:-}"
@@ -24,7 +30,14 @@ if [[ ! -f "$handler" ]]; then
   exit 1
 fi
 
-out="$root/build/$fn"
+runtimes="$(sed -n -E 's/^[[:space:]]+runtime:[[:space:]]*(python3\.[0-9]+).*$/\1/p' "$root/s.yaml" 2>/dev/null | sort -u)"
+if [[ -z "$runtimes" || "$runtimes" == *$'\n'* ]]; then
+  echo "deploy/build.sh: s.yaml must give both functions one runtime (python3.12); found: ${runtimes:-none}" >&2
+  exit 1
+fi
+pyver="${runtimes#python}"
+
+out="${IMAGEDROP_BUILD_OUT:-$root/build}/$fn"
 rm -rf "$out"
 mkdir -p "$out/python"
 cp "$handler" "$out/index.py"
@@ -43,24 +56,37 @@ cp -r "$root/shared/imagedrop" "$root/shared/imagedrop_disk" "$src/shared/"
 find "$src" -name '__pycache__' -type d -prune -exec rm -rf {} +
 
 py="${PYTHON:-python3}"
-# Phase 1: some dependencies (oss2, crcmod, aliyun-mns-sdk, several alibabacloud-* packages) are
-# published only as source, which `--only-binary=:all:` below refuses. Build them into wheels
-# first. CC=false makes optional C extensions fail to compile, so packages such as crcmod fall
-# back to their pure-Python form (py3-none-any) instead of a wheel tied to this machine.
-wheels="$src/wheelhouse"
-CC=false "$py" -m pip wheel "$src" --wheel-dir "$wheels" --no-cache-dir \
-  --disable-pip-version-check --quiet
-# Phase 2: resolve for the runtime. Native packages (cryptography, pydantic-core, cffi, ...) come
-# as manylinux2014 x86_64 CPython 3.10 wheels; the pure wheels of phase 1 fill in the rest.
-"$py" -m pip install "$src" \
+tool_spec="uv>=0.5,<1 packaging>=24"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/imagedrop/build-tools"
+tools="$cache/$(printf '%s %s' "$tool_spec" "$("$py" -c 'import sys; print(sys.version)')" | sha256sum | cut -c1-16)"
+if [[ ! -f "$tools/ready" ]]; then
+  mkdir -p "$cache"
+  staging="$(mktemp -d "$cache/staging.XXXXXX")"
+  "$py" -m venv "$staging/venv"
+  # shellcheck disable=SC2086  # the spec is a list of requirements
+  "$staging/venv/bin/python" -m pip install --quiet --disable-pip-version-check $tool_spec
+  touch "$staging/venv/ready"
+  # Two builds at once: the first to finish keeps its copy; `python -m` still works after a move.
+  mv -T "$staging/venv" "$tools" 2>/dev/null || true
+  rm -rf "$staging"
+fi
+
+# Resolve for the runtime. Some dependencies (oss2, crcmod, aliyun-mns-sdk, several
+# alibabacloud-* packages) are published only as source and are built here; CC=false makes
+# optional C extensions fail to compile, so crcmod falls back to its pure-Python form instead of
+# an extension built for this machine's Python. Native packages come as manylinux wheels.
+CC=false "$tools/bin/python" -m uv pip install "$src" \
   --target "$out/python" \
-  --platform manylinux2014_x86_64 --only-binary=:all: \
-  --python-version 3.10 --implementation cp \
-  --find-links "$wheels" \
-  --no-compile --no-warn-conflicts --disable-pip-version-check --quiet
+  --python-version "$pyver" --python-platform x86_64-manylinux_2_17 \
+  --quiet
 
 # The runtime has no use for these; they only add to the code package size.
 rm -rf "$out/python/bin"
 find "$out/python" -name '__pycache__' -type d -prune -exec rm -rf {} +
 
-echo "built $out ($(du -sh "$out" | cut -f1))"
+if ! "$tools/bin/python" "$root/deploy/check_package.py" "$out" --python "$pyver"; then
+  echo "deploy/build.sh: $out would fail on $runtimes (above: what is missing); the folder is" \
+       "kept for a look, but do not deploy it" >&2
+  exit 1
+fi
+echo "built $out for $runtimes ($(du -sh "$out" | cut -f1))"

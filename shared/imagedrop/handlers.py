@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
-from . import logs
+from . import budget, logs
 from .config import function_environment, log_level
 from .model.events import parse_oss_event, read_mns_event
 from .flows.ingest import ingest_event
@@ -31,7 +31,8 @@ def _environment(context: Any) -> Mapping[str, str]:
 def ingest_handler(event: bytes | str, context: Any) -> str:
     """OSS trigger → pair disk and manifest → preflight → ImportImage → track message."""
     env = _environment(context)
-    results = ingest_event(parse_oss_event(event), services_for(context, env))
+    with budget.running(budget.from_context(context)):
+        results = ingest_event(parse_oss_event(event), services_for(context, env))
     return json.dumps([r.__dict__ for r in results])
 
 
@@ -41,5 +42,6 @@ def poller_handler(event: bytes | str, context: Any) -> str:
     messages, poison = read_mns_event(event)
     for message_id, reason in poison:  # retrying a message we cannot read would never help
         logs.step("poll.poison_message", message_id=message_id, reason=reason)
-    results = poll_event(messages, services_for(context, env))
+    with budget.running(budget.from_context(context)):
+        results = poll_event(messages, services_for(context, env))
     return json.dumps([r.__dict__ for r in results])

@@ -18,6 +18,7 @@ from imagedrop.model.status import StatusRecord, status_key
 from imagedrop_emulator.local.runtime import WATCH_PREFIX
 
 from .local import LocalStack
+from .ops.render import event_line, summary_lines
 
 SAMPLE_DISK = "web.qcow2"
 
@@ -28,7 +29,9 @@ def sample_files() -> tuple[Path, Path]:
 
 
 def run_demo(*, speed: float | None = None, faults: str | None = None, timeout: float = 180.0,
-             concurrency: int = 4, twins: float = 0.0, seed: int = 0) -> int:
+             concurrency: int = 4, twins: float = 0.0, seed: int = 0, as_json: bool = False) -> int:
+    """Ends with a short summary and the notifications, one line each, on stdout (with
+    `as_json`: the status record on stdout, the notifications on stderr)."""
     import oss2
     from mns.account import Account
 
@@ -38,7 +41,7 @@ def run_demo(*, speed: float | None = None, faults: str | None = None, timeout: 
     console = Console(stderr=True, soft_wrap=True)  # piped or logged: one line per line, not cut at 80
     if not console.is_terminal:
         console.width = 160
-    out = Console()
+    out = Console(soft_wrap=True)  # one line per line, also when piped
     disk, manifest = sample_files()
     stop = _stop_on_signals()
     with LocalStack(speed=speed, faults=faults, concurrency=concurrency, twins=twins, seed=seed) as stack:
@@ -65,15 +68,18 @@ def run_demo(*, speed: float | None = None, faults: str | None = None, timeout: 
     if record is None:
         console.print("[red]no terminal state before the timeout[/]")
         return 1
-    out.print_json(record.model_dump_json())
     events.sort(key=lambda e: str(e.get("time", "")))  # redelivered ones arrive late, not out of time
-    console.print(f"[bold]{len(events)} notifications[/]")
+    if as_json:  # the record where a program reads it; the events still shown to the person
+        out.print_json(record.model_dump_json())
+        shown = console
+    else:
+        for line in summary_lines(record, len(events)):
+            out.print(line, highlight=False)
+        shown = out
+    shown.print("[bold]events[/] (the notifications, oldest first; the whole record: --json)")
     for event in events:
-        console.print(f"  {event.get('type')}: {event.get('data', {}).get('note', '')}")
-    ok = record.state == "succeeded"
-    console.print(("[green]succeeded[/]: image " + str(record.image_id)) if ok
-                  else f"[red]{record.state}[/]: " + "; ".join(p.line() for p in record.problems))
-    return 0 if ok else 1
+        shown.print(event_line(event), highlight=False, markup=False)
+    return 0 if record.state == "succeeded" else 1
 
 
 def _retrying(call, tries: int = 8):  # type: ignore[no-untyped-def]

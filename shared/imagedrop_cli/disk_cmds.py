@@ -38,6 +38,8 @@ def inspect_cmd(
         result = inspect(_open(path, local))
     except (_Unopenable, ImagedropError, DiskError) as exc:
         typer.echo(f"{path}: {exc}", err=True)
+        if as_json:
+            typer.echo(json.dumps({"error": f"{path}: {exc}", "command": "inspect", "exit_code": 2}))
         raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps(result.model_dump(include=set(JSON_FIELDS)), sort_keys=False))

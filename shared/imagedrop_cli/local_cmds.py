@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import signal
 import sys
@@ -29,6 +30,10 @@ TWINS_HELP = ("Share of events also delivered to a second instance at the same m
 
 def _stack(**kwargs: object) -> "LocalStack":
     """A LocalStack, or one line saying which option is wrong (a bad fault spec, a negative speed)."""
+    if importlib.util.find_spec("responses") is None:
+        typer.echo("imagedrop local: the local emulator is the `emulator` extra (responses is not "
+                   "installed): pip install 'imagedrop[cli,emulator]'", err=True)
+        raise typer.Exit(2)
     from .local import LocalStack
 
     speed = kwargs.get("speed")
@@ -131,16 +136,20 @@ def demo(speed: Optional[float] = typer.Option(None, help=SPEED_HELP + " Default
          timeout: float = typer.Option(180.0, help="Give up after this many real seconds."),
          concurrency: int = typer.Option(4, help=CONCURRENCY_HELP),
          twins: float = typer.Option(0.05, help=TWINS_HELP),
-         seed: int = typer.Option(0, help="Seed of the twin deliveries.")) -> None:
-    """Start everything, drop the bundled sample image and manifest, follow the import to its end."""
+         seed: int = typer.Option(0, help="Seed of the twin deliveries."),
+         as_json: bool = typer.Option(False, "--json", help="Print the status record (JSON) "
+                                      "instead of the summary.")) -> None:
+    """Start everything, drop the bundled sample image and manifest, follow the import to its end,
+    then sum it up: state, image, what was filled from the disk, found, fixed, repaired, notified."""
     from imagedrop.errors import ConfigError
-    from .demo import run_demo
 
     # the options, checked before anything starts
     _stack(speed=speed, faults=faults, with_functions=False, concurrency=concurrency, twins=twins)
+    from .demo import run_demo
+
     try:
         code = run_demo(speed=speed, faults=faults, timeout=timeout, concurrency=concurrency,
-                        twins=twins, seed=seed)
+                        twins=twins, seed=seed, as_json=as_json)
     except ConfigError as exc:
         typer.echo(f"imagedrop local: {exc} (the functions read these from the environment)",
                    err=True)

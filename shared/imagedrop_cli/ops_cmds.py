@@ -29,17 +29,23 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _guard(command: str, body: Callable[[], int]) -> None:
-    """Run a command body; an OpsError becomes one line on stderr and its exit code."""
+def _guard(command: str, body: Callable[[], int], as_json: bool = False) -> None:
+    """Run a command body; an OpsError becomes one line on stderr and its exit code (with
+    `as_json`, also `{"error": …}` on stdout, where a program reads)."""
     try:
         code = body()
     except OpsError as exc:
-        err.print(f"imagedrop {command}: {exc.message}", markup=False)
-        raise typer.Exit(exc.exit_code) from None
+        _fail(command, exc.message, exc.exit_code, as_json)
     except ValueError as exc:  # option values refused by a pure check
-        err.print(f"imagedrop {command}: {exc}", markup=False)
-        raise typer.Exit(codes.BAD_INPUT) from None
+        _fail(command, str(exc), codes.BAD_INPUT, as_json)
     raise typer.Exit(code)
+
+
+def _fail(command: str, message: str, exit_code: int, as_json: bool) -> None:
+    err.print(f"imagedrop {command}: {message}", markup=False)
+    if as_json:
+        _emit_json({"error": message, "command": command, "exit_code": exit_code})
+    raise typer.Exit(exit_code) from None
 
 
 def _connect(local: bool, endpoint: Optional[str], bucket: Optional[str], region: Optional[str],
@@ -183,7 +189,7 @@ def push_cmd(
                 "as it is (change image_name in the manifest to import them again)")
         return _follow_import(conn, pushed.manifest_key, timeout, interval, as_json, accept=ours, explain=explain)
 
-    _guard("push", body)
+    _guard("push", body, as_json)
 
 
 def _busy(conn: Connection, manifest_key: str) -> list[str]:
@@ -253,7 +259,7 @@ def status_cmd(prefix: str = typer.Argument("", help="Only manifests whose key s
             err.print(f"no imports under {conn.state_prefix}status/{prefix}", markup=False)
         return codes.OK
 
-    _guard("status", body)
+    _guard("status", body, as_json)
 
 
 @app.command("watch")
@@ -272,7 +278,7 @@ def watch_cmd(key: str = typer.Argument(..., help="The manifest key (or its disk
             raise OpsError(f"{manifest_key}: no import has this manifest key; `imagedrop status` lists them")
         return _follow_import(conn, manifest_key, timeout, interval, as_json)
 
-    _guard("watch", body)
+    _guard("watch", body, as_json)
 
 
 @app.command("cancel")
@@ -302,7 +308,7 @@ def cancel_cmd(key: str = typer.Argument(..., help="The manifest key (or its dis
                       "shows it end cancelled", markup=False)
         return codes.OK
 
-    _guard("cancel", body)
+    _guard("cancel", body, as_json)
 
 
 @app.command("replay")
@@ -336,7 +342,7 @@ def replay_cmd(prefix: str = typer.Argument(..., help="Objects under this prefix
         failed = [d for d in done if d.error]
         return codes.CLOUD_ERROR if failed else codes.OK
 
-    _guard("replay", body)
+    _guard("replay", body, as_json)
 
 
 @app.command("doctor")
@@ -368,4 +374,4 @@ def doctor_cmd(account_id: Optional[str] = typer.Option(None, "--account-id", en
             out.print(f"{len(checks) - len(bad)} of {len(checks)} checks passed")
         return codes.CHECK_FAILED if bad else codes.OK
 
-    _guard("doctor", body)
+    _guard("doctor", body, as_json)

@@ -27,6 +27,13 @@ class CredentialStore:
             self.tokens[ak] = token
         return ak, sk, token
 
+    def revoke(self, access_key_id: str) -> None:
+        """From now on requests signed with this key are refused (an STS key of a stopped
+        function instance)."""
+        with self._lock:
+            self.keys.pop(access_key_id, None)
+            self.tokens.pop(access_key_id, None)
+
     def secret_for(self, access_key_id: str) -> str | None:
         return self.keys.get(access_key_id)
 

@@ -68,7 +68,7 @@ def test_local_up_serves_both_functions_their_triggers_and_async_calls(up: tuple
     for name, trigger_type in (("imagedrop-ingest", "oss"), ("imagedrop-poller", "eventbridge")):
         function = fc.get_function_with_options(name, models.GetFunctionRequest(), {},
                                                 RuntimeOptions()).body
-        assert (function.function_name, function.runtime) == (name, "python3.10")
+        assert (function.function_name, function.runtime) == (name, "python3.12")
         triggers = fc.list_triggers_with_options(name, models.ListTriggersRequest(), {},
                                                  RuntimeOptions()).body.triggers
         assert [t.trigger_type for t in triggers] == [trigger_type]

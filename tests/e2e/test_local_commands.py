@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -41,7 +42,7 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 @pytest.mark.parametrize("faults", ["", "ecs:*:throttle@0.3,oss:*:503@0.1,mns:*:reset@0.1"],
                          ids=["plain", "with-faults"])
 def test_demo_runs_the_pipeline_end_to_end_and_exits_zero(faults: str, tmp_path: Path) -> None:
-    args = ["local", "demo", "--timeout", "120"] + (["--faults", faults] if faults else [])
+    args = ["local", "demo", "--timeout", "120", "--json"] + (["--faults", faults] if faults else [])
     done = subprocess.run(_cli(*args), capture_output=True, text=True, env=_env(), timeout=180,
                           cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -53,14 +54,16 @@ def test_demo_runs_the_pipeline_end_to_end_and_exits_zero(faults: str, tmp_path:
 
 def test_demo_with_every_event_in_two_instances_announces_each_state_once(tmp_path: Path) -> None:
     # Eight instances at once, every event (uploads, every poll) handed to two of them at once
-    args = ["local", "demo", "--timeout", "120", "--concurrency", "8", "--twins", "1", "--seed", "3"]
+    args = ["local", "demo", "--timeout", "120", "--concurrency", "8", "--twins", "1", "--seed", "3",
+            "--json"]
     done = subprocess.run(_cli(*args), capture_output=True, text=True, env=_env(), timeout=180,
                           cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert StatusRecord.model_validate_json(done.stdout).state == "succeeded"
-    shown = [line.split(":", 1)[0].strip() for line in done.stderr.splitlines()
-             if line.strip().startswith("imagedrop.import.")]
-    assert shown == [f"imagedrop.import.{s}" for s in ("importing", "checking", "finishing", "succeeded")]
+    # the notifications, one line each: "  HH:MM:SS  state  note"
+    shown = [match.group(1) for line in done.stderr.splitlines()
+             if (match := re.match(r"  \d\d:\d\d:\d\d  (\w+) ", line))]
+    assert shown == ["importing", "checking", "finishing", "succeeded"]
 
 
 @pytest.mark.parametrize("command", ["up", "demo"])

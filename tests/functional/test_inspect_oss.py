@@ -39,11 +39,15 @@ def test_inspect_an_oss_object(local_env: LocalStack) -> None:
 
 
 def test_a_missing_oss_object_is_one_line_and_exit_2(local_env: LocalStack) -> None:
-    result = CliRunner().invoke(app, ["inspect", "oss://imagedrop-local/incoming/nope.qcow2", "--json"])
+    result = CliRunner().invoke(app, ["inspect", "oss://imagedrop-local/incoming/nope.qcow2"])
     assert result.exit_code == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "nope.qcow2" in lines[0]
+    # under --json, the same line is also a JSON object on stdout
+    as_json = CliRunner().invoke(app, ["inspect", "oss://imagedrop-local/incoming/nope.qcow2", "--json"])
+    assert as_json.exit_code == 2 and as_json.stderr == result.stderr
+    assert json.loads(as_json.stdout) == {"error": lines[0], "command": "inspect", "exit_code": 2}
 
 
 def test_inspect_an_oss_object_reads_the_guest(local_env: LocalStack) -> None:

@@ -76,6 +76,16 @@ def test_doctor_passes_on_a_complete_deployment(frozen: LocalStack) -> None:
     assert text.exit_code == 0 and "✗" not in text.stdout and text.stdout.count("✓") == 10
 
 
+def test_doctor_names_a_function_that_runs_another_python_than_built_for(frozen: LocalStack) -> None:
+    frozen.cloud.fc.function("imagedrop-ingest").runtime = "python3.10"
+    result = runner.invoke(app, ["doctor", "--local"], terminal_width=200)
+    assert result.exit_code == 1, result.output
+    assert ("✗ function imagedrop-ingest: runs python3.10, but deploy/build.sh builds its package "
+            "for python3.12") in result.stdout
+    assert "set `runtime: python3.12` for imagedrop-ingest in s.yaml" in result.stdout
+    assert "✓ function imagedrop-poller: python3.12, the runtime its package is built for" in result.stdout
+
+
 def test_doctor_names_what_is_broken_and_how_to_fix_it(frozen: LocalStack) -> None:
     # Given a deployment missing its queue, its import role and the poller, with overlapping prefixes
     cloud = frozen.cloud

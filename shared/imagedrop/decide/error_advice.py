@@ -86,6 +86,9 @@ ERROR_ADVICE: dict[str, str] = {
         "image in the ECS console (Images) and open a ticket with the task id if it is stuck.",
     "timeout": "The import passed the deadline and was cancelled: large disks take longer; raise "
         "IMAGEDROP_DEADLINE_HOURS, or compress the image (qcow2) and upload the manifest again.",
+    "function_timeout": "The ingest function needs more time for this disk than its timeout "
+        "gives: raise `timeout` of imagedrop-ingest in s.yaml (up to 86400 seconds) and run "
+        "`s deploy`.",
 }
 
 ERROR_ADVICE.update(REPAIR_ADVICE)

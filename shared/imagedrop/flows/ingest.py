@@ -22,6 +22,7 @@ from imagedrop_disk.source import CountingSource
 from imagedrop_disk.errors import DiskError
 
 from ..decide.archived import read_state
+from ..budget import DeadlineSource, OutOfTime
 from ..errors import CloudError, ManifestError, PermanentCloudError, RetryableCloudError
 from ..model.events import ObjectCreated, TrackMessage
 from ..state.import_claim import ImportClaim, read_claim
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from ..ports import ObjectInfo
 
 IngestVerdict = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled",
-                  "cancelling", "busy"]
+                  "cancelling", "busy", "out_of_time"]
 
 
 @dataclass(frozen=True)
@@ -75,13 +76,22 @@ def ingest_object(created: ObjectCreated, services: Services) -> IngestOutcome:
         logs.step("ingest.refused", key=created.key, code=err.code, message=err.message)
         _record_refusal(services, created, err)
         return IngestOutcome(created.key, "rejected", f"{err.code}: {err.message}")
+    except OutOfTime as err:
+        # The platform would stop this invocation soon and retry it, to run out of time again.
+        logs.step("ingest.out_of_time", key=created.key, doing=err.doing, timeout=err.timeout)
+        record_out_of_time(StatusBook(services, created.bucket), _manifest_key_of(created), err)
+        return IngestOutcome(created.key, "out_of_time", str(err))
+
+
+def _manifest_key_of(created: ObjectCreated) -> str:
+    key = created.key_candidates()[0]
+    return key if key.endswith(".json") else key + ".json"
 
 
 def _record_refusal(services: Services, created: ObjectCreated, err: PermanentCloudError) -> None:
-    key = created.key_candidates()[0]
-    if key.endswith(".json" + CANCEL_SUFFIX):
+    if created.key_candidates()[0].endswith(".json" + CANCEL_SUFFIX):
         return
-    manifest_key = key if key.endswith(".json") else key + ".json"
+    manifest_key = _manifest_key_of(created)
     book = StatusBook(services, created.bucket)
     problem = cloud_problem(err)
     try:
@@ -96,6 +106,22 @@ def _record_refusal(services: Services, created: ObjectCreated, err: PermanentCl
                           f"{err.service} refused: {err.code}", problems=[problem])
     except PermanentCloudError:
         pass  # cannot even write the record (no permission): the log line above is all we have
+
+
+def record_out_of_time(book: StatusBook, manifest_key: str, err: OutOfTime) -> None:
+    """End the import this invocation was preparing as failed, saying what took too long, unless
+    another import of the manifest is under way (this was a late duplicate of its event)."""
+    record = book.finish_pending_announcement(book.load(manifest_key))
+    if record is not None and record.running:
+        return
+    problem = Problem(where=manifest_key, rule=str(err), code="function_timeout",
+                      fix=f"{error_advice('function_timeout')} Then run: imagedrop replay {manifest_key}")
+    note = f"ingest ran out of time while {err.doing}"
+    if record is None or record.terminal:
+        rid = _wait_id(manifest_key, kind="timeout")
+        book.new(import_id=rid, manifest_key=manifest_key, state="failed", note=note, problems=[problem])
+    else:
+        book.move(record, "failed", note, problems=[problem])
 
 
 def _ingest_object(created: ObjectCreated, services: Services) -> IngestOutcome:
@@ -139,8 +165,8 @@ def _wait(book: StatusBook, manifest_key: str, *, missing: list[str],
     return IngestOutcome(manifest_key, "waiting", note)
 
 
-def _wait_id(import_ref: str) -> str:
-    return "waiting-" + import_ref.replace("/", "_")[-48:]
+def _wait_id(import_ref: str, kind: str = "waiting") -> str:
+    return f"{kind}-" + import_ref.replace("/", "_")[-48:]
 
 
 def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
@@ -241,7 +267,7 @@ def _manifest_problem(manifest_key: str, line: str) -> Problem:
 
 def _facts(book: StatusBook, wanted: WantedDisk, head) -> DiskFacts:  # type: ignore[no-untyped-def]
     key = wanted.key
-    source = CountingSource(book.store.source(key, head.size))
+    source = CountingSource(DeadlineSource(book.store.source(key, head.size), f"reading {key}"))
     inspection, error = None, None
     # An archived object that is not restored cannot be read at all: the plan refuses it.
     state = read_state(head.storage_class, getattr(head, "restore", ""))

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import cancel as cancels
 from ..state import claims
-from .. import logs
+from .. import budget, logs
 from . import repair_step
 from ..errors import CloudError, PermanentCloudError, RetryableCloudError
 from ..model.events import TrackMessage
@@ -41,7 +41,12 @@ class PollOutcome:
 
 
 def poll_event(messages: list[TrackMessage], services: Services) -> list[PollOutcome]:
-    return [poll_one(m, services) for m in messages]
+    outcomes = []
+    for message in messages:
+        # A message not started is delivered again; one cut off halfway would hold its claim.
+        budget.check(f"starting to track import {message.import_id}")
+        outcomes.append(poll_one(message, services))
+    return outcomes
 
 
 def poll_one(msg: TrackMessage, services: Services) -> PollOutcome:

@@ -64,6 +64,18 @@ def role_check(code: str | None, message: str = "") -> Check:
     return passed(name, f"the role check passed (the dry run then stopped at {code or 'no error'})")
 
 
+def function_check(function: str, info: dict[str, Any], built_for: str) -> Check:
+    """The deployed function runs the Python its package was built for."""
+    name = f"function {function}"
+    runtime, state = info.get("runtime"), info.get("state") or "state unknown"
+    if runtime != built_for:
+        return failed(name, f"runs {runtime or 'an unknown runtime'}, but deploy/build.sh builds its "
+                      f"package for {built_for}: a dependency needed on one Python can be missing "
+                      "on another", f"set `runtime: {built_for}` for {function} in s.yaml and run "
+                      "`s deploy` again")
+    return passed(name, f"{runtime}, the runtime its package is built for, FC 3.0 ({state})")
+
+
 def trigger_check(function: str, triggers: list[dict[str, Any]], *, want_type: str, watch_prefix: str = "") -> Check:
     name = f"trigger of {function}"
     kinds = {"oss": ("oss",), "mns": ("eventbridge", "mns_topic", "mns")}[want_type]

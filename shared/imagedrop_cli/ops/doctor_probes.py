@@ -8,8 +8,9 @@ from typing import Any, Callable
 from imagedrop.model.state_keys import CANCEL_SUFFIX
 
 from .connection import Connection
-from .doctor_checks import (IMPORT_ROLE, Check, bucket_region_check, failed, passed, prefixes_check,
-                            role_check, trigger_check)
+from .doctor_checks import (IMPORT_ROLE, Check, bucket_region_check, failed, function_check, passed,
+                            prefixes_check, role_check, trigger_check)
+from .deployed import RUNTIME
 from .fc_invoke import FcError, FunctionCompute
 
 CREDENTIALS_FIX = ("check ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET or the profile in "
@@ -164,10 +165,7 @@ def probe_functions(conn: Connection, deployment: Deployment) -> list[Check]:
     checks = []
     for function, trigger in ((deployment.ingest_function, "oss"), (deployment.poller_function, "mns")):
         try:
-            info = fc.get_function(function)
-            state = info.get("state") or "state unknown"
-            checks.append(passed(f"function {function}",
-                                 f"{info.get('runtime')}, FC 3.0 ({state})"))
+            checks.append(function_check(function, fc.get_function(function), RUNTIME))
             checks.append(trigger_check(function, fc.list_triggers(function), want_type=trigger,
                                         watch_prefix=conn.watch_prefix))
         except FcError as exc:

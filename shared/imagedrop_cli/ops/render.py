@@ -81,3 +81,32 @@ def check_line(check: Check) -> Text:
 
 def json_record(record: StatusRecord) -> dict[str, Any]:
     return record.model_dump(mode="json")
+
+
+def summary_lines(record: StatusRecord, notified: int) -> list[Text]:
+    """An import's outcome for a person, a few lines: its state and image, then what was filled
+    from the disk, found by the checks, fixed, repaired and announced (one item a line; the
+    advice and everything else are in the record)."""
+    lines: list[Text] = [final_line(record)]
+    filled = [f"{name} = {entry.get('value')} ({entry.get('from')})" for name, entry in record.filled.items()]
+    risks = [f"{item.item} {item.actual}" + (f" ({item.value})" if item.value else "")
+             for item in record.check if item.actual.lower() != "none"]
+    predicted = [f"{finding.item} (predicted from the disk)" for finding in record.findings
+                 if finding.item not in {item.item for item in record.check}]
+    repair = record.repair
+    repaired = (f"{', '.join(repair.items)} ({repair.status.lower()}: image "
+                f"{repair.repaired_image_id or 'not built'})" if repair else "")
+    for label, items in (("filled from the disk", filled), ("found", risks + predicted),
+                         ("fixed", record.fixes), ("repaired", [repaired] if repaired else []),
+                         ("notified", [f"{notified} event{'s' if notified != 1 else ''} on the topic"])):
+        for n, item in enumerate(items or ["nothing"]):
+            lines.append(shown(f"  {label if n == 0 else '':<22}{item}"))
+    return lines
+
+
+def event_line(event: dict[str, Any]) -> str:
+    """One CloudEvent as one line: when, which state, what happened."""
+    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    when = str(event.get("time", ""))[11:19]
+    state = str(event.get("type", "")).removeprefix("imagedrop.import.")
+    return f"  {plain(when):<8}  {plain(state):<10}  {plain(data.get('note', ''))}"

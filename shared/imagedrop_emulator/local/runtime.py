@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 
 from .. import Clock, CloudServer, FakeCloud
 from ..faults import Faults
+from .limits import AsyncFailures, FunctionLimits, run_with_timeout
 
 BUCKET = "imagedrop-local"
 QUEUE = "imagedrop-track"
@@ -68,20 +69,30 @@ def _speed_from_env() -> float:
     return speed
 
 
-def fc_context(cloud: FakeCloud, function: str,
-               environment: Mapping[str, str] | None = None) -> Any:
-    """What FC passes as `context` to a python3.10 handler: STS credentials of the role, region…
+def fc_context(cloud: FakeCloud, function: str, environment: Mapping[str, str] | None = None,
+               limits: FunctionLimits | None = None,
+               credentials: tuple[str, str, str] | None = None) -> Any:
+    """What FC passes as `context` to a handler of `limits.runtime`: region, account, the
+    function's name, memory and timeout, and the STS credentials of its role: in `credentials`
+    up to python3.10; from python3.12 on only in the environment (ALIBABA_CLOUD_*).
 
     Two attributes FC does not have, because these functions share the emulator's process: its
     emulated `clock`, and `environment`, the function's environment variables (in the cloud, the
     process environment of its own instance)."""
-    ak, sk, token = cloud.credentials.issue_sts()
-    return SimpleNamespace(
+    limits = limits or FunctionLimits()
+    ak, sk, token = credentials or cloud.credentials.issue_sts()
+    env = None if environment is None else dict(environment)
+    context = SimpleNamespace(
         request_id=str(uuid.uuid4()),
-        credentials=SimpleNamespace(access_key_id=ak, access_key_secret=sk, security_token=token),
-        function=SimpleNamespace(name=function, handler="index.handler", memory=512, timeout=300),
-        region=cloud.region, account_id=cloud.account_id, clock=cloud.clock.now,
-        environment=None if environment is None else dict(environment))
+        function=SimpleNamespace(name=function, handler="index.handler", memory=limits.memory_mb,
+                                 timeout=limits.timeout, qualifier="LATEST"),
+        region=cloud.region, account_id=cloud.account_id, clock=cloud.clock.now, environment=env)
+    if limits.runtime in ("python3.9", "python3.10"):
+        context.credentials = SimpleNamespace(access_key_id=ak, access_key_secret=sk, security_token=token)
+    elif env is not None:
+        env.update(ALIBABA_CLOUD_ACCESS_KEY_ID=ak, ALIBABA_CLOUD_ACCESS_KEY_SECRET=sk,
+                   ALIBABA_CLOUD_SECURITY_TOKEN=token)
+    return context
 
 
 class Twins:
@@ -111,15 +122,17 @@ class LocalStack:
     """Start with `with LocalStack(functions=…) as stack:`; `stack.info` says where everything is.
 
     `functions` maps "imagedrop-ingest" and "imagedrop-poller" to their handlers; without them
-    (or with `with_functions=False`) the stack is the emulator alone. `concurrency`: function
-    instances running at once (FC runs many); `twins`: the share of deliveries also handed to a
-    second instance at the same moment, `seed` picks which.
+    (or with `with_functions=False`) the stack is the emulator alone. `limits`: each function's
+    timeout, memory, runtime and async retries (FunctionLimits() for one not named).
+    `concurrency`: function instances running at once (FC runs many); `twins`: the share of
+    deliveries also handed to a second instance at the same moment, `seed` picks which.
     """
 
     def __init__(self, *, speed: float | None = None, faults: str | None = None,
                  with_functions: bool = True, env: dict[str, str] | None = None,
                  cloud: FakeCloud | None = None, background: bool = True,
                  functions: dict[str, Handler] | None = None,
+                 limits: Mapping[str, FunctionLimits] | None = None,
                  check_settings: Callable[[dict[str, str], str, str], None] | None = None,
                  concurrency: int = DEFAULT_CONCURRENCY, twins: float = DEFAULT_TWINS, seed: int = 0):
         speed = _speed_from_env() if speed is None else speed
@@ -130,6 +143,9 @@ class LocalStack:
         if fault_spec:
             self.cloud.faults.add_spec(fault_spec)
         self.functions = dict(functions or {})
+        self.limits = {name: (limits or {}).get(name) or FunctionLimits() for name in self.functions}
+        self.async_failures = {name: AsyncFailures(name, self.limits[name], self._send,
+                                                   self._arn(name)) for name in self.functions}
         self.with_functions = with_functions and bool(self.functions)
         self._check_settings = check_settings
         self.background = background
@@ -186,7 +202,7 @@ class LocalStack:
 
     def _configure_functions(self) -> None:
         self.cloud.oss.add_notification(BUCKET, name="imagedrop-ingest", prefix=WATCH_PREFIX,
-                                        sink=self.sink("imagedrop-ingest"))
+                                        sink=self.async_sink("imagedrop-ingest"))
         self.cloud.mns.add_eventbridge_trigger(QUEUE, name="imagedrop-poller",
                                                sink=self.sink("imagedrop-poller"),
                                                base64_decode=True, dead_letter_queue=f"{QUEUE}-dlq")
@@ -201,20 +217,32 @@ class LocalStack:
         from ..fc import FakeTrigger
 
         region, account = self.cloud.region, self.cloud.account_id
-        fc.register_function("imagedrop-ingest", self.sink("imagedrop-ingest"), triggers=[
+
+        def shape(name: str) -> dict[str, Any]:
+            limits = self.limits[name]
+            return {"runtime": limits.runtime, "memory_mb": limits.memory_mb,
+                    "timeout": int(limits.timeout), "async_sink": self.async_sink(name)}
+        fc.register_function("imagedrop-ingest", self.sink("imagedrop-ingest"),
+                             **shape("imagedrop-ingest"), triggers=[
             FakeTrigger("oss-incoming", "oss", f"acs:oss:{region}:{account}:{BUCKET}",
                         {"events": ["oss:ObjectCreated:*"], "filter": {"key": {"prefix": WATCH_PREFIX}}})])
-        fc.register_function("imagedrop-poller", self.sink("imagedrop-poller"), triggers=[
+        fc.register_function("imagedrop-poller", self.sink("imagedrop-poller"),
+                             **shape("imagedrop-poller"), triggers=[
             FakeTrigger("mns-track", "eventbridge", f"acs:mns:{region}:{account}:queues/{QUEUE}",
                         {"QueueName": QUEUE})])
 
     def sink(self, function: str) -> Callable[[bytes], Any]:
-        """Invoke a function as FC does: the event's bytes and a fresh context."""
-        handler = self.functions[function]
+        """Invoke a function as FC does: the event's bytes and a fresh context, stopped at the
+        function's timeout."""
+        handler, limits = self.functions[function], self.limits[function]
+        store = self.cloud.credentials
 
         def once(payload: bytes) -> Any:
             self.invocations.append((function, payload.decode("utf-8", "replace")))
-            return handler(payload, fc_context(self.cloud, function, self.function_env()))
+            credentials = store.issue_sts()
+            context = fc_context(self.cloud, function, self.function_env(), limits, credentials)
+            return run_with_timeout(function, lambda: handler(payload, context), limits.timeout,
+                                    fence=lambda: store.revoke(credentials[0]))
 
         def invoke(payload: bytes) -> Any:
             if not self.twins.roll():
@@ -226,6 +254,18 @@ class LocalStack:
             finally:
                 twin.join()
         return invoke
+
+    def async_sink(self, function: str) -> Callable[[bytes], Any]:
+        """An asynchronous invocation: failures are retried by the caller (the event pump) and,
+        past the function's retries, the event goes to its dead-letter queue."""
+        sink, failures = self.sink(function), self.async_failures[function]
+        return lambda payload: failures.run(payload, sink)
+
+    def _send(self, queue: str, body: str) -> None:
+        self.cloud.mns.send_message(queue, body)
+
+    def _arn(self, function: str) -> str:
+        return f"acs:fc:{self.cloud.region}:{self.cloud.account_id}:functions/{function}"
 
     def _twin(self, once: Callable[[bytes], Any], payload: bytes) -> None:
         """The second instance of a doubly delivered event; the platform's retries follow the

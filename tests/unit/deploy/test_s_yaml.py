@@ -22,11 +22,12 @@ SCHEMA = ROOT.parent / "shared" / "reference" / "fc3-props.schema.json"
 FUNCTIONS = ("imagedrop-ingest", "imagedrop-poller")
 RUNTIME_VARIABLES = {"PYTHONPATH"}  # read by the Python runtime, not by imagedrop's settings
 
-_MAGIC = re.compile(r"\$\{\s*(vars\.(\w+)|env\((\w+)\))\s*\}")
+_MAGIC = re.compile(r"\$\{\s*(vars\.(\w+)|env\((\w+)\)|env\('(\w+)',\s*'([^']*)'\))\s*\}")
 
 
 def resolve(value: Any, variables: dict[str, Any], environ: dict[str, str]) -> Any:
-    """Serverless Devs' `${vars.x}` and `${env(X)}`, enough to see what the component receives."""
+    """Serverless Devs' `${vars.x}`, `${env(X)}` and `${env('X', 'default')}`, enough to see what
+    the component receives (the real CLI renders the file in test_s_preview.py)."""
     if isinstance(value, dict):
         return {k: resolve(v, variables, environ) for k, v in value.items()}
     if isinstance(value, list):
@@ -35,12 +36,16 @@ def resolve(value: Any, variables: dict[str, Any], environ: dict[str, str]) -> A
         return value
 
     def one(match: re.Match[str]) -> str:
-        var, env = match.group(2), match.group(3)
+        var, env, optional, default = match.group(2), match.group(3), match.group(4), match.group(5)
         if var is not None:
             if var not in variables:
                 raise KeyError(f"s.yaml refers to ${{vars.{var}}}, which `vars` does not define")
             return str(variables[var])
-        return environ.get(env, "")
+        if optional is not None:
+            return environ.get(optional, default)
+        if env not in environ:
+            raise KeyError(f"s.yaml requires the environment variable {env}, which is not set")
+        return environ[env]
 
     return _MAGIC.sub(one, value)
 
@@ -122,7 +127,24 @@ def test_the_settings_in_s_yaml_load_into_a_valid_model(props: dict[str, dict[st
 def test_secrets_come_from_the_deployer_environment_not_the_file(spec: dict[str, Any]) -> None:
     raw = spec["resources"]["imagedrop-ingest"]["props"]["environmentVariables"]
     for name in ("IMAGEDROP_WEBHOOK_SECRET", "IMAGEDROP_DINGTALK_SECRET"):
-        assert raw[name] == f"${{env({name})}}"
+        assert raw[name] == f"${{env('{name}', '')}}"
+
+
+def test_every_env_reference_has_a_default_so_unset_means_off(spec: dict[str, Any]) -> None:
+    # The CLI refuses `${env(X)}` when X is unset; every setting read from the deployer's
+    # environment is optional, so each one carries the empty default.
+    text = S_YAML.read_text()
+    assert re.findall(r"\$\{env\((\w+)\)\}", text) == []
+    optional = re.findall(r"\$\{env\('(\w+)', ''\)\}", text)
+    assert optional == ["IMAGEDROP_WEBHOOK_URLS", "IMAGEDROP_WEBHOOK_SECRET", "IMAGEDROP_DINGTALK_URL",
+                        "IMAGEDROP_DINGTALK_SECRET", "IMAGEDROP_SLACK_URL", "IMAGEDROP_LARK_URL",
+                        "IMAGEDROP_LARK_SECRET", "IMAGEDROP_TEAMS_URL"]
+
+
+def test_resolver_refuses_an_unset_required_env_reference() -> None:
+    with pytest.raises(KeyError, match="IMAGEDROP_X"):
+        resolve({"a": "${env(IMAGEDROP_X)}"}, {}, {})
+    assert resolve({"a": "${env('IMAGEDROP_X', '')}"}, {}, {}) == {"a": ""}
 
 
 def test_both_functions_get_the_same_settings(props: dict[str, dict[str, Any]]) -> None:
@@ -160,11 +182,11 @@ def test_poller_trigger_reads_the_track_queue_as_cloudevents(spec: dict[str, Any
     assert cfg["runOptions"]["deadLetterQueue"]["Arn"].endswith("/queues/imagedrop-track-dlq")
 
 
-def test_code_is_built_per_function_for_the_python310_runtime(spec: dict[str, Any],
+def test_code_is_built_per_function_for_the_python312_runtime(spec: dict[str, Any],
                                                               props: dict[str, dict[str, Any]]) -> None:
     for function, short in zip(FUNCTIONS, ("ingest", "poller")):
         p = props[function]
-        assert (p["runtime"], p["handler"], p["code"]) == ("python3.10", "index.handler", f"./build/{short}")
+        assert (p["runtime"], p["handler"], p["code"]) == ("python3.12", "index.handler", f"./build/{short}")
         assert p["environmentVariables"]["PYTHONPATH"] == "/code/python"
         (step,) = spec["resources"][function]["actions"]["pre-deploy"]
         assert step["run"] == f"bash deploy/build.sh {short}"
@@ -175,3 +197,18 @@ def test_code_is_built_per_function_for_the_python310_runtime(spec: dict[str, An
 def test_resolver_reports_an_undefined_var() -> None:
     with pytest.raises(KeyError, match="vars.nope"):
         resolve({"a": "x-${vars.nope}"}, {}, {})
+
+
+def test_what_the_cli_knows_of_the_deployment_is_what_s_yaml_deploys(
+        props: dict[str, dict[str, Any]]) -> None:
+    # doctor compares the deployed runtime with RUNTIME; the local stack keeps these limits
+    from imagedrop_cli.ops.deployed import FUNCTIONS, RUNTIME
+
+    assert set(FUNCTIONS) == set(props)
+    for name, spec in FUNCTIONS.items():
+        p = props[name]
+        retry = p["asyncInvokeConfig"]
+        target = ((retry.get("destinationConfig") or {}).get("onFailure") or {}).get("destination", "")
+        queue = target.split("/queues/")[1].split("/")[0] if "/queues/" in target else None
+        assert (p["runtime"], p["timeout"], p["memorySize"], retry["maxAsyncRetryAttempts"], queue) == (
+            RUNTIME, spec.timeout, spec.memory_mb, spec.async_retries, spec.dead_letter_queue)

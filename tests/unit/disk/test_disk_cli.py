@@ -60,14 +60,19 @@ def test_table_output_names_the_verdict(runner: CliRunner, tmp_path: Path) -> No
     (None, "no such file"),
     (b"hello, world\n", "too small to be a raw disk"),
 ])
+@pytest.mark.parametrize("as_json", [False, True])
 def test_not_understood_exits_2_with_one_line(runner: CliRunner, tmp_path: Path,
-                                              content: bytes | None, words: str) -> None:
+                                              content: bytes | None, words: str, as_json: bool) -> None:
     path = tmp_path / "image.bin"
     if content is not None:
         path.write_bytes(content)
-    result = runner.invoke(app, ["inspect", str(path), "--json"])
+    result = runner.invoke(app, ["inspect", str(path)] + (["--json"] if as_json else []))
     assert result.exit_code == 2
-    assert result.stdout == ""
+    if as_json:  # the same line, as JSON where a program reads
+        assert json.loads(result.stdout) == {"error": result.stderr.strip(), "command": "inspect",
+                                             "exit_code": 2}
+    else:
+        assert result.stdout == ""
     assert words in result.stderr and result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
 

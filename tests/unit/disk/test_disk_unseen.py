@@ -4,6 +4,8 @@ reads, delta and split disks, damaged or cut uploads, odd partition tables, tiny
 
 from __future__ import annotations
 
+import json
+
 import shutil
 import struct
 import subprocess
@@ -52,10 +54,15 @@ def test_cli_exits_2_with_one_line_for_a_qed_image(tmp_path: Path) -> None:
         runner = CliRunner(mix_stderr=False)
     except TypeError:  # click >= 8.2 always separates stderr
         runner = CliRunner()
-    result = runner.invoke(app, ["inspect", str(path), "--json"])
+    result = runner.invoke(app, ["inspect", str(path)])
     assert result.exit_code == 2
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1 and "QED" in result.stderr
+    # under --json the same line is also a JSON object on stdout
+    as_json = runner.invoke(app, ["inspect", str(path), "--json"])
+    assert as_json.exit_code == 2 and as_json.stderr == result.stderr
+    assert json.loads(as_json.stdout) == {"error": result.stderr.strip(), "command": "inspect",
+                                          "exit_code": 2}
 
 
 @pytest.mark.skipif(not HAVE_QEMU_IMG, reason="qemu-img not installed")

@@ -69,7 +69,7 @@ def test_get_function_and_list_triggers(door: tuple[FakeCloud, Any]) -> None:
     function = fc.get_function_with_options("imagedrop-ingest", models.GetFunctionRequest(), {},
                                             RuntimeOptions()).body
     assert (function.function_name, function.runtime, function.handler) == (
-        "imagedrop-ingest", "python3.10", "index.handler")
+        "imagedrop-ingest", "python3.12", "index.handler")
     assert function.function_arn == "acs:fc:cn-hangzhou:1234567890123456:functions/imagedrop-ingest"
     triggers = fc.list_triggers_with_options("imagedrop-ingest", models.ListTriggersRequest(), {},
                                              RuntimeOptions()).body.triggers

@@ -36,7 +36,7 @@ class FakeTrigger:
 class FakeFunction:
     name: str
     sink: Sink
-    runtime: str = "python3.10"
+    runtime: str = "python3.12"
     handler: str = "index.handler"
     memory_mb: int = 512
     timeout: int = 300
@@ -45,6 +45,7 @@ class FakeFunction:
     triggers: dict[str, FakeTrigger] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
     invocations: list[tuple[str, str]] = field(default_factory=list)  # (request id, "Sync"|"Async")
+    async_sink: Sink | None = None     # with the async retries and dead-letter of the function
 
 
 def _iso(epoch: float) -> str:
@@ -99,7 +100,7 @@ class FcBackend:
         with self.lock:
             function.invocations.append((request_id, invocation_type))
         if invocation_type == "Async":
-            self.env.pump.deliver_later(f"fc:{name}", function.sink, payload)
+            self.env.pump.deliver_later(f"fc:{name}", function.async_sink or function.sink, payload)
             return request_id, b""
         result = function.sink(payload)
         if isinstance(result, bytes):
