@@ -16,6 +16,8 @@
 # python3, 3.10 or later). deploy/check_package.py then verifies the folder: every dependency
 # the runtime needs is present and the handler's imports resolve.
 set -euo pipefail
+# uv trusts the system certificate store, as pip does, so a registry behind a site CA works.
+export UV_NATIVE_TLS=1
 
 fn="${1:-}"
 case "$fn" in
