@@ -77,8 +77,7 @@ def drivers_available(files: GuestFiles, version: str,
     kernel's own lists say it is not there, None if nothing could tell."""
     result: dict[str, bool | None] = {n: None for n in names}
     builtin_path = modules_file(files, version, "modules.builtin")
-    builtin = _module_names(lines(files.read_text(builtin_path, BUILTIN_LIMIT))) \
-        if builtin_path else set()
+    builtin = builtin_modules(files, version) or set()
     missing = []
     for name in names:
         if name in builtin or _module_file_exists(files, version, name):
@@ -97,6 +96,14 @@ def drivers_available(files: GuestFiles, version: str,
     for name in missing:
         result[name] = True if name in listed else (False if complete else None)
     return result
+
+
+def builtin_modules(files: GuestFiles, version: str) -> set[str] | None:
+    """The drivers modules.builtin says `version` has built in; None when it is absent."""
+    path = modules_file(files, version, "modules.builtin")
+    if path is None:
+        return None
+    return _module_names(lines(files.read_text(path, BUILTIN_LIMIT)))
 
 
 def _module_file_exists(files: GuestFiles, version: str, name: str) -> bool:
