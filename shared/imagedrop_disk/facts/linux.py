@@ -9,12 +9,14 @@ from ..fs.api import GuestFiles
 from . import yamlish
 from .boot import Cmdline, kernel_cmdline
 from .fstab import FSTAB_LIMIT, Fstab, parse_fstab, spec_kind
+from .cpio_toc import INITRD_PREFIX
 from .kernels import drivers_available, installed_kernels, read_architecture
 from .model import GuestFacts
 from .network import pinning_rules, primary_nic
 from .platform import platform_for_linux
 from .release import read_release
 from .text import key_values
+from .virtio import Virtio, virtio_from_config, virtio_from_initrd
 
 T = TypeVar("T")
 
@@ -26,54 +28,74 @@ CLOUD_INIT_MARKERS = (
 )
 SERIAL_CONSOLES = ("ttyS", "ttyAMA")
 DRIVERS = ("virtio_blk", "virtio_net", "nvme")
+DPKG_INFO = "/var/lib/dpkg/info"
 MAX_CLOUD_CFG = 64
 
 
 def linux_facts(files: GuestFiles, root_fs: str | None) -> GuestFacts:
+    """The facts in the order they pay: those that fill a manifest (distribution, platform,
+    architecture) first, so a spent read budget costs the others; the initramfs's contents,
+    the dearest read, last and only when its configuration does not tell."""
     notes: list[str] = []
     watch = _Watch(files, notes)
     release = read_release(files)
     if release is None:
         notes.append("no release file (/etc/os-release, /usr/lib/os-release, redhat-release, "
                      "SuSE-release, lsb-release, debian_version): distribution unknown")
+    architecture = read_architecture(files, None)
     kernels = installed_kernels(files)
     kernel = kernels[0] if kernels else None
     if kernel is None:
         notes.append("no kernel found under /boot or /lib/modules: kernel and drivers unknown")
+    if architecture is None and kernel is not None:
+        architecture = read_architecture(files, kernel)
+    if architecture is None:
+        notes.append("architecture: no ELF executable (/bin/sh, /usr/bin/bash, /sbin/init) or "
+                     "kernel module could be read" + _last_failure(files, watch))
     cmdline = kernel_cmdline(files)
     if cmdline is None:
         notes.append("no kernel command line found (grub.cfg, BLS entries, /etc/default/grub)")
-    drivers = (watch.negative(lambda: drivers_available(files, kernel, DRIVERS), "drivers")
-               if kernel else None) or {}
-    virtio = _all_of(drivers.get("virtio_blk"), drivers.get("virtio_net"))
-    nvme = drivers.get("nvme")
     fstab_text = files.read_text("/etc/fstab", FSTAB_LIMIT)
     fstab = parse_fstab(fstab_text) if fstab_text is not None else None
     if fstab is None:
         notes.append("/etc/fstab is absent")
+    drivers = (watch.negative(lambda: drivers_available(files, kernel, DRIVERS), "drivers")
+               if kernel else None) or {}
+    virtio = virtio_from_config(files, kernel, drivers) if kernel else Virtio(None, None)
     cloud_init = watch.negative(lambda: _cloud_init(files, cmdline, notes), "cloud_init")
+    dhcp, pinned = watch.negative(lambda: _network(files, cloud_init, notes), "network") \
+        or (None, None)
+    if virtio.needs_initrd and kernel:
+        virtio = virtio_from_initrd(files, kernel, INITRD_PREFIX)
+    if virtio.value is None and virtio.because:
+        notes.append(f"virtio: {virtio.because}")
     facts = GuestFacts(
         os_type="linux",
         distro=release.distro if release else None,
         version=release.version if release else None,
         name=release.name if release else None,
-        architecture=read_architecture(files, kernel),
+        architecture=architecture,
         platform=platform_for_linux(release.distro, release.name, release.variant_id)
         if release else None,
         kernel=kernel,
         root_fs=root_fs,
-        virtio=virtio,
-        nvme=nvme,
+        virtio=virtio.value,
+        virtio_source=virtio.because,
+        nvme=drivers.get("nvme"),
         cloud_init=cloud_init,
         fstab_root=_root_kind(fstab, cmdline, notes),
         fstab_devices=fstab.device_entries if fstab is not None else None,
         selinux=_selinux(files, cmdline),
         serial_console=_serial_console(cmdline),
+        dhcp=dhcp,
+        mac_pinned=pinned,
     )
-    dhcp, pinned = watch.negative(lambda: _network(files, cloud_init, notes), "network") \
-        or (None, None)
-    return facts.model_copy(update={"dhcp": dhcp, "mac_pinned": pinned,
-                                    "notes": notes + files.notes[watch.start:]})
+    return facts.model_copy(update={"notes": notes + files.notes[watch.start:]})
+
+
+def _last_failure(files: GuestFiles, watch: _Watch) -> str:
+    failed = files.notes[watch.start:]
+    return f" ({failed[-1]})" if failed else ""
 
 
 class _Watch:
@@ -100,16 +122,8 @@ def _says_absent(value: object) -> bool:
     return value is False or (isinstance(value, tuple) and False in value)
 
 
-def _all_of(*values: bool | None) -> bool | None:
-    if any(v is False for v in values):
-        return False
-    return True if values and all(v is True for v in values) else None
-
-
 def _cloud_init(files: GuestFiles, cmdline: Cmdline | None, notes: list[str]) -> bool:
-    installed = any(files.kind(p) is not None for p in CLOUD_INIT_MARKERS) \
-        or _cloud_init_package(files)
-    if not installed:
+    if not _cloud_init_installed(files):
         return False
     if files.kind("/etc/cloud/cloud-init.disabled") is not None:
         notes.append("cloud-init is installed but disabled by /etc/cloud/cloud-init.disabled")
@@ -119,6 +133,17 @@ def _cloud_init(files: GuestFiles, cmdline: Cmdline | None, notes: list[str]) ->
                      f"{cmdline.source}")
         return False
     return True
+
+
+def _cloud_init_installed(files: GuestFiles) -> bool:
+    """cloud.cfg, else the package database's own word (one lookup in dpkg's file lists),
+    else the files the package ships, one by one."""
+    if files.kind("/etc/cloud/cloud.cfg") is not None:
+        return True
+    if files.kind(f"{DPKG_INFO}/base-files.list") == "file":  # dpkg installed this system
+        return files.kind(f"{DPKG_INFO}/cloud-init.list") == "file"
+    return any(files.kind(p) is not None for p in CLOUD_INIT_MARKERS) \
+        or _cloud_init_package(files)
 
 
 def _cloud_init_package(files: GuestFiles) -> bool:
