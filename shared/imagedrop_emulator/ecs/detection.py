@@ -68,7 +68,7 @@ _GUEST_ITEMS: tuple[tuple[str, str, str, str, str], ...] = (
     ("GUESTOS.Selinux", "selinux", "Disabled", "Enforcing", "Selinux.Enforcing"),
     ("GUESTOS.CloudInit", "cloud_init", "Installed", "NotInstalled", "CloudInit.NotInstalled"),
 )
-_LINUX_ONLY = ("GUESTOS.Nvme", "GUESTOS.Fstab", "GUESTOS.Selinux")
+_LINUX_ONLY = ("GUESTOS.Nvme", "GUESTOS.Fstab", "GUESTOS.Selinux", "GUESTOS.CloudInit")
 
 
 def _guest_items(image: FakeImage) -> list[dict[str, str]]:
