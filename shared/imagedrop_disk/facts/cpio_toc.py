@@ -161,6 +161,7 @@ class _Scan:
         self.modules_seen = False
 
     def archive(self, stream: _Stream | _Decompressed) -> None:
+        self.last = ""  # each archive is in its own order
         while self.decided is None:
             header = stream.take(110)
             if header[:6] not in NEWC:

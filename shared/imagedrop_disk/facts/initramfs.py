@@ -67,9 +67,10 @@ def _dracut_answer(dracut: tuple[bool | None, set[str], str], driver: str) -> In
 def from_initrd(files: GuestFiles, kernel: str, driver: str, directory: str,
                 budget: int) -> InInitramfs | None:
     """The initramfs's own table of contents, read from its start up to `budget` bytes."""
+    in_boot = set(files.listdir("/boot") or ())
     for pattern in INITRDS:
         path = pattern.format(v=kernel)
-        if files.kind(path) != "file":
+        if path.removeprefix("/boot/") not in in_boot:
             continue
         answer: TocAnswer = find_in_initrd(
             lambda offset, length: files.read_bytes(path, offset, length), driver,

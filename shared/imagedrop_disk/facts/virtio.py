@@ -36,7 +36,11 @@ def virtio_from_config(files: GuestFiles, kernel: str,
     if not configured:
         return Virtio(True, f"virtio_blk is a module of kernel {kernel}; no initramfs-tools or "
                             f"dracut configuration says which modules its initramfs takes")
-    if not any(files.kind(p.format(v=kernel)) == "file" for p in INITRDS):
+    in_boot = files.listdir("/boot")
+    if in_boot is None:
+        return Virtio(None, "/boot cannot be listed, so whether an initramfs loads virtio_blk "
+                            "is unknown")
+    if not {p.format(v=kernel).removeprefix("/boot/") for p in INITRDS} & set(in_boot):
         return Virtio(False, f"virtio_blk is a module of kernel {kernel} and no initramfs for "
                              f"that kernel is in /boot to load it at boot")
     if answer is None:
