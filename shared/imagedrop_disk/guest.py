@@ -117,7 +117,8 @@ class BudgetedSource:
                 or self._cached_range(offset, length) is not None:
             return self.read(offset, length)
         start = offset - offset % TABLE_WINDOW
-        end = min(self.size, max(start + TABLE_WINDOW, offset + length))
+        end = offset + length
+        end = min(self.size, max(start + TABLE_WINDOW, end + (-end) % TABLE_WINDOW))
         if offset >= end:
             return b""
         window = self.read(start, end - start)

@@ -107,13 +107,16 @@ def builtin_modules(files: GuestFiles, version: str) -> set[str] | None:
 
 
 def _module_file_exists(files: GuestFiles, version: str, name: str) -> bool:
+    """A module file of `name`, any suffix: one listing of its directory, not a probe per
+    suffix."""
     relative = DRIVER_PATHS.get(name)
     if relative is None:
         return False
+    directory, module = relative.rsplit("/", 1)
+    wanted = {module + suffix for suffix in MODULE_SUFFIXES}
     for base in MODULES_DIRS:
-        for suffix in MODULE_SUFFIXES:
-            if files.kind(f"{base}/{version}/{relative}{suffix}") == "file":
-                return True
+        if wanted & set(files.listdir(f"{base}/{version}/{directory}") or ()):
+            return True
     return False
 
 
