@@ -16,6 +16,8 @@ from dataclasses import dataclass
 INITRD_PREFIX = 2 * 1024 * 1024     # compressed bytes of an initramfs read at most
 CHUNK = 256 * 1024
 MAX_OUTPUT = 64 * 1024 * 1024       # decompressed bytes looked through at most
+OUT_STEP = 1024 * 1024              # decompressed bytes produced at a time
+MAX_WINDOW = 8 * 1024 * 1024        # a zstd frame may not ask for more memory than this
 MAX_NAME = 4096
 NEWC = (b"070701", b"070702")
 MODULE_SUFFIXES = (".ko", ".ko.xz", ".ko.zst", ".ko.gz")
@@ -117,13 +119,15 @@ class _Stream:
 
 
 class _Decompressed:
-    """A compressed member of the initramfs as a stream of its decompressed bytes."""
+    """A compressed member of the initramfs as a stream of its decompressed bytes, produced at
+    most OUT_STEP at a time (a small member may expand to gigabytes)."""
 
     def __init__(self, source: _Stream, kind: str):
         self.source, self.kind = source, kind
         self.buffer, self.produced = b"", 0
+        self._pending = b""
         if kind == "gzip":
-            self._d = zlib.decompressobj(31)
+            self._d: object = zlib.decompressobj(31)
         elif kind == "xz":
             self._d = lzma.LZMADecompressor()
         else:
@@ -132,21 +136,55 @@ class _Decompressed:
             except ImportError:
                 raise _Stop("its main archive is zstd-compressed and the optional 'zstandard' "
                             "module is not installed") from None
-            self._d = zstandard.ZstdDecompressor().decompressobj()
+            self._d = zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW).stream_reader(
+                _Raw(source), read_size=CHUNK)
 
     def take(self, n: int) -> bytes:
         while len(self.buffer) < n:
             if self.produced > MAX_OUTPUT:
                 raise _Stop(f"more than {MAX_OUTPUT} bytes decompressed without an answer")
-            raw = self.source.take_some()
             try:
-                out = self._d.decompress(raw)
-            except (zlib.error, lzma.LZMAError, Exception) as exc:  # noqa: BLE001
+                out = self._step()
+            except _Stop:
+                raise
+            except Exception as exc:  # noqa: BLE001 - zlib, lzma and zstd errors alike
                 raise _Stop(f"its compressed archive does not decompress ({exc})") from None
             self.produced += len(out)
             self.buffer += out
         out, self.buffer = self.buffer[:n], self.buffer[n:]
         return out
+
+    def _step(self) -> bytes:
+        d = self._d
+        if isinstance(d, lzma.LZMADecompressor):
+            if d.eof:
+                raise _Stop("its compressed archive ends inside the cpio archive")
+            data = self.source.take_some() if d.needs_input else b""
+            return d.decompress(data, OUT_STEP)
+        if self.kind == "gzip":
+            data = d.unconsumed_tail or self.source.take_some()  # type: ignore[attr-defined]
+            if d.eof:  # type: ignore[attr-defined]
+                raise _Stop("its compressed archive ends inside the cpio archive")
+            return d.decompress(data, OUT_STEP)  # type: ignore[attr-defined]
+        out = d.read(OUT_STEP)  # type: ignore[attr-defined]
+        if not out:
+            raise _Stop("its compressed archive ends inside the cpio archive")
+        return out
+
+
+class _Raw:
+    """_Stream as the file a zstd stream reader pulls from."""
+
+    def __init__(self, source: _Stream):
+        self.source = source
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self.source.take_some()
+        except _Stop as stop:
+            if str(stop):
+                raise
+            return b""
 
 
 class _Scan:
@@ -177,7 +215,9 @@ class _Scan:
             text = name.decode("utf-8", "replace").removeprefix("./")
             if text == "TRAILER!!!":
                 return
-            stream.take(size + (-size) % 4)  # the file's data: decompressed, never kept
+            left = size + (-size) % 4
+            while left > 0:  # the file's data: passed through, never kept whole
+                left -= len(stream.take(min(left, OUT_STEP)))
             self._seen(text)
 
     def _seen(self, name: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import lzma
 import random
+import zlib
 
 import pytest
 
@@ -88,6 +89,21 @@ def test_an_unsorted_archive_is_unknown_until_its_end_within_the_budget():
                                   b"\x1f\x8b" + bytes(50)])
 def test_a_broken_or_foreign_initramfs_is_unknown_not_an_error(blob):
     assert find_in_initrd(reader(blob), "virtio_blk", BLOCK, 1 << 20).found is None
+
+
+def test_a_decompression_bomb_stops_at_its_cap_with_little_memory():
+    import tracemalloc
+    header = newc(["usr/bin/huge"], data=b"")[:110]
+    huge = header[:54] + b"%08X" % 0xFFFFFFF0 + header[62:]
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)     # gzip: 512 MiB of zeros in ~0.5 MiB
+    zeros = bytes(1 << 20)
+    blob = packer.compress(huge + b"usr/bin/huge\0") + \
+        b"".join(packer.compress(zeros) for _ in range(512)) + packer.flush()
+    tracemalloc.start()
+    answer = find_in_initrd(reader(blob), "virtio_blk", BLOCK, 4 << 20)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert answer.found is None and peak < 16 << 20, (answer, peak)
 
 
 # --- the generator's configuration -------------------------------------------------------
