@@ -11,6 +11,7 @@ MODULE_SUFFIXES = (".ko", ".ko.xz", ".ko.zst", ".ko.gz")
 MODULES_DIRS = ("/lib/modules", "/usr/lib/modules")
 KERNEL_IMAGE_PREFIXES = ("vmlinuz-", "Image-", "vmlinux-", "kernel-")
 BUILTIN_LIMIT = 256 * 1024
+ORDER_LIMIT = 1024 * 1024
 DEP_CHUNK = 64 * 1024
 DEP_LIMIT = 1024 * 1024      # a modules.dep longer than this is not scanned to its end
 
@@ -78,9 +79,10 @@ def drivers_available(files: GuestFiles, version: str,
     result: dict[str, bool | None] = {n: None for n in names}
     builtin_path = modules_file(files, version, "modules.builtin")
     builtin = builtin_modules(files, version) or set()
+    built = builtin | _modules_order(files, version)
     missing = []
     for name in names:
-        if name in builtin or _module_file_exists(files, version, name):
+        if name in built or _module_file_exists(files, version, name):
             result[name] = True
         else:
             missing.append(name)
@@ -96,6 +98,16 @@ def drivers_available(files: GuestFiles, version: str,
     for name in missing:
         result[name] = True if name in listed else (False if complete else None)
     return result
+
+
+def _modules_order(files: GuestFiles, version: str) -> set[str]:
+    """The modules the kernel package built (modules.order): one contiguous file instead of a
+    directory lookup per driver. Modules added later (DKMS, updates/) are not in it."""
+    path = modules_file(files, version, "modules.order")
+    if path is None:
+        return set()
+    text = files.read_text(path, ORDER_LIMIT) or ""  # a bounded file: every line counts
+    return _module_names(text.splitlines())
 
 
 def builtin_modules(files: GuestFiles, version: str) -> set[str] | None:

@@ -190,3 +190,18 @@ def test_bls_kernelopts_unreadable_and_no_default_grub_leaves_the_console_unknow
                                                   "options $kernelopts\n",
             "/boot/grub2/grubenv": Link("../efi/EFI/redhat/grubenv")}
     assert linux_facts(MemoryGuestFiles(tree), "xfs").serial_console is None
+
+
+def test_modules_order_tells_which_drivers_the_kernel_built_without_a_lookup_per_driver():
+    order = "".join(f"kernel/fs/f{i}.ko\n" for i in range(6000)) + \
+        "kernel/drivers/block/virtio_blk.ko\nkernel/drivers/net/virtio_net.ko\n" \
+        "kernel/drivers/nvme/host/nvme.ko\n"
+    tree = {"/usr/bin/sh": elf(X86_64), f"/boot/vmlinuz-{K}": b"k",
+            f"/lib/modules/{K}/modules.builtin": "kernel/fs/ext4/ext4.ko\n",
+            f"/lib/modules/{K}/modules.order": order}
+    # the module directories fail if looked at: the answer must come from modules.order alone
+    files = MemoryGuestFiles(tree, unreadable=(f"/lib/modules/{K}/kernel",
+                                               f"/usr/lib/modules/{K}/kernel"))
+    facts = linux_facts(files, "ext4")
+    assert (facts.virtio, facts.nvme) == (True, True)
+    assert not any("/kernel" in note for note in facts.notes), facts.notes
