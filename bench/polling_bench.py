@@ -18,9 +18,9 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from imagedrop.events import TrackMessage
-from imagedrop.ecs_answers import ImageView, TaskView
-from imagedrop.poll_decisions import decide, Imported, next_poll, Wait, wants_image
+from imagedrop.model.events import TrackMessage
+from imagedrop.decide.ecs_answers import ImageView, TaskView
+from imagedrop.decide.poll_decisions import decide, Imported, next_poll, Wait, wants_image
 
 GIB = 1024 ** 3
 FIRST, CAP, DEADLINE = 60, 600, 12 * 3600          # the deployment defaults

@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from imagedrop.events import TrackMessage
-from imagedrop.repair_track import ExecutionView, Repaired, RepairWait, decide_repair
+from imagedrop.model.events import TrackMessage
+from imagedrop.decide.repair_track import ExecutionView, Repaired, RepairWait, decide_repair
 
 FIRST, CAP, DEADLINE = 60, 600, 12 * 3600
 SHARES = (("PREPARING", 2), ("REPAIRING", 5), ("BUILDING", 4), ("RELEASING", 1))

@@ -1,15 +1,22 @@
-"""Deployment settings, read from the environment into a validated model (fail fast, say which)."""
+"""Deployment settings, read from the environment into a validated model (fail fast, say which).
+
+The one module of the function package that reads the environment: the handlers take the
+function's environment here once per invocation (`function_environment`) and hand what is read
+from it to the logging setup (`log_level`), the credentials (`read_credentials`) and the services
+(`load_settings`).
+"""
 
 from __future__ import annotations
 
+import logging
 import os
-from typing import Literal, Mapping
+from typing import Any, Literal, Mapping, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
-from .redact import shown_url
+from .redact import SECRET, secret_fields, shown_url
 
 ENV_PREFIX = "IMAGEDROP_"
 
@@ -25,11 +32,23 @@ class Settings(BaseModel):
     watch_prefix: str = Field("incoming/", description="IMAGEDROP_WATCH_PREFIX: what the OSS trigger watches")
     state_prefix: str = Field("imagedrop/", description="IMAGEDROP_STATE_PREFIX: where status and claims go")
     import_role: str = Field("AliyunECSImageImportDefaultRole", description="IMAGEDROP_IMPORT_ROLE")
-    webhook_urls: list[str] = Field(default_factory=list, description="IMAGEDROP_WEBHOOK_URLS, comma-separated")
-    webhook_secret: str | None = Field(None, description="IMAGEDROP_WEBHOOK_SECRET: HMAC key of X-Imagedrop-Signature")
-    dingtalk_url: str | None = Field(None, description="IMAGEDROP_DINGTALK_URL: DingTalk robot webhook")
-    dingtalk_secret: str | None = Field(None, description="IMAGEDROP_DINGTALK_SECRET: its signing secret")
-    slack_url: str | None = Field(None, description="IMAGEDROP_SLACK_URL: Slack incoming webhook")
+    webhook_urls: list[str] = Field(default_factory=list, description="IMAGEDROP_WEBHOOK_URLS, comma-separated",
+                                    json_schema_extra=SECRET)
+    webhook_secret: str | None = Field(
+        None, description="IMAGEDROP_WEBHOOK_SECRET: whsec_<base64 key> signing every generic webhook "
+        "the Standard Webhooks way", json_schema_extra=SECRET)
+    dingtalk_url: str | None = Field(None, description="IMAGEDROP_DINGTALK_URL: DingTalk robot webhook",
+                                     json_schema_extra=SECRET)
+    dingtalk_secret: str | None = Field(None, description="IMAGEDROP_DINGTALK_SECRET: its signing secret",
+                                        json_schema_extra=SECRET)
+    slack_url: str | None = Field(None, description="IMAGEDROP_SLACK_URL: Slack incoming webhook",
+                                  json_schema_extra=SECRET)
+    lark_url: str | None = Field(None, description="IMAGEDROP_LARK_URL: Lark (Feishu) custom bot webhook",
+                                 json_schema_extra=SECRET)
+    lark_secret: str | None = Field(None, description="IMAGEDROP_LARK_SECRET: its signing secret",
+                                    json_schema_extra=SECRET)
+    teams_url: str | None = Field(None, description="IMAGEDROP_TEAMS_URL: Microsoft Teams Workflows webhook",
+                                  json_schema_extra=SECRET)
     poll_first_seconds: int = Field(60, ge=1, le=3600, description="IMAGEDROP_POLL_FIRST_SECONDS")
     poll_max_seconds: int = Field(600, ge=10, le=43200, description="IMAGEDROP_POLL_MAX_SECONDS")
     deadline_hours: float = Field(12.0, gt=0, le=168, description="IMAGEDROP_DEADLINE_HOURS: give up after")
@@ -68,7 +87,12 @@ class Settings(BaseModel):
             _check_url(url, "each webhook URL")
         return value
 
-    @field_validator("dingtalk_url", "slack_url", "mns_endpoint")
+    @field_validator("webhook_secret")
+    @classmethod
+    def _whsec(cls, value: str | None) -> str | None:
+        return value if value is None else check_whsec(value)
+
+    @field_validator("dingtalk_url", "slack_url", "lark_url", "teams_url", "mns_endpoint")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         if value is not None:
@@ -118,7 +142,24 @@ def _check_url(url: str, what: str) -> None:
                          f"{shown_url(url)!r}")
 
 
-_SECRETS = {"webhook_secret", "dingtalk_secret", "dingtalk_url", "slack_url", "webhook_urls"}
+def check_whsec(secret: str) -> str:
+    """A Standard Webhooks secret: `whsec_` then the base64 of a key of 24 to 64 bytes."""
+    import base64
+    import binascii
+
+    body = secret.removeprefix("whsec_")
+    try:
+        key = base64.b64decode(body, validate=True) if body != secret else b""
+    except (binascii.Error, ValueError):
+        key = b""
+    if not 24 <= len(key) <= 64:
+        raise ValueError("a webhook secret must be whsec_ followed by the base64 of 24 to 64 random "
+                         "bytes; make one with: python3 -c \"import base64,os; print('whsec_' + "
+                         "base64.b64encode(os.urandom(32)).decode())\"")
+    return secret
+
+
+_SECRETS = secret_fields(Settings)
 
 
 _ENV_NAMES = {
@@ -135,6 +176,41 @@ def env_var_name(field: str) -> str:
 def env_var_names() -> dict[str, tuple[str, ...]]:
     """Every setting and the environment variables it is read from, in order."""
     return {name: _ENV_NAMES.get(name, (ENV_PREFIX + name.upper(),)) for name in Settings.model_fields}
+
+
+def function_environment(context: Any = None) -> Mapping[str, str]:
+    """The environment a function's settings come from: FC sets them as environment variables of
+    the function's instance; the local runtime, which runs the functions in its own process, hands
+    them over in the context (`environment`)."""
+    environment = getattr(context, "environment", None)
+    return os.environ if environment is None else environment
+
+
+LOG_LEVEL_VARIABLE = ENV_PREFIX + "LOG_LEVEL"
+
+
+def log_level(env: Mapping[str, str]) -> int:
+    """IMAGEDROP_LOG_LEVEL as a `logging` level: a level's name in any case; INFO when unset or
+    not a level's name."""
+    level = getattr(logging, env.get(LOG_LEVEL_VARIABLE, "INFO").upper(), logging.INFO)
+    return level if isinstance(level, int) else logging.INFO
+
+
+class EnvCredentials(NamedTuple):
+    """The ALIBABA_CLOUD_* access key set in the environment; each part None when not set."""
+
+    access_key_id: str | None
+    access_key_secret: str | None
+    security_token: str | None
+
+
+CREDENTIAL_VARIABLES = EnvCredentials(
+    "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN")
+
+
+def read_credentials(env: Mapping[str, str]) -> EnvCredentials:
+    """The access key of the standard ALIBABA_CLOUD_* variables (an empty one counts as unset)."""
+    return EnvCredentials(*(env.get(var) or None for var in CREDENTIAL_VARIABLES))
 
 
 def read_env(env: Mapping[str, str] | None = None) -> dict[str, str]:

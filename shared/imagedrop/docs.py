@@ -14,8 +14,8 @@ from .manifest import render_manifest_reference
 from .notify import cloudevent
 from imagedrop_disk.facts.model import Finding, GuestFacts
 
-from .status import CheckItem, Event, StatusRecord
-from .error_advice import ERROR_ADVICE
+from .model.status import CheckItem, Event, StatusRecord
+from .decide.error_advice import ERROR_ADVICE
 
 _BLOCK = re.compile(r"(<!-- BEGIN (?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- END (?P=name) -->)", re.S)
 

@@ -2,7 +2,8 @@
 
 ImagedropError
 ├── ManifestError          a sidecar manifest that breaks a rule (carries every problem)
-├── DiskError              a disk image that cannot be understood (one clear line)
+├── ImageSourceError       an image's bytes cannot be reached (one clear line); also an
+│                          imagedrop_disk DiskError
 ├── ConfigError            a deployment setting that is missing or malformed
 ├── TransitionRefused      a status move the state machine does not allow (a bug, not input)
 ├── CloudError             an Alibaba Cloud API answered with an error code
@@ -16,7 +17,7 @@ A poison MNS message is not an error: `events.read_mns_event` returns it beside 
 
 from __future__ import annotations
 
-from imagedrop_disk.errors import DiskError as UnreadableDisk
+from imagedrop_disk.errors import DiskError
 
 
 class ImagedropError(Exception):
@@ -29,11 +30,12 @@ class ManifestError(ImagedropError):
         super().__init__("; ".join(self.problems) or "invalid manifest")
 
 
-class DiskError(ImagedropError, UnreadableDisk):
-    """The bytes are not a disk image we understand; the message is one line for a person.
+class ImageSourceError(ImagedropError, DiskError):
+    """An image's bytes cannot be reached (no such object, an archived one, a malformed
+    oss:// address); the message is one line for a person.
 
-    The disk library raises its own `imagedrop_disk.DiskError` (this class's second base): catch
-    that base where a disk is read, so both the library's and the pipeline's refusals are caught."""
+    Also an `imagedrop_disk.DiskError`: where a disk is read, catching that one class catches both
+    the library's refusals and this one."""
 
 
 class ConfigError(ImagedropError):

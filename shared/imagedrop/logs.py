@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import time
 from typing import Any
@@ -12,12 +11,27 @@ from typing import Any
 _logger = logging.getLogger("imagedrop")
 
 
-def configure(level: int | None = None) -> None:
-    """Log to stderr (Function Compute ships it to Log Service). IMAGEDROP_LOG_LEVEL overrides."""
-    if level is None:
-        level = getattr(logging, os.environ.get("IMAGEDROP_LOG_LEVEL", "INFO").upper(), logging.INFO)
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a line is logged: a stream swapped after the first
+    invocation (a test's capture, since closed) is never written to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def configure(level: int = logging.INFO) -> None:
+    """Log to stderr (Function Compute ships it to Log Service) at `level` (the handlers pass the
+    setting IMAGEDROP_LOG_LEVEL, `config.log_level`)."""
     if not any(getattr(h, "_imagedrop", False) for h in _logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         handler._imagedrop = True  # type: ignore[attr-defined]
         _logger.addHandler(handler)

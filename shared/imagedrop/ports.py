@@ -7,20 +7,41 @@ raises `RetryableCloudError` or `PermanentCloudError` (errors.py) for what the c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from imagedrop_disk.source import ByteSource
 
-    from .cloud.oss_store import ObjectInfo
-    from .repair_track import ExecutionView
-    from .ecs_answers import ImageView, TaskView
+    from .decide.repair_track import ExecutionView
+    from .decide.ecs_answers import ImageView, TaskView
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str
+    content_type: str = ""
+    storage_class: str = ""
+    last_modified: int = 0  # epoch seconds; 0 when unknown
+    restore: str = ""       # x-oss-restore of an archived object: where its restore stands
+
+    @property
+    def version(self) -> str:
+        return object_version(self.etag, self.last_modified)
+
+
+def object_version(etag: str, last_modified: int) -> str:
+    """One upload of an object: the same bytes uploaded again are another version, a redelivered
+    event of the same upload is not."""
+    return f"{etag}@{last_modified}" if last_modified else etag
 
 
 class Bucket(Protocol):
     """One OSS bucket: the objects the producers drop, and the pipeline's own state."""
 
-    def head(self, key: str) -> "ObjectInfo | None": ...
+    def head(self, key: str) -> ObjectInfo | None: ...
 
     def read(self, key: str, offset: int, length: int) -> bytes: ...
 

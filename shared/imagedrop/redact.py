@@ -5,7 +5,10 @@ Nothing here raises, whatever the text."""
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from pydantic import BaseModel
 
 HIDDEN = "…"
 _MIN_SECRET = 4  # shorter pieces ("/", "a=1") are not worth hiding and would garble the text
@@ -56,3 +59,37 @@ def scrub(text: str, urls: list[str]) -> str:
         for part in secret_parts(url):
             text = text.replace(part, HIDDEN)
     return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}={HIDDEN}", text)
+
+
+# A setting or a routes-file field that holds a secret (a signing key, or a URL that carries its
+# token) says so on its pydantic field: `Field(..., json_schema_extra=SECRET)`. Redaction and the
+# start-up checks read the mark instead of keeping their own lists.
+SECRET: dict[str, bool] = {"secret": True}
+
+
+def secret_fields(model: type[BaseModel]) -> set[str]:
+    """The names of `model`'s fields marked `SECRET`."""
+    return {name for name, info in model.model_fields.items()
+            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret")}
+
+
+def _hidden(value: Any) -> Any:
+    if isinstance(value, str):
+        return shown_url(value) if "://" in value else HIDDEN
+    if isinstance(value, list):
+        return [_hidden(item) for item in value]
+    return value if value is None else HIDDEN
+
+
+def redacted(value: Any) -> Any:
+    """`value` as JSON-ready data, each field marked `SECRET` (at any depth) shown as `…`, or as
+    its URL's scheme and host."""
+    if isinstance(value, BaseModel):
+        marked = secret_fields(type(value))
+        return {name: _hidden(getattr(value, name)) if name in marked else redacted(getattr(value, name))
+                for name in type(value).model_fields}
+    if isinstance(value, (list, tuple)):
+        return [redacted(item) for item in value]
+    if isinstance(value, dict):
+        return {key: redacted(item) for key, item in value.items()}
+    return value

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .cloud.credentials import Credentials
 from .config import Settings
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from imagedrop_disk.model import Inspection
     from imagedrop_disk.source import ByteSource
 
-    from .notify import Notifier
+    from .notify import Notifier, Routes
     from .ports import Bucket, Images, Messages
 
 
@@ -75,34 +75,42 @@ class Services:
 
         topic = self.settings.topic
         publish = (lambda body, tag: self.mns.publish(topic, body, tag)) if topic else None
-        return Notifier(self.settings, publish)
+        return Notifier(self.settings, publish, routes=self.routes)
+
+    def routes(self, bucket: str) -> "Routes":
+        """The routes file of `bucket`, read again at most once per invocation."""
+        from .notify import RoutesSource
+
+        sources: dict[str, RoutesSource] = self.__dict__.setdefault("_routes", {})
+        if bucket not in sources:
+            sources[bucket] = RoutesSource(self.store(bucket), self.settings.state_prefix)
+        return sources[bucket].current()
+
+    def new_invocation(self) -> None:
+        for source in self.__dict__.get("_routes", {}).values():
+            source.new_invocation()
 
 
 _CACHE: dict[tuple[Any, ...], Services] = {}
 
 
-def services_for(context: Any = None) -> Services:
-    """The container's `Services` for this invocation's credentials and region."""
+def services_for(context: Any, env: Mapping[str, str]) -> Services:
+    """The container's `Services` for this invocation's credentials, region and settings; `env` is
+    the function's environment (`config.function_environment`), which the settings are read from."""
     from .cloud.credentials import credentials_from
-    from .config import load_settings
+    from .config import load_settings, read_env
 
-    creds = credentials_from(context)
+    creds = credentials_from(context, env)
     region = getattr(context, "region", None)
     account = getattr(context, "account_id", None)
-    import os
-
-    # FC hands a function its settings as environment variables; the local runtime, which runs
-    # the functions in its own process, hands them over in the context instead.
-    environment = getattr(context, "environment", None)
-    env = os.environ if environment is None else environment
-    settings_env = tuple(sorted((k, v) for k, v in env.items()
-                                if k.startswith(("IMAGEDROP_", "FC_"))))
     # FC contexts have no clock; the local runtime passes its emulated one so that the functions
     # and the emulated cloud agree on the time.
     clock = getattr(context, "clock", None) or time.time
-    key = (creds, region, account, settings_env, clock)
-    if key not in _CACHE:
-        _CACHE.clear()  # old STS credentials are of no further use
-        _CACHE[key] = Services(load_settings(env, region=region, account_id=account), creds,
-                               clock=clock)
-    return _CACHE[key]
+    key = (creds, region, account, tuple(sorted(read_env(env).items())), clock)
+    services = _CACHE.get(key)
+    if services is None:  # held here, not looked up again: a twin instance may clear the cache
+        services = Services(load_settings(env, region=region, account_id=account), creds, clock=clock)
+        _CACHE.clear()  # expired STS credentials are of no further use
+        _CACHE[key] = services
+    services.new_invocation()
+    return services

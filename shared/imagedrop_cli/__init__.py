@@ -6,7 +6,7 @@ import importlib
 
 from .app import app
 
-_COMMAND_MODULES = ("manifest_cmds", "disk_cmds", "local_cmds", "ops_cmds")
+_COMMAND_MODULES = ("manifest_cmds", "disk_cmds", "local_cmds", "ops_cmds", "routes_cmds")
 
 for _name in _COMMAND_MODULES:
     try:

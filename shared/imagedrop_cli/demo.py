@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from imagedrop.cloud.oss_errors import translate_oss_error
 from imagedrop.errors import PermanentCloudError
-from imagedrop.status import StatusRecord, status_key
+from imagedrop.model.status import StatusRecord, status_key
 from imagedrop_emulator.local.runtime import WATCH_PREFIX
 
 from .local import LocalStack

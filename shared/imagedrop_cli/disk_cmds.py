@@ -8,9 +8,10 @@ import os
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from imagedrop_disk import ByteSource, FileSource, Inspection, inspect
-from imagedrop_disk.errors import DiskError as UnreadableDisk
+from imagedrop_disk.errors import DiskError
 
 from imagedrop.errors import ImagedropError
 from .app import app
@@ -35,7 +36,7 @@ def inspect_cmd(
     not."""
     try:
         result = inspect(_open(path, local))
-    except (_Unopenable, ImagedropError, UnreadableDisk) as exc:
+    except (_Unopenable, ImagedropError, DiskError) as exc:
         typer.echo(f"{path}: {exc}", err=True)
         raise typer.Exit(2) from None
     if as_json:
@@ -76,13 +77,13 @@ def _open_oss(url: str, local: bool = False) -> ByteSource:
             resolve(ConnectionOptions(local=True)).check_local_stack()
         try:
             return open_oss_source(url, local=local)
-        except (ImagedropError, UnreadableDisk) as exc:
+        except (ImagedropError, DiskError) as exc:
             if str(exc).startswith("no object"):
                 raise _Unopenable(_why_absent(bucket, str(exc), local)) from None
             raise
     except OpsError as exc:
         raise _Unopenable(exc.message) from None
-    except (_Unopenable, ImagedropError, UnreadableDisk):
+    except (_Unopenable, ImagedropError, DiskError):
         raise
     except Exception as exc:  # the adapter's SDK errors: report, never a traceback
         raise _Unopenable(f"cannot open the OSS object ({short_reason(exc)})") from None
@@ -106,24 +107,27 @@ def _why_absent(bucket: str, no_object: str, local: bool) -> str:
 
 
 def _table(path: str, r: Inspection) -> Table:
-    table = Table(title=path, show_header=False, title_justify="left")
+    from .ops.render import shown
+
+    # every value read from the disk (guest names, fstab lines, notes) is text, never markup
+    table = Table(title=shown(path), show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
-    verdict = "[green]yes[/green]" if r.importable else "[red]no[/red]"
-    rows = [("format", r.format), ("virtual size", _size(r.virtual_size)),
+    verdict = Text("yes", style="green") if r.importable else Text("no", style="red")
+    rows: list[tuple[str, str | Text]] = [("format", r.format), ("virtual size", _size(r.virtual_size)),
             ("file size", _size(r.file_size)), ("partition table", r.partition_table),
             ("boot mode", r.boot_mode or "unknown"), ("os type", r.os_type or "unknown"),
             ("importable", verdict), ("cost", f"{r.reads} reads, {r.bytes_read} bytes")]
     rows += _guest_rows(r)
     for name, value in rows:
-        table.add_row(name, value)
+        table.add_row(name, value if isinstance(value, Text) else shown(value))
     for f in r.findings:
         colour = "red" if f.risk == "High" else "yellow"
-        table.add_row(f"[{colour}]{f.item}[/{colour}]", f"{f.risk}: {f.fact}. Fix: {f.fix}")
+        table.add_row(shown(f.item, colour), shown(f"{f.risk}: {f.fact}. Fix: {f.fix}"))
     for problem in r.problems:
-        table.add_row("[red]problem[/red]", problem)
+        table.add_row(Text("problem", style="red"), shown(problem))
     for note in r.details.get("notes", []) or []:
-        table.add_row("note", str(note))
+        table.add_row("note", shown(note))
     return table
 
 

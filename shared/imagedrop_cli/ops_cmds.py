@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 import typer
 from rich.console import Console
 
-from imagedrop.state_keys import CANCEL_SUFFIX
+from imagedrop.model.state_keys import CANCEL_SUFFIX
 
 from .ops import exit_codes as codes
 from .ops.connection import Connection, ConnectionOptions, resolve
@@ -161,7 +161,7 @@ def push_cmd(
                                f"in {checkpoint_dir}", codes.INTERRUPTED) from None
         if not as_json:
             err.print(f"uploaded {len(pushed.objects)} objects to oss://{conn.bucket}/; "
-                      f"the manifest {pushed.manifest_key} went last (import {pushed.import_id})")
+                      f"the manifest {pushed.manifest_key} went last (import {pushed.import_id})", markup=False)
         if not wait:
             if as_json:
                 _emit_json({"ok": True, "manifest": pushed.manifest_key, "objects": pushed.objects,
@@ -211,7 +211,7 @@ def _follow_import(conn: Connection, manifest_key: str, timeout: float, interval
 
     def changed(record: Any) -> None:
         if not as_json:
-            err.print(f"{manifest_key}: {record_line(record)}")
+            err.print(record_line(record, manifest_key))
 
     try:
         record = follow(read, changed, timeout=timeout, interval=interval)
@@ -250,7 +250,7 @@ def status_cmd(prefix: str = typer.Argument("", help="Only manifests whose key s
         elif rows:  # piped or captured: one line per import rather than wrapped cells
             Console(highlight=False, width=None if sys.stdout.isatty() else 400).print(imports_table(rows))
         else:
-            err.print(f"no imports under {conn.state_prefix}status/{prefix}")
+            err.print(f"no imports under {conn.state_prefix}status/{prefix}", markup=False)
         return codes.OK
 
     _guard("status", body)
@@ -299,7 +299,7 @@ def cancel_cmd(key: str = typer.Argument(..., help="The manifest key (or its dis
         else:
             out.print(f"cancel requested for {manifest_key} (it was {record.state}"
                       f"{', task ' + record.task_id if record.task_id else ''}); `imagedrop watch {manifest_key}` "
-                      "shows it end cancelled")
+                      "shows it end cancelled", markup=False)
         return codes.OK
 
     _guard("cancel", body)
@@ -314,6 +314,9 @@ def replay_cmd(prefix: str = typer.Argument(..., help="Objects under this prefix
                local: bool = Local, endpoint: Optional[str] = Endpoint, bucket: Optional[str] = Bucket,
                region: Optional[str] = Region, as_json: bool = AsJson) -> None:
     """Feed manifests (and their disks) to the ingest function again, asynchronously through FC."""
+    from rich.text import Text
+
+    from .ops.render import shown
     from .ops.replay import replay
 
     def body() -> int:
@@ -321,15 +324,15 @@ def replay_cmd(prefix: str = typer.Argument(..., help="Objects under this prefix
 
         def show(item: Any) -> None:
             if not as_json:
-                state = f"[red]{item.error}[/]" if item.error else ("would invoke" if dry_run else
+                state = shown(item.error, "red") if item.error else ("would invoke" if dry_run else
                                                                       f"invoked ({item.request_id})")
-                out.print(f"{item.role:<8} {item.key}  {state}")
+                out.print(Text.assemble(f"{item.role:<8} ", shown(item.key), "  ", state))
 
         done = replay(conn, prefix, function=function, dry_run=dry_run, on_item=show)
         if as_json:
             _emit_json([d.as_json() for d in done])
         elif not done:
-            err.print(f"no manifests under oss://{conn.bucket}/{prefix}")
+            err.print(f"no manifests under oss://{conn.bucket}/{prefix}", markup=False)
         failed = [d for d in done if d.error]
         return codes.CLOUD_ERROR if failed else codes.OK
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from .errors import DiskError
+from .errors import BudgetExceeded, CorruptImage, DiskError, GuestUnreadable
 from . import qcow2, vhd, vmdk
-from .guest import BudgetedSource, CorruptImage, GuestUnreadable, GuestView, RawGuest
+from .cluster_map import BudgetedSource, GuestView, RawGuest
 from .model import IMPORTABLE_FORMATS, MAX_VIRTUAL_SIZE, Inspection
 from .partitions import Layout, read_layout
 from .recognise import HEAD_BYTES, foreign, is_vhd_footer, refuse, sniff
@@ -73,7 +73,7 @@ def inspect_with_guest(source: ByteSource,
     if seen.guest is not None and seen.layout is not None:
         budget.enter_guest_phase()
         value = use(open_guest(seen.guest.read, seen.virtual_size, seen.layout.spans,
-                               seen.layout.extended_lba))
+                               seen.layout.extended_lba, budget.work))
     return (result.model_copy(update={"bytes_read": counting.bytes_read,
                                       "reads": counting.reads}), value)
 
@@ -167,7 +167,7 @@ def _through(src: BudgetedSource, fmt: str, virtual_size: int,
             guest: GuestView = make_guest()
             layout = read_layout(guest.read, virtual_size)
             seen.guest, seen.virtual_size, seen.layout = guest, virtual_size, layout
-        except GuestUnreadable as exc:
+        except (GuestUnreadable, BudgetExceeded) as exc:
             details = {**details, "guest_view": "unknown"}
             layout.notes.append(f"guest view unknown: {exc}")
         except CorruptImage as exc:

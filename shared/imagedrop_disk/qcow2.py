@@ -6,8 +6,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from .errors import DiskError
-from .guest import BudgetedSource, ClusteredGuest, Compressed, CorruptImage, Location, Plain, Zero
+from .errors import CorruptImage, DiskError
+from .cluster_map import BudgetedSource, ClusteredGuest, Compressed, Location, Plain, Zero
 
 MAGIC = b"QFI\xfb"
 MAX_L1_BYTES = 32 * 1024 * 1024

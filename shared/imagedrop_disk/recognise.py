@@ -7,7 +7,7 @@ import struct
 import uuid
 from dataclasses import dataclass
 
-from .guest import BudgetedSource
+from .cluster_map import BudgetedSource
 from .qcow2 import MAGIC as QCOW2_MAGIC
 from .vhd import COOKIE as VHD_COOKIE
 from .vmdk import DESCRIPTOR_MAGIC, MAGIC as VMDK_MAGIC

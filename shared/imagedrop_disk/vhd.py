@@ -6,8 +6,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from .errors import DiskError
-from .guest import BudgetedSource, ClusteredGuest, CorruptImage, Location, Plain, Zero
+from .errors import CorruptImage, DiskError
+from .cluster_map import BudgetedSource, ClusteredGuest, Location, Plain, Zero
 
 COOKIE = b"conectix"
 DYNAMIC_COOKIE = b"cxsparse"

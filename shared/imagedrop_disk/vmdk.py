@@ -7,8 +7,8 @@ import re
 import struct
 from dataclasses import dataclass
 
-from .errors import DiskError
-from .guest import BudgetedSource, ClusteredGuest, Compressed, CorruptImage, Location, Plain, Zero
+from .errors import CorruptImage, DiskError
+from .cluster_map import BudgetedSource, ClusteredGuest, Compressed, Location, Plain, Zero
 
 MAGIC = b"KDMV"
 DESCRIPTOR_MAGIC = b"# Disk DescriptorFile"

@@ -6,15 +6,9 @@ ask for a window larger than `MAX_WINDOW`. `zstandard` is an optional extra of t
 
 from __future__ import annotations
 
+from .errors import ZstdCorrupt, ZstdMissing
+
 MAX_WINDOW = 8 * 1024 * 1024  # qcow2 clusters are at most 2 MiB, Btrfs extents 128 KiB
-
-
-class ZstdMissing(Exception):
-    """The optional `zstandard` module is not installed."""
-
-
-class ZstdCorrupt(Exception):
-    """The frame does not decode (or asks for more memory than any disk needs)."""
 
 
 def zstd_prefix(raw: bytes, want: int) -> bytes:

@@ -3,7 +3,9 @@
 The design: docs/architecture.md#the-emulator."""
 
 from .cloud import FakeCloud
-from .core import Clock, Faults, ServiceError, WireRequest, WireResponse
+from .clock import Clock
+from .core import ServiceError, WireRequest, WireResponse
+from .faults import Faults
 from .mount import mock_cloud
 from .server import CloudServer
 

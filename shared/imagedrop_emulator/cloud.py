@@ -1,17 +1,38 @@
-"""`FakeCloud`: one account in one home region, with OSS, ECS and MNS behind real wire protocols."""
+"""`FakeCloud`: one account in one home region, with OSS, ECS, MNS and FC behind real wire protocols.
+
+`SERVICES` is the registry of every service the emulator runs: a backend built on the cloud (as
+a `CloudEnv`) and the wire layer that answers for it.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any, Callable
 
-from .core import Clock, Faults, WireService
+from .clock import Clock
+from .core import WireService
 from .credentials import CredentialStore
+from .ecs import EcsBackend, EcsWire
+from .env import CloudEnv, ObjectStore
+from .faults import Faults
+from .fc import FcBackend, FcWire
+from .mns import MnsBackend, MnsWire
+from .oss import OssBackend, OssWire
 from .pump import EventPump
 
-if TYPE_CHECKING:
-    from .ecs import EcsBackend
-    from .mns import MnsBackend
-    from .oss import OssBackend
+
+@dataclass(frozen=True)
+class Service:
+    backend: Callable[[CloudEnv], Any]
+    wire: Callable[[Any, CloudEnv], WireService]
+
+
+SERVICES: dict[str, Service] = {
+    "oss": Service(OssBackend, OssWire),
+    "ecs": Service(EcsBackend, EcsWire),
+    "mns": Service(MnsBackend, MnsWire),
+    "fc": Service(FcBackend, FcWire),
+}
 
 DEFAULT_REGION = "cn-hangzhou"
 DEFAULT_ACCOUNT_ID = "1234567890123456"
@@ -28,8 +49,6 @@ class FakeCloud:
                                              "ap-northeast-1", "ap-southeast-1", "eu-central-1",
                                              "us-west-1"),
                  services: tuple[str, ...] = ("oss", "ecs", "mns", "fc")):
-        import importlib
-
         self.region = region
         self.regions = tuple(dict.fromkeys((region, *regions)))
         self.account_id = account_id
@@ -41,17 +60,23 @@ class FakeCloud:
         self.faults = faults or Faults()
         self.pump = EventPump(self.clock)
         self.services: dict[str, WireService] = {}
-        # Each service package exports `<Name>Backend(cloud)` and `<Name>Wire(cloud)`; the backend
-        # is reachable as `cloud.oss`, `cloud.ecs`, `cloud.mns`. ECS reads objects from OSS.
-        for name in services:
-            module = importlib.import_module(f"{__package__}.{name}")
-            prefix = name.capitalize()
-            setattr(self, name, getattr(module, f"{prefix}Backend")(self))
-            self.register_service(getattr(module, f"{prefix}Wire")(self))
+        unknown = [name for name in services if name not in SERVICES]
+        if unknown:
+            raise ValueError(f"unknown service {unknown[0]!r}: the emulator runs {', '.join(SERVICES)}")
+        for name in services:  # each backend is reachable as `cloud.oss`, `cloud.ecs` …
+            service = SERVICES[name]
+            backend = service.backend(self)
+            setattr(self, name, backend)
+            self.register_service(service.wire(backend, self))
 
-    oss: "OssBackend"
-    ecs: "EcsBackend"
-    mns: "MnsBackend"
+    oss: OssBackend
+    ecs: EcsBackend
+    mns: MnsBackend
+    fc: FcBackend
+
+    @property
+    def object_store(self) -> ObjectStore | None:
+        return getattr(self, "oss", None)
 
     def register_service(self, wire: WireService) -> None:
         self.services[wire.name] = wire

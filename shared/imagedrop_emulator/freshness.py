@@ -5,7 +5,7 @@ Checked against the REAL wall clock (`time.time`), never the emulated clock: the
 with its own real clock, while `local up` runs the emulated one 60x ahead (presigned-URL expiry
 is checked the same way).
 
-Choices made here where the public references are silent; every service uses them:
+Choices made here where Alibaba publishes nothing; every service uses them:
 - the window is 15 minutes either side of now, for OSS, ECS, FC and MNS alike;
 - the signature is verified first, freshness second: a request both stale and wrongly signed
   gets the signature error, and only a correctly signed request uses up its nonce;

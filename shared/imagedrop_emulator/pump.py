@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from .core import Clock
+from .clock import Clock
 
 log = logging.getLogger("imagedrop_emulator.pump")
 

@@ -29,7 +29,7 @@ _REASONS = {s.value: s.phrase for s in HTTPStatus}
 
 
 class _Headers(dict):
-    """Request headers with lower-cased names (the last of repeated names wins, as before);
+    """Request headers with lower-cased names (the last of repeated names wins);
     `get` takes a name in any case, like the `email.message.Message` http.server builds."""
 
     def get(self, name: str, default=None):  # type: ignore[no-untyped-def,override]

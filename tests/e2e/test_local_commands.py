@@ -16,7 +16,7 @@ from mns.account import Account
 
 from cli_process import clean_env, cli
 from imagedrop_cli.demo import sample_files
-from imagedrop.status import StatusRecord
+from imagedrop.model.status import StatusRecord
 
 ENDPOINT_KEYS = {"oss", "ecs", "mns", "region", "access_key_id", "access_key_secret", "bucket",
                  "queue", "topic"}

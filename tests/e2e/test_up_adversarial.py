@@ -24,7 +24,7 @@ from alibabacloud_ecs20140526.client import Client as EcsClient
 from alibabacloud_tea_openapi.models import Config
 from cli_process import cli
 from imagedrop_cli.demo import sample_files
-from imagedrop.status import StatusRecord
+from imagedrop.model.status import StatusRecord
 from mns.account import Account
 from mns.mns_exception import MNSExceptionBase
 

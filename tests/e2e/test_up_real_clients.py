@@ -1,5 +1,5 @@
 """`imagedrop local up` as the project owners check it: started with its settings in the
-environment (a generic webhook that verifies X-Imagedrop-Signature, a DingTalk robot that verifies
+environment (a generic webhook that verifies its Standard Webhooks signature, a DingTalk robot that verifies
 its signed URL, a Slack webhook, all on loopback), driven with plain `oss2`, the notifications read
 with `aliyun-mns-sdk` from a queue the user subscribes to the topic, the images read with
 `alibabacloud-ecs20140526`, and `imagedrop status --local` compared with what those clients saw.
@@ -34,11 +34,12 @@ from mns.queue import QueueMeta
 from mns.subscription import SubscriptionMeta
 
 from cli_process import clean_env, cli
+from receivers import signed_by
 from imagedrop_cli.demo import sample_files
 
 README = Path(__file__).parents[2] / "README.md"
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
-WEBHOOK_SECRET = "team-webhook-secret"
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"team-webhook-secret-of-32-bytes!").decode()
 DINGTALK_SECRET = "SECdingtalk-robot-secret"
 FLAKY = "incoming/rc-flaky/web.qcow2.json"   # the generic webhook answers 500 while this one imports
 
@@ -119,11 +120,10 @@ class Receivers:
                 code, reply = 200, b"ok"
                 if url.path == "/hook":
                     event = json.loads(body)
-                    expected = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
                     flaky = event["subject"] == FLAKY and event["type"] == "imagedrop.import.importing"
                     code = 500 if flaky else 200
                     outer.hook.append({"event": event, "code": code,
-                                       "signed": self.headers.get("X-Imagedrop-Signature") == expected})
+                                       "signed": signed_by(WEBHOOK_SECRET, dict(self.headers), body)})
                 elif url.path == "/robot/send":
                     query = parse_qs(url.query)
                     stamp = query["timestamp"][0]

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from imagedrop.cloud.oss_store import MAX_SMALL_OBJECT, ObjectInfo
+from imagedrop.cloud.oss_store import MAX_SMALL_OBJECT
+from imagedrop.ports import ObjectInfo
 from imagedrop.config import Settings
 from imagedrop.errors import CloudError, PermanentCloudError, RetryableCloudError
-from imagedrop.events import ObjectCreated, TrackMessage
+from imagedrop.model.events import ObjectCreated, TrackMessage
 from imagedrop.services import Services
-from imagedrop.ecs_answers import ImageView, TaskView
+from imagedrop.decide.ecs_answers import ImageView, TaskView
 from imagedrop_disk.source import BytesSource
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "imagedrop_cli" / "samples"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from imagedrop.ingest import ingest_object
-from imagedrop.poll import poll_one
+from imagedrop.flows.ingest import ingest_object
+from imagedrop.flows.poll import poll_one
 
 from .fakes import Cloud, manifest
 
@@ -44,7 +44,7 @@ def test_left_out_fields_are_read_from_the_disk_and_the_record_says_from_where(
     assert record["filled"]["architecture"]["from"] == "disk: the ELF header of /bin/sh"
     assert record["filled"]["os_type"]["value"] == "linux"
     assert record["guest"]["distro"] == "centos" and record["guest"]["version"] == "7"
-    assert [f["item"] for f in record["findings"]] == ["GUESTOS.Dhcp"]
+    assert [f["item"] for f in record["findings"]] == ["GUESTOS.Dhcp", "GUESTOS.OnlineResizeFS"]
     # the importing event carries the same
     [event] = cloud.mns.published
     assert event["type"].endswith(".importing")

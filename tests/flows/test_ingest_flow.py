@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from imagedrop.errors import PermanentCloudError, RetryableCloudError
-from imagedrop.ingest import ingest_object
+from imagedrop.flows.ingest import ingest_object
 
 from .fakes import Cloud, manifest, sample_disk, throttled
 
@@ -164,3 +164,33 @@ def test_a_restored_archived_disk_is_imported(cloud: Cloud) -> None:
     result = ingest_object(cloud.bucket.drop(MANIFEST, manifest()), cloud.services)
     assert result.outcome == "submitted"
     assert cloud.ecs.calls == ["ImportImage"]
+
+
+@pytest.mark.parametrize("lost", [False, True])
+def test_a_refusal_whose_announced_save_fails_is_marked_announced_by_the_retry(cloud: Cloud,
+                                                                               lost: bool) -> None:
+    # Given a refused manifest, whose claim is settled as sent but whose save as announced fails
+    # (or is carried out, its answer lost)
+    cloud.bucket.drop(DISK, sample_disk())
+    event = cloud.bucket.drop(MANIFEST, manifest(os_type="plan9"))
+    status_key, real_put = f"imagedrop/status/{MANIFEST}", cloud.bucket.put
+    failed: list[str] = []
+
+    def put(key: str, data: bytes | str, *args: object, **kw: object) -> None:
+        if key == status_key and '"unannounced": false' in str(data) and not failed:
+            failed.append(key)
+            if lost:
+                real_put(key, data, *args, **kw)
+            raise throttled("oss")
+        real_put(key, data, *args, **kw)
+    cloud.bucket.put = put  # type: ignore[method-assign]
+    with pytest.raises(RetryableCloudError):
+        ingest_object(event, cloud.services)
+    assert failed and cloud.record(MANIFEST)["unannounced"] is (not lost)
+    # When the platform retries the invocation, and the disk's event comes too
+    assert ingest_object(event, cloud.services).outcome == "duplicate"
+    ingest_object(cloud.bucket.drop(DISK, sample_disk()), cloud.services)
+    # Then the record is the refusal, announced once
+    record = cloud.record(MANIFEST)
+    assert (record["state"], record["unannounced"]) == ("rejected", False)
+    assert cloud.mns.states() == ["rejected"]

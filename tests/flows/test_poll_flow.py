@@ -7,9 +7,9 @@ import json
 import pytest
 
 from imagedrop.errors import RetryableCloudError
-from imagedrop.events import TrackMessage
-from imagedrop.ingest import ingest_object
-from imagedrop.poll import poll_one
+from imagedrop.model.events import TrackMessage
+from imagedrop.flows.ingest import ingest_object
+from imagedrop.flows.poll import poll_one
 
 from .fakes import Cloud, manifest, sample_disk, throttled
 
@@ -227,3 +227,39 @@ def test_a_state_claimed_by_an_instance_that_died_is_taken_over_after_its_lease(
     # And once the lease is over, it takes the claim and finishes
     cloud.clock.now += 601
     assert poll_one(again, cloud.services).outcome == "succeeded"
+
+
+def test_a_poll_adopting_an_import_its_ingest_records_meanwhile_goes_on_following_it() -> None:
+    # Given the disk's and the manifest's events are handled at once, and the first poll arrives
+    # before either ingest has recorded the import (a slow instance: the queue's delay is short)
+    cloud = Cloud()
+    disk_event = cloud.bucket.drop(DISK, sample_disk())
+    manifest_event = cloud.bucket.drop(MANIFEST, manifest())
+    real_send, real_get = cloud.mns.send, cloud.bucket.get_small
+    outcomes: list[str] = []
+
+    def get_small(key: str, *args: object, **kw: object) -> bytes | None:
+        if key.startswith("imagedrop/claims/") and not cloud.record(MANIFEST):
+            # the poller reads the import's claim to adopt it: the other ingest records it now
+            ingest_object(disk_event, cloud.services)
+        return real_get(key, *args, **kw)  # type: ignore[arg-type]
+
+    def send(queue: str, body: str, delay_seconds: int = 0) -> str:
+        sent = real_send(queue, body, delay_seconds)
+        cloud.mns.send = real_send  # type: ignore[method-assign]
+        cloud.bucket.get_small = get_small  # type: ignore[method-assign]
+        outcomes.append(poll_one(TrackMessage.model_validate_json(body), cloud.services).outcome)
+        cloud.bucket.get_small = real_get  # type: ignore[method-assign]
+        return sent
+    cloud.mns.send = send  # type: ignore[method-assign]
+    # When the manifest's ingest queues its first poll, and that poll runs
+    ingest_object(manifest_event, cloud.services)
+    # Then the poll, finding the import recorded by the other ingest, follows it instead of taking
+    # it for ended: the import is polled again, and ends once its task does
+    assert outcomes == ["waiting"]
+    assert cloud.record(MANIFEST)["state"] == "importing"
+    cloud.ecs.finish(cloud.mns.track_messages()[0].task_id)
+    for message in cloud.mns.track_messages():
+        poll_one(message, cloud.services)
+    assert cloud.record(MANIFEST)["state"] == "succeeded"
+    assert cloud.mns.states().count("importing") == 1

@@ -1,6 +1,6 @@
-"""The status book: records written before the flags were renamed still load (and records are
-still written with the names they had), and a load only reads; the pending announcement is
-finished by the explicit step."""
+"""The status book: two flags are stored as `quiet` and `unannounced`, the names every version
+reads, and a record so stored loads and is saved so again; a load only reads; the pending
+announcement is finished by the explicit step."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from imagedrop.ingest import ingest_object
-from imagedrop.status_book import StatusBook
+from imagedrop.flows.ingest import ingest_object
+from imagedrop.state.status_book import StatusBook
 
 from .fakes import BUCKET, Cloud, manifest, sample_disk
 
@@ -24,8 +24,8 @@ def cloud() -> Cloud:
 
 
 def old_record(state: str, **flags: bool) -> str:
-    """A status record as the pipeline wrote it before the flags were named `awaiting_manifest`
-    and `announcement_pending`."""
+    """A status record as stored, its flags under their stored names (`quiet`, `unannounced`)
+    and none under the fields' names (`awaiting_manifest`, `announcement_pending`)."""
     at = "2026-11-20T10:00:00Z"
     return json.dumps({"id": "idp-old", "state": state, "bucket": BUCKET, "manifest": MANIFEST,
                        "region": "cn-hangzhou", "history": [{"at": at, "state": state, "note": ""}],
@@ -42,7 +42,7 @@ def test_a_record_written_with_the_old_flag_names_loads(cloud: Cloud) -> None:
     importing = book.load(MANIFEST)
     assert importing is not None
     assert (importing.awaiting_manifest, importing.announcement_pending) == (False, True)
-    # and what is written now says it the same way, for every version that reads the bucket
+    # and a record saved stores the flags under the same names, which every version reads
     book.save(importing)
     stored = cloud.record(MANIFEST) or {}
     assert (stored["quiet"], stored["unannounced"]) == (False, True)
@@ -50,7 +50,7 @@ def test_a_record_written_with_the_old_flag_names_loads(cloud: Cloud) -> None:
 
 
 def test_an_old_lone_disk_record_still_waits_quietly_for_its_manifest(cloud: Cloud) -> None:
-    # Given a disk recorded alone before the rename, and its manifest arriving now
+    # Given a disk recorded alone with its flag stored as `quiet`, and then its manifest
     cloud.bucket.drop(DISK, sample_disk())
     cloud.bucket.put(STATUS_KEY, old_record("waiting", quiet=True))
     result = ingest_object(cloud.bucket.drop(MANIFEST, manifest()), cloud.services)

@@ -13,7 +13,7 @@ import oss2
 
 from imagedrop_cli.local import LocalStack
 from imagedrop_cli.demo import sample_files
-from imagedrop.status import StatusRecord, status_key
+from imagedrop.model.status import StatusRecord, status_key
 
 DISKS = Path(__file__).parents[1] / "fixtures" / "disks"
 

@@ -57,7 +57,8 @@ def test_inspect_an_oss_object_reads_the_guest(local_env: LocalStack) -> None:
     assert (seen["guest"]["distro"], seen["guest"]["kernel"]) == \
         ("rocky", "5.14.0-362.8.1.el9_3.x86_64")
     assert {f["item"] for f in seen["findings"]} == {"GUESTOS.Dhcp", "GUESTOS.Selinux",
-                                                     "GUESTOS.CloudInit"}
+                                                     "GUESTOS.CloudInit",
+                                                     "GUESTOS.OnlineResizeFS"}
     assert seen["reads"] <= 40 and seen["bytes_read"] <= 4 * 1024**2
 
 

@@ -13,7 +13,7 @@ import oss2
 import pytest
 from pipeline_harness import Harness
 
-from imagedrop.status import StatusRecord
+from imagedrop.model.status import StatusRecord
 
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 

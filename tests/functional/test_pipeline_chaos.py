@@ -24,8 +24,8 @@ import pytest
 from pipeline_harness import Harness
 
 from imagedrop.cloud import retry
-from imagedrop_emulator.core import Faults
-from imagedrop.events import TrackMessage
+from imagedrop_emulator.faults import Faults
+from imagedrop.model.events import TrackMessage
 
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 BUCKET = "imagedrop-local"
@@ -215,8 +215,8 @@ def test_a_lost_answer_to_the_terminal_save_still_announces_the_end(
 
 
 def test_a_throttled_send_message_is_retried_not_a_refusal(stack: Harness) -> None:
-    # MNS answers flow control with 429 TooManyRequests, which was taken for a permanent refusal:
-    # the poller's next poll throttled once failed the import
+    # MNS answers flow control with 429 TooManyRequests: a throttle, retried like any other, so
+    # the poller's next poll throttled once does not fail the import
     stack.cloud.faults.script("mns", "SendMessage", [None, "throttle"])
     disk, manifest = stack.sample()
     key = stack.drop(disk, manifest)

@@ -86,7 +86,7 @@ def test_delete_on_success_keeps_an_object_another_manifest_names(stack: Harness
 def test_the_functions_touch_only_images_ecs_made_for_their_import(stack: Harness) -> None:
     """RAM cannot narrow ECS image actions to imagedrop's images (docs/trust-model.md): the
     functions must never pass ECS an image id that ECS did not hand them for the import."""
-    from imagedrop_emulator.ecs.models import AVAILABLE, FakeImage
+    from imagedrop_emulator.ecs.backend.models import AVAILABLE, FakeImage
 
     ecs = stack.cloud.ecs
     disk, manifest = stack.sample()

@@ -1,6 +1,6 @@
-"""Bad input that used to end in a crash loop (retried into the dead-letter queue with no record)
-or in a wrong success: each now ends in one status record and one notification naming where,
-which rule and the fix, and nothing reaches ImportImage."""
+"""Bad input that could end in a crash loop (retried into the dead-letter queue with no record)
+or in a wrong success: each ends in one status record and one notification naming where, which
+rule and the fix, and nothing reaches ImportImage."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pipeline_harness import Harness
 from typer.testing import CliRunner
 
 from imagedrop_cli import app
-from imagedrop.status import status_key
+from imagedrop.model.status import status_key
 
 TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 

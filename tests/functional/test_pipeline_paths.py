@@ -8,7 +8,7 @@ import json
 import oss2
 import pytest
 
-from imagedrop.status import StatusRecord
+from imagedrop.model.status import StatusRecord
 
 from pipeline_harness import Harness
 

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import pytest
 
-from imagedrop.status import StatusRecord
+from imagedrop.model.status import StatusRecord
 
 from pipeline_harness import Harness
 
@@ -356,7 +356,7 @@ def test_without_the_check_auto_repairs_what_the_disk_itself_shows(stack: Harnes
     record = stack.status(key)
     assert record.state == "succeeded", record.model_dump_json(indent=1)
     assert record.repair is not None
-    assert record.repair.items == ["fstab", "cloudinit", "nvme", "virtio"]
+    assert record.repair.items == ["fstab", "growpart", "cloudinit", "nvme", "virtio"]
     assert "/dev/sda1" in record.repair.reasons["fstab"]
     (image,) = stack.images()
     assert image.image_id == record.image_id and image.name == "debian-12"

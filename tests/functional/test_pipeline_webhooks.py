@@ -3,20 +3,22 @@ fails an import."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import base64
 import json
 
 import pytest
+from receivers import assert_same_event, read_event, verify_signed
 
 from pipeline_harness import Harness, WebhookSink
+
+TEAM_SECRET = "whsec_" + base64.b64encode(b"team-secret-of-at-least-24-bytes").decode()
 
 
 def test_signed_cloudevents_reach_the_webhook_once_per_state(stack: Harness,
                                                             clean_env: pytest.MonkeyPatch) -> None:
     sink = WebhookSink(fail_first=1)  # the first delivery fails once and is retried
     clean_env.setenv("IMAGEDROP_WEBHOOK_URLS", sink.url)
-    clean_env.setenv("IMAGEDROP_WEBHOOK_SECRET", "team-secret")
+    clean_env.setenv("IMAGEDROP_WEBHOOK_SECRET", TEAM_SECRET)
     try:
         disk, manifest = stack.sample()
         key = stack.drop(disk, manifest)
@@ -25,11 +27,12 @@ def test_signed_cloudevents_reach_the_webhook_once_per_state(stack: Harness,
         sink.close()
     assert stack.status(key).state == "succeeded"
     types = []
+    sent = {e["id"]: e for e in stack.events(key)}
     for headers, body in sink.received:
-        expected = "sha256=" + hmac.new(b"team-secret", body, hashlib.sha256).hexdigest()
-        assert headers["x-imagedrop-signature"] == expected
+        verify_signed(TEAM_SECRET, headers, body)
         event = json.loads(body)
         assert event["subject"] == key
+        assert_same_event(read_event(headers, body), sent[event["id"]])
         types.append(event["type"])
     assert types == [e["type"] for e in stack.events(key)]
     assert types[-1] == "imagedrop.import.succeeded"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from imagedrop.errors import CloudError, ImagedropError, TransitionRefused
-from imagedrop.status import StatusRecord, moved
+from imagedrop.model.status import StatusRecord, moved
 from imagedrop_cli.ops.exit_codes import CLOUD_ERROR, OpsError
 from imagedrop_cli.ops.fc_invoke import FcError
 

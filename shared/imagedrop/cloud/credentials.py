@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from ..config import read_credentials
 from ..errors import ConfigError
 
 
@@ -16,15 +16,17 @@ class Credentials:
     security_token: str | None = None
 
 
-def credentials_from(context: Any = None, env: Mapping[str, str] | None = None) -> Credentials:
-    env = os.environ if env is None else env
+def credentials_from(context: Any, env: Mapping[str, str]) -> Credentials:
+    """The context's credentials, else those of the ALIBABA_CLOUD_* variables of `env` (the
+    function's environment, `config.function_environment`)."""
     creds = getattr(context, "credentials", None)
+    from_env = read_credentials(env)
     ak = getattr(creds, "access_key_id", None) or getattr(creds, "accessKeyId", None) \
-        or env.get("ALIBABA_CLOUD_ACCESS_KEY_ID")
+        or from_env.access_key_id
     sk = getattr(creds, "access_key_secret", None) or getattr(creds, "accessKeySecret", None) \
-        or env.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+        or from_env.access_key_secret
     token = getattr(creds, "security_token", None) or getattr(creds, "securityToken", None) \
-        or env.get("ALIBABA_CLOUD_SECURITY_TOKEN")
+        or from_env.security_token
     if not ak or not sk:
         raise ConfigError(
             "no credentials: the function context has none and ALIBABA_CLOUD_ACCESS_KEY_ID / "

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from ..errors import PermanentCloudError, RetryableCloudError
-from ..repair_track import ExecutionView
-from ..ecs_answers import ImageView, TaskView
+from ..decide.repair_track import ExecutionView
+from ..decide.ecs_answers import ImageView, TaskView
 from .credentials import Credentials
 from .retry import call_translated
 

@@ -3,37 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from imagedrop_disk.source import BoundedSource
 from .credentials import Credentials
 from .oss_errors import translate_oss_error
 from .retry import call_translated
+from ..ports import ObjectInfo
 
 T = TypeVar("T")
 MAX_SMALL_OBJECT = 1024 * 1024  # manifests, status records, claims
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    key: str
-    size: int
-    etag: str
-    content_type: str = ""
-    storage_class: str = ""
-    last_modified: int = 0  # epoch seconds; 0 when unknown
-    restore: str = ""       # x-oss-restore of an archived object: where its restore stands
-
-    @property
-    def version(self) -> str:
-        return object_version(self.etag, self.last_modified)
-
-
-def object_version(etag: str, last_modified: int) -> str:
-    """One upload of an object: the same bytes uploaded again are another version, a redelivered
-    event of the same upload is not."""
-    return f"{etag}@{last_modified}" if last_modified else etag
 
 
 def default_oss_endpoint(region: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..state_keys import OSS_MAX_KEY_BYTES, StateKeys
+from ..model.state_keys import OSS_MAX_KEY_BYTES, StateKeys
 from .rules import shown
 
 # What ImportImage takes as a disk object's name (UnsupportedSuffix.OSSObject otherwise); matched

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from imagedrop.cloud.credentials import Credentials
-from imagedrop.config import as_folder, read_env
+from imagedrop.config import as_folder, read_credentials, read_env
 from .exit_codes import BAD_INPUT, CLOUD_ERROR, OpsError
 
 LOCAL_STACK_FILE = Path(".imagedrop-local") / "stack.json"
@@ -118,10 +118,9 @@ def chain_credentials(env: Mapping[str, str] | None = None) -> Credentials:
     The chain's first link (the ALIBABA_CLOUD_* variables) is read here from the live environment:
     the library snapshots the environment when it is first imported.
     """
-    env = os.environ if env is None else env
-    ak, sk = env.get("ALIBABA_CLOUD_ACCESS_KEY_ID"), env.get("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+    ak, sk, token = read_credentials(os.environ if env is None else env)  # as the functions read them
     if ak and sk:
-        return Credentials(ak, sk, env.get("ALIBABA_CLOUD_SECURITY_TOKEN") or None)
+        return Credentials(ak, sk, token)
     from alibabacloud_credentials.provider.default import DefaultCredentialsProvider
 
     # The chain logs a traceback for every link that fails (the ECS metadata service off ECS…);

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from imagedrop.state_keys import CANCEL_SUFFIX
+from imagedrop.model.state_keys import CANCEL_SUFFIX
 
 from .connection import Connection
 from .doctor_checks import (IMPORT_ROLE, Check, bucket_region_check, failed, passed, prefixes_check,

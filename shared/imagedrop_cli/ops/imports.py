@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from imagedrop.cloud.oss_errors import translate_oss_error
 from imagedrop.errors import CloudError
-from imagedrop.state_keys import CANCEL_SUFFIX
-from imagedrop.status import StatusRecord, status_key
+from imagedrop.model.state_keys import CANCEL_SUFFIX
+from imagedrop.model.status import StatusRecord, status_key
 from .exit_codes import CLOUD_ERROR, OpsError
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from imagedrop.cloud.oss_store import object_version
-from imagedrop.plan import import_id
+from imagedrop.ports import object_version
+from imagedrop.decide.plan import import_id
 from .push_preflight import PushPlan
 from .uploader import Progress, UploadSettings, put_small, upload_file
 

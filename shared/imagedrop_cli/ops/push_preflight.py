@@ -15,7 +15,7 @@ from typing import Any
 from imagedrop_disk.model import Inspection
 from imagedrop_disk.errors import DiskError
 from imagedrop.manifest import Manifest, check_manifest
-from imagedrop.plan import DiskFacts, Rejection, plan_import, wanted_disks
+from imagedrop.decide.plan import DiskFacts, Rejection, plan_import, wanted_disks
 
 MANIFEST_OPTION_FIELDS = ("image_name", "os_type", "platform", "architecture", "boot_mode",
                           "description", "image_family", "license_type")

@@ -9,7 +9,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from imagedrop.state_keys import CANCEL_SUFFIX
+from imagedrop.model.state_keys import CANCEL_SUFFIX
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..errors import InitrdUndecided, WorkExceeded
+
 INITRD_PREFIX = 2 * 1024 * 1024     # compressed bytes of an initramfs read at most
 CHUNK = 256 * 1024
 MAX_OUTPUT = 64 * 1024 * 1024       # decompressed bytes looked through at most
@@ -29,14 +31,11 @@ class TocAnswer:
     why: str
 
 
-class _Stop(Exception):
-    pass
-
-
 def find_in_initrd(read: Callable[[int, int], bytes | None], driver: str, directory: str,
-                   budget: int) -> TocAnswer:
+                   budget: int, charge: Callable[[int], None] = lambda n: None) -> TocAnswer:
     """Whether the initramfs holds `driver`'s module, which the kernel tree keeps under
-    `directory` (e.g. kernel/drivers/block/), reading at most `budget` bytes of it."""
+    `directory` (e.g. kernel/drivers/block/), reading at most `budget` bytes of it; `charge`
+    is told how many bytes each step decompressed (the inspection's work meter)."""
     scan = _Scan(driver, directory)
     stream = _Stream(read, budget)
     try:
@@ -48,10 +47,10 @@ def find_in_initrd(read: Callable[[int, int], bytes | None], driver: str, direct
             if kind == "cpio":
                 scan.archive(stream)
             else:
-                scan.archive(_Decompressed(stream, kind))
+                scan.archive(_Decompressed(stream, kind, charge))
             if scan.decided is not None:
                 return scan.decided
-    except _Stop as stop:
+    except (InitrdUndecided, WorkExceeded) as stop:
         return scan.decided or TocAnswer(None, str(stop))
 
 
@@ -65,13 +64,13 @@ class _Stream:
     def _fill(self, need: int) -> None:
         while len(self.buffer) < need:
             if self.fetched >= self.budget:
-                raise _Stop(f"the table of contents was not decided within its first "
+                raise InitrdUndecided(f"the table of contents was not decided within its first "
                             f"{self.budget} bytes")
             data = self._read(self.fetched, min(CHUNK, self.budget - self.fetched))
             if data is None:
-                raise _Stop("a read of it failed (see the notes)")
+                raise InitrdUndecided("a read of it failed (see the notes)")
             if not data:
-                raise _Stop("the file ends inside an archive") if self.buffer else _Stop("")
+                raise InitrdUndecided("the file ends inside an archive") if self.buffer else InitrdUndecided("")
             self.fetched += len(data)
             self.buffer += data
 
@@ -96,7 +95,7 @@ class _Stream:
         while True:  # the padding of zeros between concatenated archives
             try:
                 self._fill(1)
-            except _Stop as stop:
+            except InitrdUndecided as stop:
                 if str(stop):
                     raise
                 return None
@@ -115,15 +114,15 @@ class _Stream:
             return "zstd"
         if head[:6] == b"\xfd7zXZ\0":
             return "xz"
-        raise _Stop(f"an archive compressed in a way not read here (magic {head[:4].hex()})")
+        raise InitrdUndecided(f"an archive compressed in a way not read here (magic {head[:4].hex()})")
 
 
 class _Decompressed:
     """A compressed member of the initramfs as a stream of its decompressed bytes, produced at
     most OUT_STEP at a time (a small member may expand to gigabytes)."""
 
-    def __init__(self, source: _Stream, kind: str):
-        self.source, self.kind = source, kind
+    def __init__(self, source: _Stream, kind: str, charge: Callable[[int], None]):
+        self.source, self.kind, self.charge = source, kind, charge
         self.buffer, self.produced = b"", 0
         self._pending = b""
         if kind == "gzip":
@@ -134,7 +133,7 @@ class _Decompressed:
             try:
                 import zstandard  # type: ignore[import-not-found]
             except ImportError:
-                raise _Stop("its main archive is zstd-compressed and the optional 'zstandard' "
+                raise InitrdUndecided("its main archive is zstd-compressed and the optional 'zstandard' "
                             "module is not installed") from None
             self._d = zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW).stream_reader(
                 _Raw(source), read_size=CHUNK)
@@ -142,13 +141,14 @@ class _Decompressed:
     def take(self, n: int) -> bytes:
         while len(self.buffer) < n:
             if self.produced > MAX_OUTPUT:
-                raise _Stop(f"more than {MAX_OUTPUT} bytes decompressed without an answer")
+                raise InitrdUndecided(f"more than {MAX_OUTPUT} bytes decompressed without an answer")
             try:
                 out = self._step()
-            except _Stop:
+            except InitrdUndecided:
                 raise
             except Exception as exc:  # noqa: BLE001 - zlib, lzma and zstd errors alike
-                raise _Stop(f"its compressed archive does not decompress ({exc})") from None
+                raise InitrdUndecided(f"its compressed archive does not decompress ({exc})") from None
+            self.charge(len(out))
             self.produced += len(out)
             self.buffer += out
         out, self.buffer = self.buffer[:n], self.buffer[n:]
@@ -158,17 +158,17 @@ class _Decompressed:
         d = self._d
         if isinstance(d, lzma.LZMADecompressor):
             if d.eof:
-                raise _Stop("its compressed archive ends inside the cpio archive")
+                raise InitrdUndecided("its compressed archive ends inside the cpio archive")
             data = self.source.take_some() if d.needs_input else b""
             return d.decompress(data, OUT_STEP)
         if self.kind == "gzip":
             data = d.unconsumed_tail or self.source.take_some()  # type: ignore[attr-defined]
             if d.eof:  # type: ignore[attr-defined]
-                raise _Stop("its compressed archive ends inside the cpio archive")
+                raise InitrdUndecided("its compressed archive ends inside the cpio archive")
             return d.decompress(data, OUT_STEP)  # type: ignore[attr-defined]
         out = d.read(OUT_STEP)  # type: ignore[attr-defined]
         if not out:
-            raise _Stop("its compressed archive ends inside the cpio archive")
+            raise InitrdUndecided("its compressed archive ends inside the cpio archive")
         return out
 
 
@@ -181,7 +181,7 @@ class _Raw:
     def read(self, n: int = -1) -> bytes:
         try:
             return self.source.take_some()
-        except _Stop as stop:
+        except InitrdUndecided as stop:
             if str(stop):
                 raise
             return b""
@@ -203,14 +203,14 @@ class _Scan:
         while self.decided is None:
             header = stream.take(110)
             if header[:6] not in NEWC:
-                raise _Stop("a cpio header is not where the archive says")
+                raise InitrdUndecided("a cpio header is not where the archive says")
             try:
                 size = int(header[54:62], 16)
                 name_size = int(header[94:102], 16)
             except ValueError:
-                raise _Stop("a cpio header holds no number") from None
+                raise InitrdUndecided("a cpio header holds no number") from None
             if not 0 < name_size <= MAX_NAME:
-                raise _Stop(f"a cpio name of {name_size} bytes")
+                raise InitrdUndecided(f"a cpio name of {name_size} bytes")
             name = stream.take(name_size + (-(110 + name_size)) % 4)[:name_size - 1]
             text = name.decode("utf-8", "replace").removeprefix("./")
             if text == "TRAILER!!!":

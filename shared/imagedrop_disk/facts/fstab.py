@@ -37,7 +37,10 @@ def parse_fstab(text: str) -> Fstab:
 
 
 def _unescape(value: str) -> str:
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), value)
+    """fstab's octal escapes (`\\040` a space), decoded as the bytes they stand for."""
+    raw = value.encode("utf-8", "surrogateescape")
+    raw = re.sub(rb"\\([0-3][0-7]{2})", lambda m: bytes([int(m.group(1), 8)]), raw)
+    return raw.decode("utf-8", "replace")
 
 
 def spec_kind(spec: str) -> str | None:

@@ -5,9 +5,11 @@ and add_drivers), and only when that cannot tell, the start of the initramfs its
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..fs.api import GuestFiles
+from ..work import Work
 from .cpio_toc import INITRD_PREFIX, TocAnswer, find_in_initrd
 from .text import lines, shell_value
 
@@ -74,12 +76,20 @@ def from_initrd(files: GuestFiles, kernel: str, driver: str, directory: str,
             continue
         answer: TocAnswer = find_in_initrd(
             lambda offset, length: files.read_bytes(path, offset, length), driver,
-            directory, min(budget, INITRD_PREFIX))
+            directory, min(budget, INITRD_PREFIX), _charger(files))
         if answer.found is None:
             return InInitramfs(None, f"{path}: {answer.why}")
         return InInitramfs(answer.found, f"{path} {'holds' if answer.found else 'lacks'} "
                                          f"{driver} ({answer.why})")
     return None
+
+
+def _charger(files: GuestFiles) -> Callable[[int], None]:
+    """Decompressed bytes count on the inspection's work meter, when the files carry one."""
+    work = getattr(files, "work", None)
+    if isinstance(work, Work):
+        return lambda n: work.charge("decoded", n)
+    return lambda n: None
 
 
 def _tools_conf(files: GuestFiles) -> tuple[str, str] | None:

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .findings import findings_for
+from .guest_text import clean_model, clean_notes
 from .linux import linux_facts
 from .model import Finding, GuestFacts
+from .other_roots import other_roots
 from .windows import windows_facts
 
 if TYPE_CHECKING:
@@ -27,6 +29,14 @@ class GuestReport:
 
 
 def read_guest(opened: OpenedGuest) -> GuestReport:
+    """The guest's facts and findings, every string of them cleaned (see guest_text)."""
+    report = _read(opened)
+    facts = clean_model(report.facts) if report.facts is not None else None
+    findings = findings_for(facts) if facts is not None else []
+    return GuestReport(facts, [clean_model(f) for f in findings], clean_notes(report.notes))
+
+
+def _read(opened: OpenedGuest) -> GuestReport:
     if opened.files is None:
         return GuestReport(None, notes=list(opened.notes) or
                            ["no file system of the guest could be read"])
@@ -36,8 +46,9 @@ def read_guest(opened: OpenedGuest) -> GuestReport:
     except _FACT_BUGS as exc:
         return GuestReport(None, notes=before + [f"the guest's facts cannot be read "
                                                  f"({type(exc).__name__}: {str(exc)[:200]})"])
-    facts = facts.model_copy(update={"notes": before + facts.notes})
-    return GuestReport(facts, findings_for(facts))
+    others, said = other_roots(opened)
+    return GuestReport(facts.model_copy(update={"notes": before + said + facts.notes,
+                                                "other_roots": others}))
 
 
 def _facts(opened: OpenedGuest) -> GuestFacts:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
+from ..errors import HiveCorrupt
 from ..fs.api import GuestFiles
-from ..registry import Hive, HiveCorrupt, Key
+from .registry_hive import Hive, Key
 from .model import GuestFacts
 
 CONFIG = "/Windows/System32/config"

@@ -22,14 +22,6 @@ MAX_TREE_DEPTH = 8             # b-tree levels before a tree is corrupt (loops e
 MAX_SYMLINK = 4096             # bytes of a symlink target
 
 
-class FsCorrupt(Exception):
-    """The file system's own structures point somewhere impossible; the message says where."""
-
-
-class BudgetExceeded(Exception):
-    """Reading further would pass the inspection's read budget (reads or bytes)."""
-
-
 class Volume(Protocol):
     """The bytes of one partition or logical volume, from its first byte."""
 

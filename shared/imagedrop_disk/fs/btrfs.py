@@ -8,11 +8,12 @@ import struct
 from dataclasses import dataclass
 from typing import Iterator
 
-from .api import (MAX_DIR_ENTRIES, MAX_SYMLINK, FsCorrupt, Node, NodeKind, Volume,
-                  entry_name)
+from ..errors import FsCorrupt
+from .api import MAX_DIR_ENTRIES, MAX_SYMLINK, Node, NodeKind, Volume, entry_name
 from .btrfs_data import INLINE, FileExtent, decompress, dir_items, parse_extent
 from .btrfs_tree import (SUPER_OFFSET, Key, Trees, bootstrap_chunks, parse_superblock,
                          read_chunk_tree)
+from ..work import work_of
 from .crc32c import btrfs_name_hash
 from .limits import MAX_READ
 
@@ -79,6 +80,7 @@ class BtrfsFileSystem:
 
     def __init__(self, trees: Trees, tree: int, roots: dict[int, Root] | None = None):
         self.trees, self.sb = trees, trees.sb
+        self.work = work_of(trees.volume)
         self.uuid: str | None = trees.sb.uuid
         self.label: str | None = trees.sb.label
         self.tree = tree
@@ -203,6 +205,7 @@ class BtrfsFileSystem:
         key = (dirino, DIR_ITEM, btrfs_name_hash(wanted))
         for _key, body in self._items(tree, key, key):
             for entry, location, _ftype in dir_items(body, f"btrfs directory {dirino}"):
+                self.work.charge("entries")
                 if entry == wanted:
                     return self._follow(tree, location)
         return None
@@ -235,6 +238,7 @@ class BtrfsFileSystem:
             return names
         for _key, body in self._items(tree, (dirino, DIR_INDEX, 0), (dirino, DIR_INDEX, U64)):
             for entry, _location, _ftype in dir_items(body, f"btrfs directory {dirino}"):
+                self.work.charge("entries")
                 names.append(entry.decode("utf-8", "surrogateescape"))
             if len(names) >= limit:
                 break
@@ -288,13 +292,16 @@ class BtrfsFileSystem:
             raw_at = self.trees.chunks.physical(ext.disk_bytenr, ext.disk_num_bytes)
             raw = self.trees.volume.read(raw_at, ext.disk_num_bytes)
             data = decompress(ext.compression, raw, want, self.sb.sectorsize, where)
+            self.work.charge("decoded", len(data))
             if len(self._decoded) >= 8:
                 self._decoded.pop(next(iter(self._decoded)))
             self._decoded[ext.disk_bytenr] = data
         return data[ext.offset + start:ext.offset + start + count]
 
     def _decoded_inline(self, ext: FileExtent, where: str) -> bytes:
-        return decompress(ext.compression, ext.inline, ext.ram_bytes, self.sb.sectorsize, where)
+        data = decompress(ext.compression, ext.inline, ext.ram_bytes, self.sb.sectorsize, where)
+        self.work.charge("decoded", len(data))
+        return data
 
 
 def _ref(node: Node) -> tuple[int, int]:

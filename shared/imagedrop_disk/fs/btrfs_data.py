@@ -8,20 +8,16 @@ import zlib
 from dataclasses import dataclass
 from typing import Iterator
 
+from ..errors import FsCorrupt, MissingCodec, ZstdCorrupt, ZstdMissing
 from . import lzo
-from .api import MAX_NAME, FsCorrupt
-from ..zstd_prefix import ZstdCorrupt, ZstdMissing, zstd_prefix
+from .api import MAX_NAME
+from ..zstd_prefix import zstd_prefix
 from .btrfs_tree import Key, parse_key
 
 INLINE, REGULAR, PREALLOC = 0, 1, 2
 COMPRESSION = {0: "none", 1: "zlib", 2: "lzo", 3: "zstd"}
 MAX_COMPRESSED_EXTENT = 128 * 1024      # btrfs never writes a bigger compressed extent
 MAX_INLINE = 64 * 1024
-
-
-class MissingCodec(FsCorrupt):
-    """The extent is compressed with a codec this installation lacks (zstd without the extra).
-    A subclass of FsCorrupt so that callers treat it the same way: that file reads as unknown."""
 
 
 @dataclass(frozen=True)

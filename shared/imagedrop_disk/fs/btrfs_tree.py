@@ -7,7 +7,8 @@ import uuid as uuidlib
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .api import MAX_TREE_DEPTH, FsCorrupt, Volume
+from ..errors import FsCorrupt
+from .api import MAX_TREE_DEPTH, Volume
 from .crc32c import crc32c
 
 SUPER_OFFSET = 0x10000

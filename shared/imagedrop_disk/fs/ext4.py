@@ -7,10 +7,11 @@ from __future__ import annotations
 import struct
 from collections import OrderedDict
 
+from ..errors import FsCorrupt
 from . import ext4_htree as htree
 from . import ext4_layout as L
-from .api import (MAX_DIR_BLOCKS, MAX_DIR_ENTRIES, MAX_SYMLINK, MAX_TREE_DEPTH, FsCorrupt, Node,
-                  Volume)
+from ..work import work_of
+from .api import MAX_DIR_BLOCKS, MAX_DIR_ENTRIES, MAX_SYMLINK, MAX_TREE_DEPTH, Node, Volume
 
 MAX_INODES_CACHED = 512
 MAX_DIR_SIZE = 1 << 32     # even a largedir htree stays below this
@@ -30,6 +31,7 @@ class Ext4:
 
     def __init__(self, volume: Volume, sb: L.Superblock):
         self.volume = volume
+        self.work = work_of(volume)
         self.sb = sb
         self.kind = sb.kind
         self.uuid: str | None = sb.uuid
@@ -235,15 +237,15 @@ class Ext4:
     def _dir_block(self, inode: L.Inode, lblk: int) -> list[tuple[int, bytes]]:
         data = self._dir_bytes(inode, lblk)
         where = f"directory inode {inode.number}, block {lblk}"
-        return [] if data is None else L.dirents(data, self._filetype, where)
+        return [] if data is None else self._dirents(data, where)
 
     def _walk_dir(self, inode: L.Inode):
         if inode.kind != "dir":
             return
         where = f"directory inode {inode.number}"
         if inode.flags & L.FLAG_INLINE_DATA:
-            yield from L.dirents(inode.block[4:60], self._filetype, where)
-            yield from L.dirents(L.inline_data_xattr(inode), self._filetype, where)
+            yield from self._dirents(inode.block[4:60], where)
+            yield from self._dirents(L.inline_data_xattr(inode), where)
             return
         bs = self.sb.block_size
         blocks = -(-inode.size // bs)
@@ -267,8 +269,13 @@ class Ext4:
                                     f"{MAX_DIR_BLOCKS} were read")
                 seen += 1
                 data = self._block(pblk + i, where)
-                yield from L.dirents(data, self._filetype, f"{where}, block {lblk + i}")
+                yield from self._dirents(data, f"{where}, block {lblk + i}")
             lblk += run
+
+    def _dirents(self, area: bytes, where: str) -> list[tuple[int, bytes]]:
+        found = L.dirents(area, self._filetype, where)
+        self.work.charge("entries", max(1, len(found)))   # a block of deleted entries costs too
+        return found
 
     def _inline(self, inode: L.Inode) -> bytes:
         return inode.block + L.inline_data_xattr(inode)

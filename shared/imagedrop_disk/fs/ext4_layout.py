@@ -7,7 +7,8 @@ import struct
 import uuid as uuidlib
 from dataclasses import dataclass
 
-from .api import MAX_NAME, FsCorrupt
+from ..errors import FsCorrupt
+from .api import MAX_NAME
 
 MAGIC = 0xEF53
 EXTENT_MAGIC = 0xF30A

@@ -13,8 +13,9 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+from ..errors import FsCorrupt
 from . import lvm_text
-from .api import FsCorrupt, Volume
+from .api import Volume
 
 SECTOR = 512
 LABEL_SECTORS = 4

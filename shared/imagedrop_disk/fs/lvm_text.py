@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .api import FsCorrupt
+from ..errors import FsCorrupt
 
 MAX_DEPTH = 16
 MAX_TOKENS = 200_000

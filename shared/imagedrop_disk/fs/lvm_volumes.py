@@ -20,7 +20,7 @@ def expand_lvm(volume: SliceVolume, notes: list[str]) -> list[SliceVolume] | Non
         vg, lv_name = name.split("/", 1)
         devices = f"{mapper_path(vg, lv_name)} /dev/{vg}/{lv_name}"
         out.append(SliceVolume(lv.read, 0, lv.size, name, "lvm",
-                               {"vg": vg, "lv": lv_name, "devices": devices}))
+                               {"vg": vg, "lv": lv_name, "devices": devices}, volume.work))
     if not out:
         notes.append(f"{volume.name}: an LVM2 PV holding no logical volume read here")
     return out

@@ -1,11 +1,9 @@
 """LZO1X decompression in pure Python, bounded: it never writes more than `limit` bytes and
-never reads past its input. Written from the published description of the byte stream."""
+never reads past its input. It follows the published description of the LZO1X byte stream."""
 
 from __future__ import annotations
 
-
-class LzoError(ValueError):
-    """The stream is malformed, truncated, or decodes to more than the limit."""
+from ..errors import LzoError
 
 
 def decompress(src: bytes, limit: int) -> bytes:

@@ -13,11 +13,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..errors import BudgetExceeded
 from . import btrfs, ext4, ntfs, xfs
-from .api import BudgetExceeded, FileSystem
+from .api import FileSystem
 from .lvm_volumes import expand_lvm
 from .paths import UNREADABLE, MountedFiles, why_unreadable
 from .volumes import SliceVolume
+from ..work import Work
 
 Opener = Callable[[SliceVolume], "FileSystem | None"]
 Expander = Callable[[SliceVolume, list[str]], "list[SliceVolume] | None"]
@@ -38,6 +40,7 @@ WINDOWS_MARKER = "/Windows/System32/config"
 BOOT_MARKERS = re.compile(r"^(vmlinuz|vmlinux|Image|grub2?$|loader$|initrd|initramfs)")
 MOUNTED_FROM_FSTAB = ("/boot", "/boot/efi", "/usr", "/var")
 DEVICE_PARTITION = re.compile(r"^/dev/(?:[shv]d[a-z]|xvd[a-z]|nvme\d+n\d+p|mmcblk\d+p)(\d+)$")
+MOUNT_SHARE = 0.25   # of the work left, what finding the root (then its mounts) may spend
 
 
 @dataclass
@@ -53,12 +56,16 @@ class Mounted:
     os_type: str | None
     notes: list[str]
     mounts: dict[str, str] = field(default_factory=dict)  # mount point → volume name
+    others: list[tuple[Opened, str]] = field(default_factory=list)  # other roots, their OS
 
 
 def mount_guest(volumes: list[SliceVolume], notes: list[str] | None = None) -> Mounted:
     notes = notes if notes is not None else []
     opened = open_volumes(volumes, notes)
-    root, os_type = _choose_root(opened, notes)
+    work = volumes[0].work if volumes else Work()
+    with work.share(MOUNT_SHARE):
+        roots = _roots(opened, notes)
+    root, os_type = roots[0] if roots else (None, None)
     if root is None:
         if opened:
             notes.append("no volume holds etc/os-release, usr/lib/os-release, etc/fstab or "
@@ -66,10 +73,12 @@ def mount_guest(volumes: list[SliceVolume], notes: list[str] | None = None) -> M
         elif not any("budget" in n for n in notes):
             notes.append("no volume holds a file system this inspection reads")
         return Mounted(None, None, None, notes)
-    files = MountedFiles(root.fs, {}, notes)
-    mounts = _linux_mounts(files, root, opened, notes) if os_type == "linux" else {}
+    files = MountedFiles(root.fs, {}, notes, root.volume.work)
+    with work.share(MOUNT_SHARE):
+        mounts = _linux_mounts(files, root, opened, notes) if os_type == "linux" else {}
     files.mounts = {tuple(p.strip("/").split("/")): o.fs for p, o in mounts.items()}
-    return Mounted(files, root, os_type, notes, {p: o.volume.name for p, o in mounts.items()})
+    return Mounted(files, root, os_type, notes, {p: o.volume.name for p, o in mounts.items()},
+                   roots[1:])
 
 
 def open_volumes(volumes: list[SliceVolume], notes: list[str]) -> list[Opened]:
@@ -123,19 +132,21 @@ def _open(volume: SliceVolume, notes: list[str]) -> FileSystem | None:
     return None
 
 
-def _choose_root(opened: list[Opened], notes: list[str]) -> tuple[Opened | None, str | None]:
-    """The first volume (largest first) holding a Linux or Windows system's marker files."""
+def _roots(opened: list[Opened], notes: list[str]) -> list[tuple[Opened, str]]:
+    """The volumes holding a Linux or Windows system's marker files, largest first (the facts
+    are read from the first)."""
+    found: list[tuple[Opened, str]] = []
     for candidate in sorted(opened, key=lambda o: -o.volume.size):
-        probe = MountedFiles(candidate.fs, {}, notes)
+        probe = MountedFiles(candidate.fs, {}, notes, candidate.volume.work)
         try:
             if any(probe.lkind(m) is not None for m in LINUX_MARKERS):
-                return candidate, "linux"
-            if probe.kind(WINDOWS_MARKER) == "dir":
-                return candidate, "windows"
+                found.append((candidate, "linux"))
+            elif probe.kind(WINDOWS_MARKER) == "dir":
+                found.append((candidate, "windows"))
         except BudgetExceeded as exc:
             notes.append(f"{candidate.volume.name}: not read ({exc})")
-            return None, None
-    return None, None
+            break
+    return found
 
 
 def _linux_mounts(files: MountedFiles, root: Opened, opened: list[Opened],
@@ -153,7 +164,7 @@ def _linux_mounts(files: MountedFiles, root: Opened, opened: list[Opened],
             notes.append(f"fstab mounts {spec} on {where}: no volume read here matches it")
     if "/boot" not in mounts and not _has_boot_files(files, "/boot"):
         for other in others:
-            if _has_boot_files(MountedFiles(other.fs, {}, notes), "/"):
+            if _has_boot_files(MountedFiles(other.fs, {}, notes, other.volume.work), "/"):
                 mounts["/boot"] = other
                 notes.append(f"/boot: {other.volume.name} mounted there (it holds a kernel or "
                              f"boot loader at its top; fstab does not say)")

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import struct
 
-from .api import MAX_DIR_ENTRIES, FileSystem, FsCorrupt, Node, Volume
+from ..errors import FsCorrupt, NtfsUnsupported
+from ..work import work_of
+from .api import MAX_DIR_ENTRIES, FileSystem, Node, Volume
 from .ntfs_index import Index, find, names
 from .ntfs_records import (ATTR_LIST, DATA, FLAG_COMPRESSED, FLAG_ENCRYPTED, INDEX_ALLOCATION,
                            INDEX_ROOT, REPARSE_POINT, VOLUME_NAME, Attr, Boot, DataStream, Record,
@@ -22,10 +24,6 @@ MAX_ATTR_LIST = 256 * 1024      # bytes of one $ATTRIBUTE_LIST
 MAX_EXTENSION_RECORDS = 256     # records one file's attributes may spread over
 RECORD_CACHE = 128
 WOF_TAGS = {0x80000017: "WOF-compressed (CompactOS)", 0x80000013: "deduplicated"}
-
-
-class NtfsUnsupported(FsCorrupt):
-    """The structure is sound but its content needs what this reader does not do (not corrupt)."""
 
 
 def open_fs(volume: Volume) -> FileSystem | None:
@@ -41,6 +39,7 @@ class Ntfs:
 
     def __init__(self, volume: Volume, boot: Boot):
         self.volume, self.boot = volume, boot
+        self.work = work_of(volume)
         self.total_clusters = boot.total_bytes // boot.cluster
         self.uuid: str | None = f"{boot.serial:016X}"
         self._records: dict[int, Record] = {}
@@ -72,7 +71,9 @@ class Ntfs:
     def entries(self, directory: Node, limit: int = MAX_DIR_ENTRIES) -> list[str]:
         if directory.kind != "dir":
             return []
-        return names(self._index(directory), min(limit, MAX_DIR_ENTRIES))
+        found = names(self._index(directory), min(limit, MAX_DIR_ENTRIES))
+        self.work.charge("entries", len(found))
+        return found
 
     def read(self, node: Node, offset: int, length: int) -> bytes:
         number = self._number(node)

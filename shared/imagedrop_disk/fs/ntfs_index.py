@@ -13,7 +13,8 @@ import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from .api import MAX_DIR_BLOCKS, MAX_TREE_DEPTH, FsCorrupt
+from ..errors import FsCorrupt
+from .api import MAX_DIR_BLOCKS, MAX_TREE_DEPTH
 from .ntfs_records import DataStream, apply_fixups
 
 HAS_SUBNODE, LAST = 0x1, 0x2

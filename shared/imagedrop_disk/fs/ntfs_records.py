@@ -10,7 +10,8 @@ import bisect
 import struct
 from dataclasses import dataclass
 
-from .api import MAX_EXTENTS, FsCorrupt, Volume
+from ..errors import FsCorrupt
+from .api import MAX_EXTENTS, Volume
 
 ATTR_LIST, FILE_NAME, VOLUME_NAME, DATA = 0x20, 0x30, 0x60, 0x80
 INDEX_ROOT, INDEX_ALLOCATION, REPARSE_POINT = 0x90, 0xA0, 0xC0

@@ -7,8 +7,9 @@ from __future__ import annotations
 import struct
 from collections import deque
 
-from ..guest import CorruptImage, GuestUnreadable
-from .api import (MAX_DIR_ENTRIES, BudgetExceeded, FileSystem, FsCorrupt, Node, NodeKind)
+from ..errors import BudgetExceeded, CorruptImage, FsCorrupt, GuestUnreadable, Unresolved
+from ..work import Work
+from .api import MAX_DIR_ENTRIES, FileSystem, Node, NodeKind
 
 MAX_HOPS = 40              # symlinks followed while resolving one path
 MAX_COMPONENTS = 256       # path components (after expanding symlinks) one resolution walks
@@ -19,16 +20,13 @@ UNREADABLE = (FsCorrupt, BudgetExceeded, CorruptImage, GuestUnreadable, struct.e
               ValueError, IndexError, KeyError, OverflowError, RecursionError)
 
 
-class Unresolved(Exception):
-    """A path cannot be followed; the message says why (it becomes a note)."""
-
-
 class MountedFiles:
     """GuestFiles over `root` with `mounts` ({"/boot": fs, …}) mounted on it."""
 
     def __init__(self, root: FileSystem, mounts: dict[str, FileSystem] | None = None,
-                 notes: list[str] | None = None):
+                 notes: list[str] | None = None, work: Work | None = None):
         self.root_fs = root
+        self.work = work or Work()
         self.mounts = {tuple(_parts(p)): fs for p, fs in (mounts or {}).items()}
         self.notes: list[str] = notes if notes is not None else []
 
@@ -101,6 +99,7 @@ class MountedFiles:
         hops = walked = 0
         while pending:
             name = pending.popleft()
+            self.work.charge("lookups")
             walked += 1
             if walked > MAX_COMPONENTS:
                 raise Unresolved(f"more than {MAX_COMPONENTS} path components after following "
@@ -122,6 +121,7 @@ class MountedFiles:
                     return None
                 child = (fs, found)
             if child[1].kind == "symlink" and (pending or follow):
+                self.work.charge("hops")
                 hops += 1
                 if hops > MAX_HOPS:
                     raise Unresolved(f"more than {MAX_HOPS} symlinks to follow: a symlink loop")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..partitions import PartitionSpan
+from ..work import Work
 
 
 @dataclass
@@ -21,6 +22,7 @@ class SliceVolume:
     name: str = ""
     type: str = ""
     attrs: dict[str, str] = field(default_factory=dict)  # e.g. partuuid, vg/lv names
+    work: Work = field(default_factory=Work)             # the inspection's meter of work
 
     @property
     def size(self) -> int:
@@ -36,10 +38,13 @@ class SliceVolume:
 
 
 def volumes_of(disk: Callable[[int, int], bytes], disk_size: int,
-               spans: list[PartitionSpan]) -> tuple[list[SliceVolume], list[str]]:
-    """One volume per partition, clipped to the disk; the whole disk when there is no table."""
+               spans: list[PartitionSpan],
+               work: Work | None = None) -> tuple[list[SliceVolume], list[str]]:
+    """One volume per partition, clipped to the disk; the whole disk when there is no table.
+    All of them count their work on `work` (one meter for the inspection)."""
+    work = work or Work()
     if not spans:
-        return [SliceVolume(disk, 0, disk_size, "the whole disk")], []
+        return [SliceVolume(disk, 0, disk_size, "the whole disk", work=work)], []
     out: list[SliceVolume] = []
     notes: list[str] = []
     for i, span in enumerate(spans, 1):
@@ -52,5 +57,5 @@ def volumes_of(disk: Callable[[int, int], bytes], disk_size: int,
         if length < span.size:
             notes.append(f"{name} ends past the disk's end: read up to byte {disk_size}")
         attrs = {"partuuid": span.uuid} if span.uuid else {}
-        out.append(SliceVolume(disk, span.start, length, name, span.type, attrs))
+        out.append(SliceVolume(disk, span.start, length, name, span.type, attrs, work))
     return out, notes

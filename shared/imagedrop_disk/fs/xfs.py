@@ -8,8 +8,9 @@ import uuid as uuidlib
 from dataclasses import dataclass
 from typing import Iterator
 
-from .api import (MAX_DIR_BLOCKS, MAX_DIR_ENTRIES, MAX_SYMLINK, BudgetExceeded, FsCorrupt,
-                  Node, NodeKind, Volume, entry_name)
+from ..errors import BudgetExceeded, FsCorrupt
+from ..work import work_of
+from .api import MAX_DIR_BLOCKS, MAX_DIR_ENTRIES, MAX_SYMLINK, Node, NodeKind, Volume, entry_name
 from .crc32c import crc32c
 from .limits import MAX_READ
 from .xfs_dir import LEAF_OFFSET, data_block_entries, shortform
@@ -120,6 +121,7 @@ class XfsFileSystem:
 
     def __init__(self, volume: Volume, sb: Superblock):
         self.volume, self.sb = volume, sb
+        self.work = work_of(volume)
         self.uuid: str | None = sb.uuid           # sb_uuid: what fstab names (not sb_meta_uuid)
         self.label: str | None = sb.label
         self.case_sensitive = not sb.ascii_ci
@@ -261,6 +263,7 @@ class XfsFileSystem:
         if directory.kind != "dir":
             return names
         for name, _ino in self._dir_entries(directory, cut=True):
+            self.work.charge("entries")
             if len(names) >= limit:
                 break
             if name not in (".", ".."):
@@ -273,6 +276,7 @@ class XfsFileSystem:
         if name == ".":
             return directory
         for entry, ino in self._dir_entries(directory, cut=False):
+            self.work.charge("entries")
             if entry == name:
                 return self._node(ino)
         return None
@@ -300,5 +304,6 @@ class XfsFileSystem:
                         return
                     raise BudgetExceeded(f"{where}: more than {MAX_DIR_BLOCKS} directory blocks")
                 block = self._read_mapped(inode, offset, dbs)
+                self.work.charge("entries")   # the block costs even when it holds no entry
                 yield from data_block_entries(block, self.sb.ftype, inode.ino,
                                               f"{where} @{offset}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 from typing import Iterator
 
-from .api import FsCorrupt
+from ..errors import FsCorrupt
 
 LEAF_OFFSET = 1 << 35                       # directory byte offset where leaf/node blocks start
 DATA_MAGICS = {b"XD2B": (16, True), b"XD2D": (16, False),    # v4: header length, single-block

@@ -6,7 +6,8 @@ import struct
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from .api import MAX_EXTENTS, MAX_TREE_DEPTH, FsCorrupt
+from ..errors import FsCorrupt
+from .api import MAX_EXTENTS, MAX_TREE_DEPTH
 
 BMAP_MAGICS = {b"BMAP": 24, b"BMA3": 72}   # child block magic → header length
 MAX_LEAF_VISITS = 1024                     # leaves one walk follows along the sibling chain

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import Any, Callable, Mapping
 
 from .. import Clock, CloudServer, FakeCloud
-from ..core import Faults
+from ..faults import Faults
 
 BUCKET = "imagedrop-local"
 QUEUE = "imagedrop-track"

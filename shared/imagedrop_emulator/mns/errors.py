@@ -1,7 +1,7 @@
-"""MNS errors with the codes, HTTP statuses and messages of the public MNS error table.
+"""MNS errors with the codes, HTTP statuses and messages MNS publishes for them.
 
-Codes and messages follow the "MNS error codes" reference page. Where the page is silent, the
-choice is marked UNVERIFIED and kept close to the documented wording.
+Where MNS publishes no code or status for a case, the choice made here is marked UNVERIFIED and
+kept close to the published wording.
 """
 
 from __future__ import annotations
@@ -92,6 +92,6 @@ def invalid_request_url(method: str, path: str) -> ServiceError:
 
 
 def too_many_requests() -> ServiceError:
-    # The throttling-policy page: HTTP 429, code TooManyRequests (older tables list QpsLimitExceeded).
+    # MNS throttling: HTTP 429, code TooManyRequests (some MNS error lists give QpsLimitExceeded).
     return ServiceError(429, "TooManyRequests",
                         "The request is denied by cluster flow limiter for too many requests.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..core import ServiceError
 
-# Documented EC values (help.aliyun.com / alibabacloud.com "OSS error codes" pages).
+# EC values Alibaba publishes for these errors.
 EC_NO_SUCH_KEY = "0026-00000001"
 EC_SIGNATURE_V1 = "0002-00000040"
 EC_STS_KEY_UNKNOWN = "0002-00000002"

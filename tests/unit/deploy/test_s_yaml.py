@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -56,7 +57,7 @@ def spec() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def props(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    environ = {"IMAGEDROP_WEBHOOK_SECRET": "s3cret", "IMAGEDROP_WEBHOOK_URLS": "https://hooks.example.com/a"}
+    environ = {"IMAGEDROP_WEBHOOK_SECRET": "whsec_" + base64.b64encode(b"s3cret" * 5).decode(), "IMAGEDROP_WEBHOOK_URLS": "https://hooks.example.com/a"}
     return {name: resolve(spec["resources"][name]["props"], spec["vars"], environ) for name in FUNCTIONS}
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from imagedrop_disk import BytesSource, CountingSource, Inspection, inspect
 from imagedrop_disk.errors import DiskError
-from imagedrop_disk.guest import GUEST_MAX_BYTES, GUEST_MAX_READS
+from imagedrop_disk.cluster_map import GUEST_MAX_BYTES, GUEST_MAX_READS
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "disks"
 EXPECTED: dict[str, dict] = json.loads((FIXTURES / "expected.json").read_text())

@@ -10,7 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from imagedrop_disk.fs.api import BudgetExceeded, FsCorrupt, Node
+from imagedrop_disk.errors import BudgetExceeded, FsCorrupt
+from imagedrop_disk.fs.api import Node
 
 GUESTS = Path(__file__).resolve().parents[2] / "fixtures" / "guests"
 BLOCK = 4096

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from imagedrop_disk.fs.api import BudgetExceeded, FileSystem, FsCorrupt, Node, NodeKind
-from imagedrop_disk.guest import BudgetedSource
+from imagedrop_disk.errors import BudgetExceeded, FsCorrupt
+from imagedrop_disk.fs.api import FileSystem, Node, NodeKind
+from imagedrop_disk.cluster_map import BudgetedSource
 from imagedrop_disk.qcow2 import Qcow2Guest, parse_header
 from imagedrop_disk.source import BytesSource
 

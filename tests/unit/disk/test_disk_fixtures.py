@@ -12,7 +12,7 @@ import pytest
 
 from disk_helpers import EXPECTED, NAMES, QEMU_FORMAT, QEMU_INFO, image_bytes, write_image
 from imagedrop_disk import BytesSource, FileSource, inspect, inspect_path
-from imagedrop_disk.guest import GUEST_MAX_BYTES, GUEST_MAX_READS
+from imagedrop_disk.cluster_map import GUEST_MAX_BYTES, GUEST_MAX_READS
 
 TARGET_READS = 12
 TARGET_BYTES = 128 * 1024

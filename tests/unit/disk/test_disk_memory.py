@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from imagedrop_disk import BytesSource
-from imagedrop_disk.guest import BudgetedSource, Compressed, decompress_prefix
+from imagedrop_disk.cluster_map import BudgetedSource, Compressed, decompress_prefix
 
 zstandard = pytest.importorskip("zstandard")
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "disks" / "zstd-bomb.qcow2.gz"

@@ -15,7 +15,7 @@ from imagedrop_disk.facts.release import read_release
 
 FACT_NAMES = ("distro", "version", "name", "architecture", "platform", "kernel", "virtio",
               "nvme", "cloud_init", "fstab_root", "fstab_devices", "selinux", "dhcp",
-              "mac_pinned", "serial_console")
+              "mac_pinned", "serial_console", "growpart")
 
 
 @pytest.mark.parametrize("name", sorted(TREES))

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fs_fixtures import SparseVolume, random_damage_never_escapes, volume, walk, walk_everything
+from imagedrop_disk.errors import FsCorrupt, LzoError
 from imagedrop_disk.fs import btrfs, btrfs_data, btrfs_tree
-from imagedrop_disk.fs.api import FsCorrupt
 from imagedrop_disk.fs.crc32c import btrfs_name_hash, crc32c
 
 UUID = "b7b7b7b7-0000-4000-8000-0000000000b8"         # btrfstune -M after mkfs
@@ -239,11 +239,11 @@ def test_lzo_streams_good_and_hostile():
     # 5 literals "abcde", then a 3-byte match at distance 5 (M2 form), then the end marker
     stream = bytes([17 + 5]) + b"abcde" + bytes([0x40 | (4 << 2), 0]) + b"\x11\x00\x00"
     assert lzo.decompress(stream, 100) == b"abcdeabc"
-    with pytest.raises(lzo.LzoError, match="distance"):
+    with pytest.raises(LzoError, match="distance"):
         lzo.decompress(bytes([17 + 1]) + b"a" + bytes([0x40 | (7 << 2), 9]) + b"\x11\0\0", 100)
-    with pytest.raises(lzo.LzoError, match="input ends"):
+    with pytest.raises(LzoError, match="input ends"):
         lzo.decompress(bytes([17 + 2]) + b"ab", 100)
-    with pytest.raises(lzo.LzoError, match="exceeds"):
+    with pytest.raises(LzoError, match="exceeds"):
         lzo.decompress(bytes([17 + 200]) + b"a" * 200, 100)
 
 
@@ -279,7 +279,7 @@ def test_lzo_never_fails_otherwise_nor_exceeds_its_limit(data, limit):
     from imagedrop_disk.fs import lzo
     try:
         assert len(lzo.decompress(data, limit)) <= limit
-    except lzo.LzoError:
+    except LzoError:
         pass
 
 

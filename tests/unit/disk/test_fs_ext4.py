@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
+from imagedrop_disk.errors import FsCorrupt
 from imagedrop_disk.fs import ext4_htree as htree
 from imagedrop_disk.fs import ext4_layout as L
-from imagedrop_disk.fs.api import FsCorrupt
 from imagedrop_disk.fs.ext4 import Ext4, open_fs
 
 from guest_helpers import EXT4_EXPECTED, open_fixture, pattern

@@ -11,8 +11,8 @@ from guest_images import MemVolume, partition_volume
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from imagedrop_disk.errors import FsCorrupt
 from imagedrop_disk.fs import lvm, lvm_text
-from imagedrop_disk.fs.api import FsCorrupt
 
 EXTENT = 512 * 1024
 MDA = 4096

@@ -12,8 +12,9 @@ from guest_images import MemVolume, partition_volume
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from imagedrop_disk.errors import FsCorrupt, NtfsUnsupported
 from imagedrop_disk.fs import ntfs
-from imagedrop_disk.fs.api import FsCorrupt, Node
+from imagedrop_disk.fs.api import Node
 from imagedrop_disk.fs.ntfs_index import _entries
 from imagedrop_disk.fs.ntfs_records import (ATTR_LIST, DATA, INDEX_ALLOCATION, Run,
                                             apply_fixups, decode_runlist)
@@ -126,7 +127,7 @@ def test_sparse_file_reads_zeros_without_reading_them(win2019_bytes):
 def test_compressed_file_is_refused_not_called_corrupt(fs):
     node = walk_path(fs, "Compressed/notes.txt")
     assert node.kind == "file" and node.size == 72000
-    with pytest.raises(ntfs.NtfsUnsupported, match="compressed .* not supported"):
+    with pytest.raises(NtfsUnsupported, match="compressed .* not supported"):
         fs.read(node, 0, 10)
     assert fs.entries(walk_path(fs, "Compressed")) == ["notes.txt"]
 
@@ -139,7 +140,7 @@ def test_reparse_points(fs):
     assert fs.lookup(junction, "anything") is None and fs.entries(junction) == []
     wof = walk_path(fs, "Windows/System32/wof.dll")
     assert wof.kind == "file"  # it exists; its content is in a compressed stream
-    with pytest.raises(ntfs.NtfsUnsupported, match="WOF-compressed"):
+    with pytest.raises(NtfsUnsupported, match="WOF-compressed"):
         fs.read(wof, 0, 2)
 
 
@@ -313,7 +314,7 @@ def everything(fs) -> int:
         elif node.kind == "file":
             try:
                 fs.read(node, 0, 1 << 16)
-            except ntfs.NtfsUnsupported:
+            except NtfsUnsupported:
                 pass
     return seen
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from fs_fixtures import (GUESTS, SparseVolume, random_damage_never_escapes, volume, walk,
                          walk_everything)
+from imagedrop_disk.errors import BudgetExceeded, FsCorrupt
 from imagedrop_disk.fs import xfs, xfs_dir
-from imagedrop_disk.fs.api import BudgetExceeded, FsCorrupt
 from imagedrop_disk.fs.crc32c import crc32c
 from imagedrop_disk.fs.xfs_map import BmbtWalker
 

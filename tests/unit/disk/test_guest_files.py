@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from imagedrop_disk.errors import BudgetExceeded
 from imagedrop_disk import BytesSource, CountingSource
 from imagedrop_disk.fs import mount
-from imagedrop_disk.fs.api import BudgetExceeded
 from imagedrop_disk.fs.cache import BlockCache
 from imagedrop_disk.fs.mount import Opened, open_volumes
 from imagedrop_disk.fs.paths import MountedFiles
 from imagedrop_disk.fs.volumes import SliceVolume, volumes_of
-from imagedrop_disk.guest import GUEST_MAX_BYTES, GUEST_MAX_READS, BudgetedSource
+from imagedrop_disk.cluster_map import GUEST_MAX_BYTES, GUEST_MAX_READS, BudgetedSource
 from imagedrop_disk.inspect import inspect_with_guest
 from imagedrop_disk.partitions import read_layout
 from imagedrop_disk.qcow2 import Qcow2Guest, parse_header

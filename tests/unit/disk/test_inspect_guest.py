@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from guest_memory import TREES
 from imagedrop_cli import app
 from imagedrop_disk import BytesSource, inspect, inspect_path
-from imagedrop_disk.guest import GUEST_MAX_BYTES, GUEST_MAX_READS
+from imagedrop_disk.cluster_map import GUEST_MAX_BYTES, GUEST_MAX_READS
 
 GUESTS = Path(__file__).resolve().parents[2] / "fixtures" / "guests"
 IMAGES = {"facts-ubuntu2204.qcow2": "ubuntu2204", "facts-centos7.vhd": "centos7",
@@ -54,7 +54,8 @@ def test_arm64_guest_with_an_esp(tmp_path: Path) -> None:
 def test_findings_come_with_the_facts(tmp_path: Path) -> None:
     result = inspect_path(_image("facts-debian12.raw", tmp_path))
     assert [f.item for f in result.findings] == ["GUESTOS.Virtio", "GUESTOS.Nvme",
-                                                  "GUESTOS.Fstab", "GUESTOS.CloudInit"]
+                                                  "GUESTOS.Fstab", "GUESTOS.CloudInit",
+                                                  "GUESTOS.OnlineResizeFS"]
     fstab = result.findings[2]
     assert "/dev/sda1 on /" in fstab.fact and "UUID=" in fstab.fix
 

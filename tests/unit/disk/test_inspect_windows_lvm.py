@@ -8,7 +8,7 @@ import pytest
 from guest_helpers import guest_bytes, open_fixture
 
 from imagedrop_disk import BytesSource, inspect
-from imagedrop_disk.guest import GUEST_MAX_BYTES, GUEST_MAX_READS
+from imagedrop_disk.cluster_map import GUEST_MAX_BYTES, GUEST_MAX_READS
 
 WINDOWS = {
     "win2019.qcow2": ("Windows Server 2019", "x86_64", True, True, "10.0.17763"),

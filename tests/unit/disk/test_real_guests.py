@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures" / "real_
 from guests import GUESTS  # noqa: E402
 
 from imagedrop_disk import FileSource, inspect  # noqa: E402
-from imagedrop_disk.guest import GUEST_MAX_BYTES, GUEST_MAX_READS  # noqa: E402
+from imagedrop_disk.cluster_map import GUEST_MAX_BYTES, GUEST_MAX_READS  # noqa: E402
 
 pytestmark = pytest.mark.timeout(3600)  # the first test may build the corpus
 NAMES = [g.name for g in GUESTS]

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from imagedrop.docs import SECTIONS, refresh, sample_event
-from imagedrop.error_advice import ERROR_ADVICE
+from imagedrop.decide.error_advice import ERROR_ADVICE
 
 README = Path(__file__).parents[3] / "README.md"
 

@@ -59,7 +59,7 @@ def test_data_disks_must_match_the_manifest(fixture_disk: Callable[[str], Path])
 
 
 def test_a_broken_manifest_and_a_missing_file_are_reported_together(tmp_path: Path) -> None:
-    # (platform may be left out now: it is read from the disk; architecture is broken instead)
+    # (platform may be left out: it is read from the disk; so architecture is the broken field)
     plan = _plan(tmp_path / "nope.qcow2", {"image_name": "x", "os_type": "linux",
                                            "architecture": "sparc"})
     assert any(p.startswith("manifest: image_name:") for p in plan.problems)

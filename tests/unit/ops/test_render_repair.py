@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from imagedrop.status import RepairRecord, StatusRecord
+from rich.text import Text
+
+from imagedrop.model.status import RepairRecord, StatusRecord
 from imagedrop_cli.ops.render import final_line
 
 
@@ -14,10 +16,10 @@ def _record(**fields: object) -> StatusRecord:
 def test_a_repaired_import_says_what_replaced_what() -> None:
     repair = RepairRecord(items=["fstab", "cloudinit"], original_image_id="m-old",
                           repaired_image_id="m-new", status="SUCCESS")
-    assert final_line(_record(repair=repair)) == (
+    assert final_line(_record(repair=repair)) == Text.from_markup(
         "[green]succeeded[/]: image m-new in cn-hangzhou (repaired: fstab, cloudinit; it replaced "
         "m-old)")
 
 
 def test_an_import_without_repair_reads_as_before() -> None:
-    assert final_line(_record()) == "[green]succeeded[/]: image m-new in cn-hangzhou"
+    assert final_line(_record()) == Text.from_markup("[green]succeeded[/]: image m-new in cn-hangzhou")

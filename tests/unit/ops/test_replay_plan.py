@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imagedrop.events import parse_oss_event
+from imagedrop.model.events import parse_oss_event
 from imagedrop_cli.ops.replay_plan import StoredObject, payload_for, replay_items
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from imagedrop.events import (ObjectCreated, TrackMessage, parse_oss_event, read_mns_event,
+from imagedrop.model.events import (ObjectCreated, TrackMessage, parse_oss_event, read_mns_event,
                               read_oss_event)
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from imagedrop.fixes import FixPlan, fixes_for, item_name
-from imagedrop.ecs_answers import DetectionItem, ImageView
+from imagedrop.decide.fixes import FixPlan, fixes_for, item_name
+from imagedrop.decide.ecs_answers import DetectionItem, ImageView
 
 LINUX = ImageView(status="Available", image_id="m-1", boot_mode="BIOS", nvme_support=None,
                   license_type="Auto", os_type="linux", architecture="x86_64")

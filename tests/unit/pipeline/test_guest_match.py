@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from imagedrop.check_compare import side_by_side
-from imagedrop.guest_match import Filled, contradictions, fill_from_disk, preflight_refusals
+from imagedrop.decide.check_compare import side_by_side
+from imagedrop.decide.guest_match import Filled, contradictions, fill_from_disk, preflight_refusals
 from imagedrop.manifest import parse_manifest
-from imagedrop.plan import DiskFacts, ImportPlan, Rejection, plan_import
-from imagedrop.ecs_answers import DetectionItem
+from imagedrop.decide.plan import DiskFacts, ImportPlan, Rejection, plan_import
+from imagedrop.decide.ecs_answers import DetectionItem
 from imagedrop_disk import BytesSource, inspect
 from imagedrop_disk.facts.model import Finding, GuestFacts
 from imagedrop_disk.model import Inspection
@@ -231,7 +231,7 @@ def test_side_by_side() -> None:
 
 
 def test_an_event_cuts_a_hostile_disks_long_lists_and_the_record_keeps_them() -> None:
-    from imagedrop.status import StatusRecord
+    from imagedrop.model.status import StatusRecord
 
     devices = [f"/dev/sd{i} on /m{i}" for i in range(2000)]
     guest = GuestFacts(os_type="linux", fstab_devices=devices, notes=["n"] * 3)

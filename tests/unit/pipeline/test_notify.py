@@ -7,65 +7,22 @@ import hashlib
 import hmac
 import json
 import socket
-import threading
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
+import time
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 import pytest
+from receivers import Inbox, assert_same_event, inbox, read_event, verify_signed  # noqa: F401 (a fixture)
+from standardwebhooks.webhooks import WebhookVerificationError
 
-from imagedrop.config import Settings
-from imagedrop.notify import Notifier, cloudevent, dingtalk_signed_url
-from imagedrop.status import Event, Problem, StatusRecord
+from imagedrop.config import Settings, load_settings
+from imagedrop.errors import ConfigError
+from imagedrop.notify import MAX_EVENT_BYTES, Notifier, body_bytes, cloudevent, dingtalk_signed_url, fit
+from imagedrop_disk.facts.model import Finding, GuestFacts
+from imagedrop.model.status import Event, Problem, StatusRecord
 
 NOW = 1_793_672_047.0
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-class Inbox:
-    """A loopback HTTP server: records each request; answers from a script per path."""
-
-    def __init__(self) -> None:
-        self.requests: list[Received] = []
-        self.script: dict[str, list[tuple[int, bytes]]] = {}
-        inbox = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                inbox.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                answers = inbox.script.get(urlsplit(self.path).path) or [(200, b"ok")]
-                status, reply = answers.pop(0) if len(answers) > 1 else answers[0]
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
-
-    def on(self, path: str) -> list[Received]:
-        return [r for r in self.requests if urlsplit(r.path).path == path]
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    box = Inbox()
-    box.thread.start()
-    yield box
-    box.server.shutdown()
-    box.server.server_close()
+SECRET = "whsec_" + base64.b64encode(b"imagedrop-unit-test-key-0123456789").decode()
+OTHER_SECRET = "whsec_" + base64.b64encode(b"somebody-else-s-key-0123456789ab").decode()
 
 
 def dead_url() -> str:
@@ -123,25 +80,55 @@ def test_same_state_change_is_the_same_event_and_a_new_one_is_not() -> None:
 
 # ------------------------------------------------------------------------- webhooks
 
-def test_generic_webhook_is_signed_over_the_raw_body(inbox: Inbox) -> None:
-    # Given a webhook with a secret
-    notifier = Notifier(settings(webhook_urls=f"{inbox.url}/hook", webhook_secret="s3cret"))
+def test_generic_webhook_is_signed_the_standard_webhooks_way(inbox: Inbox) -> None:
+    # Given a webhook with a whsec_ secret
+    notifier = Notifier(settings(webhook_urls=f"{inbox.url}/hook", webhook_secret=SECRET))
     # When an event is sent
     assert notifier.send(event()) == []
-    # Then the receiver can check the signature over exactly the bytes it got
+    # Then standardwebhooks verifies it over exactly the bytes the receiver got
     (got,) = inbox.on("/hook")
-    expected = "sha256=" + hmac.new(b"s3cret", got.body, hashlib.sha256).hexdigest()
-    assert got.headers["x-imagedrop-signature"] == expected
+    assert verify_signed(SECRET, got.headers, got.body) == json.loads(json.dumps(event()))
+    assert got.headers["webhook-id"] == event()["id"]
+    assert abs(int(got.headers["webhook-timestamp"]) - time.time()) < 60
+    assert got.headers["webhook-signature"].startswith("v1,")
+    # and another key, or a changed body, is refused
+    with pytest.raises(WebhookVerificationError):
+        verify_signed(OTHER_SECRET, got.headers, got.body)
+    with pytest.raises(WebhookVerificationError):
+        verify_signed(SECRET, got.headers, got.body.replace(b"failed", b"succeeded"))
+    assert "x-imagedrop-signature" not in got.headers
+
+
+def test_the_webhook_body_is_a_structured_cloudevent_the_sdk_reads_whole(inbox: Inbox) -> None:
+    Notifier(settings(webhook_urls=f"{inbox.url}/hook", webhook_secret=SECRET)).send(event())
+    (got,) = inbox.on("/hook")
     assert got.headers["content-type"].startswith("application/cloudevents+json")
-    sent = json.loads(got.body)
-    assert sent == json.loads(json.dumps(event()))
-    assert got.headers["ce-id"] == sent["id"] and got.headers["ce-type"] == "imagedrop.import.failed"
+    assert not [name for name in got.headers if name.startswith("ce-")]
+    assert_same_event(read_event(got.headers, got.body), event())
+
+
+def test_a_retry_carries_the_same_webhook_id_and_a_fresh_signature(inbox: Inbox) -> None:
+    inbox.script["/flaky"] = [(503, b"busy"), (200, b"ok")]
+    Notifier(settings(webhook_urls=f"{inbox.url}/flaky", webhook_secret=SECRET), backoff=0.01).send(event())
+    first, second = inbox.on("/flaky")
+    assert first.headers["webhook-id"] == second.headers["webhook-id"] == event()["id"]
+    verify_signed(SECRET, second.headers, second.body)
 
 
 def test_no_secret_no_signature(inbox: Inbox) -> None:
     Notifier(settings(webhook_urls=f"{inbox.url}/hook")).send(event())
     (got,) = inbox.on("/hook")
-    assert "x-imagedrop-signature" not in got.headers
+    assert "webhook-signature" not in got.headers and got.headers["webhook-id"] == event()["id"]
+
+
+def test_a_webhook_secret_that_is_not_whsec_is_refused_when_the_settings_load() -> None:
+    for bad in ("s3cret", "whsec_not-base64!", "whsec_" + base64.b64encode(b"short").decode()):
+        env = {"FC_REGION": "cn-hangzhou", "FC_ACCOUNT_ID": "1649015465570000",
+               "IMAGEDROP_QUEUE": "q", "IMAGEDROP_MNS_ENDPOINT": "http://127.0.0.1:1",
+               "IMAGEDROP_WEBHOOK_SECRET": bad}
+        with pytest.raises(ConfigError, match="IMAGEDROP_WEBHOOK_SECRET: a webhook secret must be whsec_") as caught:
+            load_settings(env)
+        assert bad not in str(caught.value)
 
 
 def test_dingtalk_robot_gets_a_verifiable_signature(inbox: Inbox) -> None:
@@ -253,3 +240,73 @@ def test_topic_failure_is_recorded_and_webhooks_still_run(inbox: Inbox) -> None:
 
 def test_no_channels_configured_sends_nothing() -> None:
     assert Notifier(settings(), None).send(event()) == []
+
+
+# ------------------------------------------------------------------------- Lark and Teams
+
+def test_lark_bot_gets_a_post_signed_the_lark_way(inbox: Inbox) -> None:
+    inbox.script["/open-apis/bot/v2/hook/abc"] = [(200, b'{"code":0,"msg":"success"}')]
+    notifier = Notifier(settings(lark_url=f"{inbox.url}/open-apis/bot/v2/hook/abc", lark_secret="lk-secret"),
+                        clock=lambda: NOW)
+    assert notifier.send(event()) == []
+    (got,) = inbox.on("/open-apis/bot/v2/hook/abc")
+    message = json.loads(got.body)
+    # Lark's check: HMAC-SHA256 keyed with "timestamp\nsecret" over nothing, base64
+    assert message["timestamp"] == str(int(NOW))
+    key = f"{int(NOW)}\nlk-secret".encode()
+    assert message["sign"] == base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
+    post = message["content"]["post"]["en_us"]
+    assert message["msg_type"] == "post" and "incoming/web.qcow2.json" in post["title"]
+    assert any("NoSetRoletoECSServiceAcount" in line[0]["text"] for line in post["content"])
+
+
+def test_lark_error_code_is_a_failure_without_its_url(inbox: Inbox) -> None:
+    inbox.script["/open-apis/bot/v2/hook/tok-lark"] = [(200, b'{"code":19021,"msg":"sign match fail"}')]
+    (failure,) = Notifier(settings(lark_url=f"{inbox.url}/open-apis/bot/v2/hook/tok-lark",
+                                   lark_secret="x")).send(event())
+    assert failure["channel"] == "lark" and "19021" in failure["error"]
+    assert "tok-lark" not in json.dumps(failure)
+
+
+def test_teams_workflow_gets_an_adaptive_card(inbox: Inbox) -> None:
+    inbox.script["/workflows/run"] = [(202, b"")]
+    assert Notifier(settings(teams_url=f"{inbox.url}/workflows/run?sig=abc")).send(event("succeeded")) == []
+    (got,) = inbox.on("/workflows/run")
+    message = json.loads(got.body)
+    (attachment,) = message["attachments"]
+    assert message["type"] == "message"
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
+    texts = [run["text"] for block in card["body"] for run in block["inlines"]]
+    assert texts[0] == "imagedrop: incoming/web.qcow2.json is succeeded" and "image m-1" in texts
+
+
+# ------------------------------------------------------------------------- 64 KiB
+
+def test_five_fstab_lines_of_4000_cjk_characters_make_an_event_under_64_kib(inbox: Inbox) -> None:
+    long_mount = "/数据" + "镜" * 4000
+    lines = [f"/dev/sdb{i} on {long_mount}{i}" for i in range(5)]
+    big = record("succeeded").model_copy(update={
+        "guest": GuestFacts(os_type="linux", fstab_devices=lines),
+        "findings": [Finding(item="GUESTOS.Fstab", risk="High", fact=line, fix="mount by UUID") for line in lines],
+        "advice": lines, "fixes": lines})
+    assert len(body_bytes(big.summary())) > 2 * MAX_EVENT_BYTES
+    ce = cloudevent(big, source="imagedrop", now=NOW)
+    assert len(body_bytes(ce)) <= MAX_EVENT_BYTES
+    assert set(ce["data"]["truncated"]) >= {"guest", "findings", "advice", "fixes"}
+    assert ce["data"]["manifest"] == big.manifest and ce["data"]["state"] == "succeeded"
+    assert ce["data"]["guest"]["fstab_devices"][0].startswith("/dev/sdb0 on /数据镜")
+    # and it goes out whole: the webhook reads it back, the topic takes it
+    published: list[str] = []
+    notifier = Notifier(settings(webhook_urls=f"{inbox.url}/hook", topic="t"),
+                        lambda body, tag: published.append(body))
+    assert notifier.send(ce) == []
+    (got,) = inbox.on("/hook")
+    assert_same_event(read_event(got.headers, got.body), ce)
+    assert len(published[0].encode()) <= MAX_EVENT_BYTES
+
+
+def test_an_event_that_fits_is_not_touched() -> None:
+    ce = event()
+    assert "truncated" not in ce["data"] and fit(ce) is ce

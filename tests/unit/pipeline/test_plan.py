@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from imagedrop.cloud.oss_store import ObjectInfo
+from imagedrop.ports import ObjectInfo
 from imagedrop_disk.model import Inspection
 from imagedrop.manifest import parse_manifest
-from imagedrop.plan import DiskFacts, ImportPlan, Rejection, import_id, plan_import, wanted_disks
+from imagedrop.decide.plan import DiskFacts, ImportPlan, Rejection, import_id, plan_import, wanted_disks
 
 GIB = 1024**3
 KEY = "incoming/web.qcow2.json"

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imagedrop.events import TrackMessage
-from imagedrop.ecs_answers import DetectionItem, ImageView, TaskView, percent
-from imagedrop.error_advice import ERROR_ADVICE, error_advice
-from imagedrop.poll_decisions import Cancelled, Failed, Imported, Wait, decide, next_poll, wants_image
+from imagedrop.model.events import TrackMessage
+from imagedrop.decide.ecs_answers import DetectionItem, ImageView, TaskView, percent
+from imagedrop.decide.error_advice import ERROR_ADVICE, error_advice
+from imagedrop.decide.poll_decisions import Cancelled, Failed, Imported, Wait, decide, next_poll, wants_image
 
 GIB = 1024 ** 3
 T0 = 1_000_000.0

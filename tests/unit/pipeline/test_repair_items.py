@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from imagedrop.repair_items import select_repair
-from imagedrop.ecs_answers import DetectionItem
+from imagedrop.decide.repair_items import select_repair
+from imagedrop.decide.ecs_answers import DetectionItem
 
 FSTAB = DetectionItem("GUESTOS.Fstab", "Abnormal", "High", "Fstab.Device")
 CLOUDINIT = DetectionItem("GUESTOS.CloudInit", "NotInstalled", "Medium", "CloudInit.NotInstalled")

@@ -13,7 +13,7 @@ from test_settings_and_credentials import MINIMAL
 from imagedrop.config import load_settings
 from imagedrop.errors import ConfigError
 from imagedrop.manifest import parse_manifest
-from imagedrop.plan import DiskFacts, plan_import, wanted_disks
+from imagedrop.decide.plan import DiskFacts, plan_import, wanted_disks
 
 
 def test_repair_is_off_unless_the_deployment_says_otherwise() -> None:

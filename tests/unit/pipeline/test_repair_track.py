@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from imagedrop.events import TrackMessage
-from imagedrop.repair_track import (ExecutionView, RepairEnded, Repaired, RepairWait, decide_repair,
+from imagedrop.model.events import TrackMessage
+from imagedrop.decide.repair_track import (ExecutionView, RepairEnded, Repaired, RepairWait, decide_repair,
                                     execution_token, name_prefix, pipeline_token, unrepaired_name)
 
 T0 = 1_800_000_000.0

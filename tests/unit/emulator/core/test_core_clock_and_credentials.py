@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from imagedrop_emulator.core import Clock, ServiceError, WireRequest, WireResponse, spool
+from imagedrop_emulator.clock import Clock
+from imagedrop_emulator.core import ServiceError, WireRequest, WireResponse, spool
 from imagedrop_emulator.credentials import CredentialStore
 
 # --------------------------------------------------------------------------- clock

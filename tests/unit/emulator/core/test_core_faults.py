@@ -11,7 +11,8 @@ import pytest
 from core_stub_wire import EchoWire
 
 from imagedrop_emulator import Clock, FakeCloud
-from imagedrop_emulator.core import ConnectionDropped, Faults, WireRequest, dispatch
+from imagedrop_emulator.core import ConnectionDropped, WireRequest, dispatch
+from imagedrop_emulator.faults import Faults
 
 
 def calls(faults: Faults, n: int, service: str = "ecs", action: str = "ImportImage") -> list[str | None]:

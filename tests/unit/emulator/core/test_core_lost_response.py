@@ -15,7 +15,8 @@ import requests
 from core_stub_wire import EchoWire
 
 from imagedrop_emulator import Clock, FakeCloud, mock_cloud
-from imagedrop_emulator.core import ConnectionDropped, Faults, WireRequest, dispatch
+from imagedrop_emulator.core import ConnectionDropped, WireRequest, dispatch
+from imagedrop_emulator.faults import Faults
 
 
 def echo_request(path: str) -> WireRequest:

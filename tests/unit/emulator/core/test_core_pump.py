@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from imagedrop_emulator.core import Clock
+from imagedrop_emulator.clock import Clock
 from imagedrop_emulator.pump import DEFAULT_BACKOFF, EventPump
 
 START = 1_000_000.0
@@ -256,7 +256,7 @@ def test_background_thread_survives_a_failing_source(clock: Clock, pump: EventPu
 
 
 def test_a_source_that_is_always_due_but_never_delivers_does_not_spin_forever() -> None:
-    from imagedrop_emulator.core import Clock
+    from imagedrop_emulator.clock import Clock
     from imagedrop_emulator.pump import EventPump
 
     class Stuck:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from imagedrop_emulator import ServiceError
-from imagedrop_emulator.ecs import auth, params, rules
+from imagedrop_emulator import acs_auth
+from imagedrop_emulator.ecs.backend import params, rules
 
 
 def test_indexed_parameters_come_back_as_structures() -> None:
@@ -41,4 +42,4 @@ def test_image_name_rules(name: str, ok: bool) -> None:
 
 def test_canonical_query_requotes_form_spaces_as_percent_20() -> None:
     # The URL carries `+` for a space and %2B for a plus; the signature sees %20 and %2B.
-    assert auth.canonical_query("b=a+b%2Bc&a=d%2Fe") == "a=d%2Fe&b=a%20b%2Bc"
+    assert acs_auth.canonical_query("b=a+b%2Bc&a=d%2Fe") == "a=d%2Fe&b=a%20b%2Bc"

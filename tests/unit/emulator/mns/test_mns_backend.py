@@ -6,6 +6,9 @@ import hashlib
 import json
 
 import pytest
+from mns.account import Account
+from mns.subscription import SubscriptionMeta
+from mns.topic import TopicMessage, TopicMeta
 
 from imagedrop_emulator import FakeCloud, ServiceError
 
@@ -174,8 +177,8 @@ def test_publish_delivers_the_json_notification_to_a_queue_subscriber(mns_cloud:
 
     note = json.loads(mns.receive_message("inbox").body)
     assert list(note) == ["TopicOwner", "Message", "Subscriber", "PublishTime", "SubscriptionName",
-                          "MessageMD5", "TopicName", "MessageId"]
-    assert note["Message"] == "Image m-1 import finished"
+                          "MessageMD5", "TopicName", "MessageId", "MessageTag"]
+    assert note["Message"] == "Image m-1 import finished" and note["MessageTag"] == "import-done"
     assert note["MessageId"] == published.message_id
     assert note["MessageMD5"] == hashlib.md5(b"Image m-1 import finished").hexdigest().upper()
     assert (note["TopicName"], note["SubscriptionName"], note["TopicOwner"]) == ("events", "team",
@@ -201,6 +204,20 @@ def test_xml_and_simplified_formats_and_filter_tags(mns_cloud: FakeCloud) -> Non
     assert mns.receive_message("raw-box").body == "a<b"
     with pytest.raises(ServiceError):
         mns.receive_message("tagged-box")  # tag "started" does not match filter "done"
+    mns.publish_message("events", "finished", tag="done")
+    assert mns.receive_message("tagged-box").body == "finished"
+
+
+def test_a_subscription_without_a_format_gets_xml(mns_cloud: FakeCloud, account: Account) -> None:
+    mns_cloud.mns.create_queue("box")
+    topic = account.get_topic("events")
+    topic.create(TopicMeta())
+    topic.get_subscription("plain").subscribe(SubscriptionMeta(queue_arn(mns_cloud, "box")))
+    topic.publish_message(TopicMessage("hello", "team-a"))
+    body = mns_cloud.mns.receive_message("box").body
+    assert body.startswith("<?xml") and "<Message>hello</Message><MessageMD5>" in body
+    assert "<MessageTag>team-a</MessageTag>" in body
+    assert mns_cloud.mns.subscription("events", "plain").notify_content_format == "XML"
 
 
 def test_subscriptions_refuse_endpoints_the_emulator_must_not_call(mns_cloud: FakeCloud) -> None:

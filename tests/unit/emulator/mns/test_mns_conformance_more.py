@@ -203,18 +203,29 @@ def test_http_push_bodies_per_format_and_tag_header(account: Account, mns_cloud:
     for path, headers, body in received:
         by_path.setdefault(path, []).append((headers, body))
     assert sorted(by_path) == ["/JSON", "/SIMPLIFIED", "/XML"]
-    (xml_headers, xml_body), (tagged_headers, _) = by_path["/XML"]
-    assert "x-mns-message-tag" not in xml_headers and tagged_headers["x-mns-message-tag"] == "import-done"
-    assert xml_headers["x-mns-message-id"] == sent.message_id
+    # XML and JSON carry the message's id and tag in the body; SIMPLIFIED, whose body is the
+    # message itself, in the x-mns-message-id and x-mns-message-tag headers
+    (xml_headers, xml_body), (tagged_headers, tagged_body) = by_path["/XML"]
+    (plain_headers, _), (plain_tagged_headers, _) = by_path["/SIMPLIFIED"]
+    assert "x-mns-message-tag" not in xml_headers and "x-mns-message-tag" not in tagged_headers
+    assert "x-mns-message-id" not in xml_headers and xml_headers["x-mns-request-id"]
+    assert plain_headers["x-mns-message-id"] == sent.message_id and "x-mns-message-tag" not in plain_headers
+    assert plain_tagged_headers["x-mns-message-tag"] == "import-done"
+    assert plain_tagged_headers["x-mns-message-id"] == tagged.message_id
     ns = "{http://mns.aliyuncs.com/doc/v1/}"
     note = ElementTree.fromstring(xml_body)
     assert note.tag == f"{ns}Notification"
     assert [c.tag.removeprefix(ns) for c in note] == ["TopicOwner", "TopicName", "Subscriber", "SubscriptionName",
-                                                      "MessageId", "MessageMD5", "Message", "PublishTime"]
+                                                      "MessageId", "Message", "MessageMD5", "PublishTime"]
     assert note.find(f"{ns}Message").text == 'done <m-1> & "ok"'  # type: ignore[union-attr]
+    assert note.find(f"{ns}MessageId").text == sent.message_id  # type: ignore[union-attr]
+    tagged_note = ElementTree.fromstring(tagged_body)
+    assert [c.tag.removeprefix(ns) for c in tagged_note][-3:] == ["MessageMD5", "MessageTag", "PublishTime"]
+    assert tagged_note.find(f"{ns}MessageTag").text == "import-done"  # type: ignore[union-attr]
+    assert json.loads(by_path["/JSON"][1][1])["MessageTag"] == "import-done"
     doc = json.loads(by_path["/JSON"][0][1])
     assert list(doc) == ["TopicOwner", "Message", "Subscriber", "PublishTime", "SubscriptionName", "MessageMD5",
-                         "TopicName", "MessageId"]  # the documented key order (wire facts §2.2)
+                         "TopicName", "MessageId"]  # the key order MNS documents
     assert (doc["Message"], doc["MessageMD5"], doc["MessageId"]) == ('done <m-1> & "ok"', sent.message_body_md5,
                                                                      sent.message_id)
     assert doc["PublishTime"] == START_MS and doc["TopicOwner"] == mns_cloud.account_id

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from imagedrop_emulator import FakeCloud
-from imagedrop_emulator.core import Clock
+from imagedrop_emulator.clock import Clock
 
 CLOUD_EVENT_KEYS = ["id", "source", "specversion", "type", "datacontenttype", "subject", "time",
                     "aliyunaccountid", "aliyunpublishtime", "aliyunoriginalaccountid", "aliyuneventbusname",
@@ -151,7 +151,7 @@ def test_delayed_messages_arrive_only_after_the_clock_moves(mns_cloud: FakeCloud
 
 
 def test_a_sink_that_sends_the_next_poll_drives_a_polling_loop(mns_cloud: FakeCloud) -> None:
-    """The poller pattern of the design: each delivery re-sends itself with a delay until done."""
+    """The poller's pattern: each delivery re-sends itself with a delay until done."""
     mns = mns_cloud.mns
     mns.create_queue("track")
     attempts: list[int] = []

@@ -20,8 +20,8 @@ from mns.subscription import SubscriptionMeta
 from mns.topic import TopicMessage, TopicMeta
 
 from imagedrop_emulator import CloudServer, FakeCloud
-from imagedrop_emulator.mns import auth
-from imagedrop_emulator.mns.routes import raw_params, route
+from imagedrop_emulator.mns.wire import auth
+from imagedrop_emulator.mns.wire.routes import raw_params, route
 
 NS = "{http://mns.aliyuncs.com/doc/v1/}"
 

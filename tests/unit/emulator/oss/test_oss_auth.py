@@ -8,7 +8,7 @@ import requests
 from oss_helpers import BUCKET, MakeBucket
 
 from imagedrop_emulator import FakeCloud
-from imagedrop_emulator.oss.auth import SignedRequest, v1_resource, v1_string_to_sign
+from imagedrop_emulator.oss.wire.auth import SignedRequest, v1_resource, v1_string_to_sign
 
 MISMATCH = ("The request signature we calculated does not match the signature you provided. "
             "Check your key and signing method.")

@@ -11,8 +11,8 @@ from oss_helpers import BUCKET
 
 from imagedrop_disk import ByteSource
 from imagedrop_emulator import FakeCloud, ServiceError
-from imagedrop_emulator.oss.listing import list_keys
-from imagedrop_emulator.oss.ranges import resolve_range
+from imagedrop_emulator.oss.backend.listing import list_keys
+from imagedrop_emulator.oss.wire.ranges import resolve_range
 
 MIB = 1024 * 1024
 

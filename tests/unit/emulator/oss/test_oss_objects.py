@@ -151,3 +151,18 @@ def test_bucket_location_info_and_service(bucket: oss2.Bucket, cloud: FakeCloud,
     assert (info.name, info.location, info.storage_class) == (BUCKET, "oss-cn-hangzhou", "Standard")
     service = oss2.Service(oss2.Auth(cloud.access_key_id, cloud.access_key_secret), endpoint)
     assert [b.name for b in service.list_buckets().buckets] == [BUCKET]
+
+
+def test_content_md5_is_checked(bucket: oss2.Bucket, cloud: FakeCloud) -> None:
+    # Given a body and the Content-MD5 of another body, and one with its own
+    import base64
+    right = base64.b64encode(hashlib.md5(b"body").digest()).decode()
+    wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    # When each is put
+    bucket.put_object("md5/right", b"body", headers={"Content-MD5": right})
+    with pytest.raises(oss2.exceptions.ServerError) as refused:
+        bucket.put_object("md5/wrong", b"body", headers={"Content-MD5": wrong})
+    # Then the matching one is stored and the other refused as OSS refuses it, and not stored
+    assert refused.value.status == 400 and refused.value.code == "InvalidDigest"
+    assert "md5/right" in cloud.oss.bucket(BUCKET).objects
+    assert "md5/wrong" not in cloud.oss.bucket(BUCKET).objects

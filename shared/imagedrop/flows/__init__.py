@@ -1,0 +1,1 @@
+"""Orchestration: the steps of an import over the adapters and the decisions."""

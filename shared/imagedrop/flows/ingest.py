@@ -1,0 +1,383 @@
+"""The ingest step: an object arrived under the watched prefix → maybe an import.
+
+Where it sits in the flow: docs/architecture.md#flow.
+
+Whichever of disk and manifest arrives last completes the pair; the earlier one records what is
+still missing. Safe to run any number of times for the same event: the import id is derived from
+the manifest's version (ETag and Last-Modified) and the disks' ETags, ImportImage gets it as
+ClientToken, and the status record says what was done. A redelivered event finds the same version;
+the same manifest uploaded again is a new request (the advice after a refusal is to do just that).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from . import cancel as cancels
+from ..state import claims
+from .. import logs
+from imagedrop_disk.source import CountingSource
+from imagedrop_disk.errors import DiskError
+
+from ..decide.archived import read_state
+from ..errors import CloudError, ManifestError, PermanentCloudError, RetryableCloudError
+from ..model.events import ObjectCreated, TrackMessage
+from ..state.import_claim import ImportClaim, read_claim
+from ..state.status_book import StatusBook
+from ..manifest import parse_manifest
+from ..state.ownership import NamedObject, claim_data_disks
+from ..decide.plan import (DiskFacts, ImportPlan, Rejection, WantedDisk, import_id, plan_import,
+                   wanted_disks)
+from ..services import Services
+from ..model.state_keys import CANCEL_SUFFIX
+from ..model.status import Event, Problem, StatusRecord
+from ..decide.error_advice import cloud_problem, error_advice
+from ..decide.poll_decisions import next_poll
+from ..decide.accepted import accepted
+
+if TYPE_CHECKING:
+    from ..ports import ObjectInfo
+
+IngestVerdict = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled",
+                  "cancelling", "busy"]
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    key: str
+    outcome: IngestVerdict
+    detail: str = ""
+
+
+def ingest_event(records: list[ObjectCreated], services: Services) -> list[IngestOutcome]:
+    return [ingest_object(r, services) for r in records]
+
+
+def _resolve_key(services: Services, created: ObjectCreated) -> str:
+    """The key as OSS knows it: as given, else its URL-decoded forms (the payload's encoding is
+    undocumented)."""
+    candidates = created.key_candidates()
+    if len(candidates) > 1:
+        store = services.store(created.bucket)
+        for key in candidates:
+            if store.head(key) is not None:
+                return key
+    return candidates[0]
+
+
+def ingest_object(created: ObjectCreated, services: Services) -> IngestOutcome:
+    try:
+        return _ingest_object(created, services)
+    except PermanentCloudError as err:
+        # e.g. AccessDenied on the bucket: retrying will not help, so say it where people look.
+        logs.step("ingest.refused", key=created.key, code=err.code, message=err.message)
+        _record_refusal(services, created, err)
+        return IngestOutcome(created.key, "rejected", f"{err.code}: {err.message}")
+
+
+def _record_refusal(services: Services, created: ObjectCreated, err: PermanentCloudError) -> None:
+    key = created.key_candidates()[0]
+    if key.endswith(".json" + CANCEL_SUFFIX):
+        return
+    manifest_key = key if key.endswith(".json") else key + ".json"
+    book = StatusBook(services, created.bucket)
+    problem = cloud_problem(err)
+    try:
+        record = book.finish_pending_announcement(book.load(manifest_key))
+        if record is None or not record.running:
+            rid = import_id(created.bucket, manifest_key, created.etag or "", [])
+            if record is None or record.terminal:
+                book.new(import_id=rid, manifest_key=manifest_key, state="rejected",
+                         note=f"{err.service} refused: {err.code}", problems=[problem])
+            else:
+                book.move(record.model_copy(update={"id": rid}), "rejected",
+                          f"{err.service} refused: {err.code}", problems=[problem])
+    except PermanentCloudError:
+        pass  # cannot even write the record (no permission): the log line above is all we have
+
+
+def _ingest_object(created: ObjectCreated, services: Services) -> IngestOutcome:
+    settings = services.settings
+    key = _resolve_key(services, created)
+    if not key.startswith(settings.watch_prefix) or key.startswith(settings.state_prefix):
+        return IngestOutcome(key, "ignored", f"outside {settings.watch_prefix}")
+    book = StatusBook(services, created.bucket)
+    if key.endswith(".json" + CANCEL_SUFFIX):
+        return cancel(book, key[: -len(CANCEL_SUFFIX)])
+    if key.endswith(CANCEL_SUFFIX) and book.load(key[: -len(CANCEL_SUFFIX)] + ".json"):
+        return cancel(book, key[: -len(CANCEL_SUFFIX)] + ".json")  # `K.cancel`, as people also write it
+    if key.endswith(".json"):
+        return import_wait_or_refuse(book, key)
+    manifest_key = key + ".json"
+    if book.store.head(manifest_key) is None:
+        waiting = book.store.get_json(book.keys.waiting(key))
+        if waiting and waiting.get("manifest"):
+            return import_wait_or_refuse(book, waiting["manifest"])  # a data disk completed someone's set
+        return _wait(book, manifest_key, missing=[manifest_key], import_ref=key)
+    return import_wait_or_refuse(book, manifest_key)
+
+
+def _wait(book: StatusBook, manifest_key: str, *, missing: list[str],
+          import_ref: str) -> IngestOutcome:
+    note = "waiting for " + ", ".join(missing)
+    for key in missing:
+        if not key.endswith(".json"):  # a data disk: remember whose set it completes
+            book.store.put(book.keys.waiting(key), json.dumps({"manifest": manifest_key}))
+    record = book.finish_pending_announcement(book.load(manifest_key))
+    if record and record.running:
+        return IngestOutcome(manifest_key, "busy", f"import {record.id} is {record.state}")
+    wait_id = _wait_id(import_ref)
+    # Only a manifest makes an import: a disk alone is recorded but not announced.
+    announce = missing != [manifest_key]
+    if record is None or record.terminal or (record.awaiting_manifest and announce):
+        book.new(import_id=wait_id, manifest_key=manifest_key, state="waiting", note=note,
+                 progress=note, announce=announce)
+    elif record.progress != note:
+        book.update(record, progress=note)
+    return IngestOutcome(manifest_key, "waiting", note)
+
+
+def _wait_id(import_ref: str) -> str:
+    return "waiting-" + import_ref.replace("/", "_")[-48:]
+
+
+def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
+    services, store = book.services, book.store
+    info = store.head(manifest_key)
+    if info is None:
+        return IngestOutcome(manifest_key, "ignored", "manifest vanished")
+    record = book.finish_pending_announcement(book.load(manifest_key))
+    upload = f"{manifest_key}@{info.version}"  # this upload of the manifest, as a waiting record names it
+    if record and record.state == "cancelled" and record.id == _wait_id(upload):
+        # Cancelled while it waited for its disks: a disk arriving later must not revive it.
+        return IngestOutcome(manifest_key, "ignored", "this version of the manifest was cancelled; upload it again to import")
+    raw = store.get_small(manifest_key) or b""
+    try:
+        manifest = parse_manifest(raw)
+    except ManifestError as err:
+        rid = import_id(book.bucket, manifest_key, info.version, [])
+        problems = [_manifest_problem(manifest_key, line) for line in err.problems]
+        return _reject(book, rid, manifest_key, problems, "the manifest breaks the rules")
+    key_problems = manifest.name_problems(manifest_key, book.prefix)
+    if key_problems:  # before any disk is awaited or read: these keys cannot be imported
+        rid = import_id(book.bucket, manifest_key, info.version, [])
+        problems = [Problem.from_text(where, text, "rename the objects, then upload them again")
+                    for where, text in key_problems]
+        return _reject(book, rid, manifest_key, problems,
+                       "the manifest's objects cannot be imported")
+
+    wanted = wanted_disks(manifest, manifest_key)
+    heads = {disk.key: store.head(disk.key) for disk in wanted}
+    missing = [key for key, head in heads.items() if head is None]
+    if missing:
+        return _wait(book, manifest_key, missing=missing, import_ref=upload)
+    for disk in wanted:
+        if disk.role == "data":  # the set is complete: a data disk's own waiting traces go
+            store.delete(book.keys.waiting(disk.key))
+            book.forget_lone_disk(disk.key + ".json")
+    rid = import_id(book.bucket, manifest_key, info.version, [(k, h.etag) for k, h in heads.items() if h])
+    if record and record.id == rid and record.state != "waiting":
+        return IngestOutcome(manifest_key, "duplicate", f"import {rid} is already {record.state}")
+    ended = book.ended(rid)
+    if ended:  # e.g. refused while another import ran: announced, not recorded
+        return IngestOutcome(manifest_key, "duplicate", f"import {rid} already ended {ended}")
+    if record and record.state == "succeeded" and _same_content(record, info.etag, heads):
+        # The same bytes uploaded again after a success: a second image would only be refused as a
+        # duplicate name, and the record saying where the image is would be lost.
+        logs.step("import.already_imported", id=record.id, image_id=record.image_id, manifest=manifest_key)
+        return IngestOutcome(manifest_key, "duplicate", f"already imported as image {record.image_id}; change "
+                                                 f"the manifest (image_name) to import these disks again")
+    if record and record.id != rid and record.running:
+        # A new version of the manifest or a disk while the previous import runs: refuse it, loudly.
+        changed = [d.key for d in record.disks if heads.get(d.key) and heads[d.key].etag != d.etag]
+        _announce_refusal(book, record, rid, manifest_key, changed or [manifest_key])
+        return IngestOutcome(manifest_key, "busy", f"import {record.id} is still {record.state}")
+
+    named = [NamedObject(disk.key, disk.role, disk.field.rsplit(".", 1)[0] + ".object")
+             for disk in wanted]
+    taken = claim_data_disks(store, book.prefix, manifest_key, named)
+    if taken:
+        return _reject(book, rid, manifest_key, taken,
+                       "the manifest names another manifest's objects")
+    disks = [_facts(book, disk, heads[disk.key]) for disk in wanted]
+    bucket_region = store.region()
+    outcome = plan_import(manifest, manifest_key=manifest_key, bucket=book.bucket,
+                          bucket_region=bucket_region, function_region=services.settings.region,
+                          disks=disks, import_role=services.settings.import_role, client_token=rid,
+                          repair_policy=services.settings.repair)
+    if isinstance(outcome, Rejection):
+        return _reject(book, rid, manifest_key, outcome.problems, "the image cannot be imported as asked",
+                       guest=outcome.guest, findings=outcome.findings)
+    imported = outcome.manifest or manifest  # the left-out fields filled from the disk
+    # The claim keeps what the poller needs later, as it was when the import started; and what the
+    # record says once submitted, should this invocation not live to write it.
+    claim = ImportClaim(manifest=manifest_key, spec=imported.to_json_dict(),
+                        detected_boot_mode=outcome.detected_boot_mode, at=book.now(),
+                        records=outcome.disks, manifest_etag=info.etag, advice=list(outcome.notes),
+                        request=outcome.request, version=info.version, **guest_fields(outcome))
+    store.put_if_absent(book.keys.claim(rid), claim.model_dump_json())
+    if cancels.requested(book, manifest_key, info.version):
+        cancels.end_before_import(book, rid, manifest_key, {rid, _wait_id(upload)})
+        return IngestOutcome(manifest_key, "cancelled", "cancelled before ImportImage")
+    return _submit(book, rid, manifest_key, outcome, manifest.image_name, info)
+
+
+def _same_content(record: StatusRecord, manifest_etag: str, heads: dict) -> bool:  # type: ignore[type-arg]
+    return (record.manifest_etag == manifest_etag and bool(record.disks)
+            and all(heads.get(d.key) is not None and heads[d.key].etag == d.etag for d in record.disks)
+            and set(heads) == {d.key for d in record.disks})
+
+
+def _manifest_problem(manifest_key: str, line: str) -> Problem:
+    """`field: rule; fix` as the manifest checks word it → a structured problem naming the field."""
+    field, sep, text = line.partition(": ")
+    if not sep or " " in field:  # the file as a whole (not JSON, not an object, …)
+        field, text = manifest_key, line
+    return Problem.from_text(field, text, f"correct {manifest_key} (imagedrop validate shows every "
+                                          f"problem at once) and upload it again")
+
+
+def _facts(book: StatusBook, wanted: WantedDisk, head) -> DiskFacts:  # type: ignore[no-untyped-def]
+    key = wanted.key
+    source = CountingSource(book.store.source(key, head.size))
+    inspection, error = None, None
+    # An archived object that is not restored cannot be read at all: the plan refuses it.
+    state = read_state(head.storage_class, getattr(head, "restore", ""))
+    if head.size and state == "readable":
+        try:
+            inspection = book.services.inspect(source)
+        except DiskError as err:
+            error = str(err)
+    logs.step("disk.inspected", key=key, reads=source.reads, bytes_read=source.bytes_read,
+              format=inspection.format if inspection else None, error=error)
+    return DiskFacts(key=key, role=wanted.role, size=head.size, etag=head.etag,
+                     inspection=inspection, inspect_error=error, storage_class=head.storage_class,
+                     read_state=state, wanted_format=wanted.format, wanted_gib=wanted.size_gib,
+                     field=wanted.field)
+
+
+def guest_fields(plan: ImportPlan) -> dict[str, Any]:
+    """What the disk told about the guest, as the claim keeps it (JSON)."""
+    return {"filled": plan.filled, "guest": plan.guest.model_dump(mode="json") if plan.guest else None,
+            "findings": [f.model_dump(mode="json") for f in plan.findings]}
+
+
+def _reject(book: StatusBook, rid: str, manifest_key: str, problems: list[Problem], note: str,
+            **fields: Any) -> IngestOutcome:
+    record = book.finish_pending_announcement(book.load(manifest_key))
+    if record and record.id == rid and record.terminal:
+        return IngestOutcome(manifest_key, "duplicate", f"already {record.state}")
+    if record and record.running:
+        return IngestOutcome(manifest_key, "busy", f"import {record.id} is {record.state}")
+    if record and record.state == "waiting":
+        book.move(record.model_copy(update={"id": rid}), "rejected", note, problems=problems, **fields)
+    else:
+        book.new(import_id=rid, manifest_key=manifest_key, state="rejected", note=note, problems=problems,
+                 **fields)
+    return IngestOutcome(manifest_key, "rejected", "; ".join(p.line() for p in problems))
+
+
+def _announce_refusal(book: StatusBook, running: StatusRecord, rid: str, manifest_key: str,
+                      changed: list[str]) -> None:
+    logs.step("import.refused_while_running", id=rid, running=running.id, manifest=manifest_key)
+    # A record of its own, announced but not saved: the running import's image, task and notes
+    # must not appear in a notification that says "rejected".
+    at = book.now()
+    note = f"refused: import {running.id} of this manifest is still {running.state}"
+    refusal = StatusRecord(id=rid, state="rejected", bucket=running.bucket, manifest=manifest_key,
+                           region=running.region, created_at=at, updated_at=at,
+                           history=[Event(at=at, state="rejected", note=note)], problems=[Problem(
+        where=", ".join(changed), rule=f"was uploaded again while import {running.id} is {running.state}",
+        fix=f"wait for it to end (imagedrop watch {manifest_key}) or cancel it (imagedrop cancel "
+            f"{manifest_key}), then upload the manifest again")])
+    if not book.announce_once(refusal):
+        logs.step("import.refusal_already_announced", id=rid, manifest=manifest_key)
+
+
+def _submit(book: StatusBook, rid: str, manifest_key: str, plan: ImportPlan, image_name: str,
+            manifest: ObjectInfo) -> IngestOutcome:
+    services = book.services
+    try:
+        image_id, task_id = services.ecs.import_image(plan.request)
+    except PermanentCloudError as err:
+        problem = cloud_problem(err, "ImportImage")
+        return _reject(book, rid, manifest_key, [problem], f"ECS refused the import: {err.code}")
+    except RetryableCloudError as err:
+        _note_retry(book, rid, manifest_key, err)
+        raise  # the platform retries the invocation; the ClientToken keeps that safe
+    logs.step("import.submitted", id=rid, image_id=image_id, task_id=task_id)
+    total = sum(d.size or 0 for d in plan.disks)
+    started = services.clock()
+    message = TrackMessage(import_id=rid, bucket=book.bucket, manifest_key=manifest_key,
+                           region=services.settings.region, task_id=task_id, image_id=image_id,
+                           attempt=0, started_at=started, total_bytes=total,
+                           image_check=plan.detection)
+    delay = next_poll(attempt=0, elapsed=0.0, total_bytes=total, progress=None,
+                      first_seconds=services.settings.poll_first_seconds,
+                      max_seconds=services.settings.poll_max_seconds)
+    # The tracking message goes out before the record says "importing": a crash in between is
+    # retried by the platform, and ImportImage with the same ClientToken returns the same task.
+    services.mns.send(services.settings.queue, message.to_body(), delay)
+    note, fields = accepted(image_id, task_id, image_name=image_name, disks=plan.disks,
+                            manifest_etag=manifest.etag, advice=plan.notes, **guest_fields(plan))
+    # A cancel handled while this ran (its handler found nothing to cancel yet) ends the import:
+    # looked for before recording it, and again after, since the cancel may land in between.
+    same_upload = {rid, _wait_id(f"{manifest_key}@{manifest.version}")}
+    for recorded in (False, True):
+        if cancels.requested(book, manifest_key, manifest.version):
+            cancels.end_submitted(book, rid, manifest_key, image_id=image_id, task_id=task_id,
+                                  same_upload=same_upload, fields=fields)
+            return IngestOutcome(manifest_key, "cancelled", f"{image_id} {task_id} cancelled")
+        if recorded:
+            break
+        record = book.finish_pending_announcement(book.load(manifest_key))
+        if record is None or record.terminal:
+            book.new(import_id=rid, manifest_key=manifest_key, state="importing", note=note, **fields)
+        elif record.id == rid and record.state != "waiting":
+            pass  # a duplicate delivery got here second; the first one recorded it
+        else:
+            book.move(record.model_copy(update={"id": rid}), "importing", note, **fields)
+    return IngestOutcome(manifest_key, "submitted", f"{image_id} {task_id}")
+
+
+def _note_retry(book: StatusBook, rid: str, manifest_key: str, err: RetryableCloudError) -> None:
+    """Say why nothing happened yet, where people look, before the invocation fails and is retried.
+    If every retry fails, this is what the status record keeps saying."""
+    problem = Problem(where="ImportImage", rule=err.message, code=err.code,
+                      fix=f"{error_advice(err.code)} The platform retries this on its own; if the "
+                          f"record still says so later, run: imagedrop replay {manifest_key}")
+    note = f"ImportImage not accepted yet ({err.code}); retrying"
+    if book.ended(rid) or claims.held(book.store, book.claim_key(rid, "importing")):
+        return  # another instance got the answer and recorded the import
+    record = book.finish_pending_announcement(book.load(manifest_key))
+    if record is None or record.terminal or record.awaiting_manifest:
+        book.new(import_id=rid, manifest_key=manifest_key, state="waiting", note=note, progress=note,
+                 problems=[problem])
+    elif record.state == "waiting":
+        book.update(record, id=rid, progress=note, problems=[problem])
+
+
+def cancel(book: StatusBook, manifest_key: str) -> IngestOutcome:
+    record = book.finish_pending_announcement(book.load(manifest_key))
+    if record is not None and record.state == "repairing":
+        return _cancel_repair(book, record, manifest_key)
+    outcome, detail = cancels.cancel(book, manifest_key,
+                                     lambda rid: read_claim(book.store, book.keys.claim(rid)))
+    return IngestOutcome(manifest_key, outcome, detail)  # type: ignore[arg-type]
+
+
+def _cancel_repair(book: StatusBook, record: StatusRecord, manifest_key: str) -> IngestOutcome:
+    """A repair is cancelled by the poller, which alone may delete its template once the build has
+    ended: leave it the marker, and ask ECS to stop the build now (it may be past cancelling)."""
+    book.store.put_if_absent(book.keys.repair_cancel(record.id),
+                             json.dumps({"at": book.now(), "manifest": manifest_key}))
+    execution_id = record.repair.execution_id if record.repair else None
+    if execution_id:
+        try:
+            book.services.ecs.cancel_image_pipeline_execution(execution_id)
+        except CloudError as err:   # best effort: the marker makes the poller cancel it anyway
+            logs.step("cancel.repair_refused", id=record.id, code=err.code, message=err.message)
+    return IngestOutcome(manifest_key, "cancelling",
+                         "the repair is being cancelled; the poller ends it")

@@ -1,0 +1,1 @@
+"""The state the pipeline keeps in the bucket: status records, claims, ownership."""
