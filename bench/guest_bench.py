@@ -1,15 +1,20 @@
 """Reads, bytes and time of the guest inspection (container, partitions, file systems) for every
 guest fixture, plus a 4 GiB qcow2 made on the spot when mkfs.ext4 and qemu-img are installed.
 Each image is read locally and over the emulated OSS (ranged GETs through oss2 on loopback).
+Then the real guests (tests/fixtures/real_guests, built from Debian's archive when this machine
+can): reads, bytes, wall and CPU time, and the peak RSS of a process that inspects only that
+image.
 
 The workload is the real one: the Linux or Windows facts reader and the findings."""
 
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +28,7 @@ from imagedrop_disk.inspect import inspect_with_guest
 from imagedrop_disk.source import ByteSource
 
 GUESTS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "guests"
+REAL_GUESTS = GUESTS.parent / "real_guests"
 RUNS = 5
 BUCKET = "bench-guest"
 FACTS = ("distro", "version", "architecture", "platform", "kernel", "virtio", "nvme",
@@ -207,6 +213,46 @@ def main() -> None:
     Console(width=120).print(table)
     print(f"worst: {worst[0]} reads, {worst[1]} bytes ({worst[1] / 1024:.0f} KiB); budget 40 "
           f"reads, 4 MiB")
+    _real_guests()
+
+
+_ONE_IMAGE = """
+import json, sys, time, resource
+from imagedrop_disk import FileSource, inspect
+start, cpu = time.perf_counter(), time.process_time()
+result = inspect(FileSource(sys.argv[1]))
+print(json.dumps({"reads": result.reads, "bytes": result.bytes_read,
+                  "wall": time.perf_counter() - start, "cpu": time.process_time() - cpu,
+                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "facts": result.guest.model_dump() if result.guest else None}))
+"""
+
+
+def _real_guests() -> None:
+    sys.path.insert(0, str(REAL_GUESTS))
+    from corpus import find_or_build  # type: ignore[import-not-found]
+
+    guests, why = find_or_build()
+    if guests is None:
+        print(f"real guests: not measured ({why})")
+        return
+    table = Table(title=f"real guests (Debian archive): one inspection each, median of {RUNS}")
+    for col in ("guest", "image", "reads", "bytes read", "wall ms", "CPU ms", "peak RSS MiB",
+                "facts right"):
+        table.add_column(col, justify="left" if col in ("guest", "image") else "right")
+    for guest in guests:
+        runs = [json.loads(subprocess.run([sys.executable, "-c", _ONE_IMAGE, str(guest.image)],
+                                          check=True, capture_output=True, text=True).stdout)
+                for _ in range(RUNS)]
+        facts = runs[0]["facts"] or {}
+        truth = guest.truth["guest"]
+        right = sum(facts.get(k) == v for k, v in truth.items())
+        table.add_row(guest.name, f"{guest.truth['format']}, {guest.image.stat().st_size >> 20} "
+                                  f"MiB", str(runs[0]["reads"]), str(runs[0]["bytes"]),
+                      f"{statistics.median(r['wall'] for r in runs) * 1000:.0f}",
+                      f"{statistics.median(r['cpu'] for r in runs) * 1000:.0f}",
+                      f"{max(r['rss'] for r in runs) / 1024:.0f}", f"{right}/{len(truth)}")
+    Console(width=120).print(table)
 
 
 if __name__ == "__main__":

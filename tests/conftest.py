@@ -93,3 +93,18 @@ def served(cloud: FakeCloud) -> Iterator[CloudServer]:
     """`cloud` on loopback ports: any client, including the MNS SDK, reaches it."""
     with CloudServer(cloud) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def real_guests() -> dict[str, object]:
+    """The real-guest corpus (tests/fixtures/real_guests): found in this machine's cache, or
+    built there on first use (as root, about 15 minutes); skipped, with the reason, only where
+    it cannot be built."""
+    import sys
+    sys.path.insert(0, str(FIXTURES / "real_guests"))
+    from corpus import find_or_build
+
+    guests, why = find_or_build()
+    if guests is None:
+        pytest.skip(why)
+    return {guest.name: guest for guest in guests}

@@ -44,7 +44,10 @@ def sample_event() -> dict[str, object]:
                 "architecture": {"value": "x86_64", "from": "disk: the ELF header of /bin/sh"}},
         guest=GuestFacts(os_type="linux", distro="ubuntu", version="22.04",
                          name="Ubuntu 22.04.4 LTS", architecture="x86_64", platform="Ubuntu",
-                         kernel="5.15.0-105-generic", root_fs="ext4", virtio=True, nvme=True,
+                         kernel="5.15.0-105-generic", root_fs="ext4", virtio=True,
+                         virtio_source="virtio_blk is loadable from the initramfs: "
+                                       "initramfs-tools builds with MODULES=most",
+                         nvme=True,
                          cloud_init=False, fstab_root="uuid", fstab_devices=[], dhcp=True,
                          mac_pinned=False, serial_console=True),
         findings=[Finding(item="GUESTOS.CloudInit", risk="Medium",

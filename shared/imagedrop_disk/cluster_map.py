@@ -26,7 +26,7 @@ MAX_BYTES = 256 * 1024
 GUEST_MAX_READS = 40
 GUEST_MAX_BYTES = 4 * 1024 * 1024
 TABLE_WINDOW = 64 * 1024  # in the guest phase a container table is read this much at a time
-MAX_GUEST_READ = 64 * 1024
+MAX_GUEST_READ = 1024 * 1024  # one guest read (a run of cache blocks) at most
 MAX_RUN_GAP = 16 * 1024  # read through a hole this small rather than spend another round trip
 
 
@@ -111,7 +111,8 @@ class BudgetedSource:
                 or self._cached_range(offset, length) is not None:
             return self.read(offset, length)
         start = offset - offset % TABLE_WINDOW
-        end = min(self.size, max(start + TABLE_WINDOW, offset + length))
+        end = offset + length
+        end = min(self.size, max(start + TABLE_WINDOW, end + (-end) % TABLE_WINDOW))
         if offset >= end:
             return b""
         window = self.read(start, end - start)
@@ -190,7 +191,7 @@ class _Assembler:
         self.cs = cluster_size
 
     def assemble(self, first: int, locs: list[Location], start: int, end: int) -> bytes:
-        self._prefetch_plain_runs(first, locs, start, end)
+        self._prefetch_runs(first, locs, start, end)
         out = bytearray()
         for i, loc in enumerate(locs):
             base = (first + i) * self.cs
@@ -204,11 +205,17 @@ class _Assembler:
                 out += decompress_prefix(self.source, loc, hi)[lo:hi]
         return bytes(out)
 
-    def _prefetch_plain_runs(self, first: int, locs: list[Location], start: int, end: int) -> None:
-        """One read per run of nearby plain clusters; later reads are served from the cache."""
+    def _prefetch_runs(self, first: int, locs: list[Location], start: int, end: int) -> None:
+        """One read per run of nearby clusters, plain or compressed (written one after another
+        in a converted image); later reads are served from the cache."""
         spans: list[tuple[int, int]] = []
         for i, loc in enumerate(locs):
-            if not isinstance(loc, Plain):
+            if isinstance(loc, Zero):
+                continue
+            if isinstance(loc, Compressed):  # whole windows, as read_around reads them
+                lo = loc.file_offset - loc.file_offset % TABLE_WINDOW
+                hi = loc.file_offset + loc.max_length
+                spans.append((lo, hi + (-hi) % TABLE_WINDOW))
                 continue
             base = (first + i) * self.cs
             lo, hi = max(start, base) - base, min(end, base + self.cs) - base
@@ -216,7 +223,7 @@ class _Assembler:
         spans.sort()
         runs: list[list[int]] = []
         for s, e in spans:
-            if runs and s - runs[-1][1] <= MAX_RUN_GAP and e - runs[-1][0] <= MAX_GUEST_READ * 2:
+            if runs and s - runs[-1][1] <= MAX_RUN_GAP and e - runs[-1][0] <= MAX_GUEST_READ:
                 runs[-1][1] = max(runs[-1][1], e)
             else:
                 runs.append([s, e])

@@ -11,6 +11,7 @@ DiskError                  raised as itself: the image is refused (one line for 
 ├── Unresolved             a guest path cannot be followed (a symlink loop, too many components)
 ├── HiveCorrupt            a Windows registry hive's cells point somewhere impossible
 ├── LzoError               an LZO stream is malformed or decodes past its limit (also a ValueError)
+├── InitrdUndecided        an initramfs's table of contents was read without an answer
 ├── ZstdMissing            the optional `zstandard` module is not installed
 └── ZstdCorrupt            a zstd frame does not decode, or asks for too large a window
 
@@ -66,6 +67,11 @@ class HiveCorrupt(DiskError):
 class LzoError(DiskError, ValueError):
     """The stream is malformed, truncated, or decodes to more than the limit. Also a ValueError:
     the readers count a ValueError from hostile bytes as "unreadable"."""
+
+
+class InitrdUndecided(DiskError):
+    """Reading an initramfs's table of contents stopped before an answer; the message says why
+    (its budget, a codec, a broken archive)."""
 
 
 class ZstdMissing(DiskError):

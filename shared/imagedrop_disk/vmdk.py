@@ -148,7 +148,12 @@ class VmdkGuest(ClusteredGuest):
             return Zero()
         offset = entry * 512
         if self.hdr.compressed:
-            marker = self.source.read_exact(offset, 12, "a vmdk grain marker")
+            # The marker and the grain it heads in one read: the data follows it directly.
+            marker = self.source.read_around(offset, 12 + self.cluster_size)[:12]
+            if len(marker) < 12:
+                raise CorruptImage(f"a vmdk grain marker at offset {offset} lies beyond the end "
+                                   f"of the file ({self.source.size} bytes): the file is "
+                                   f"truncated or corrupt")
             size = struct.unpack_from("<I", marker, 8)[0]
             if size == 0 or size > 2 * self.cluster_size + 4096:
                 raise CorruptImage(f"vmdk compressed grain at {offset} claims {size} bytes")

@@ -216,7 +216,11 @@ def _os_type_from(manifest: Manifest, guest: GuestFacts,
 
 
 def _why(guest: GuestFacts, fact: str = "") -> str:
-    notes = [n for n in guest.notes if not fact or fact in n] or guest.notes
+    """Why `fact` is unknown: a note about that fact, never one about another fact once the
+    guest's files were read (a note about the guest as a whole otherwise)."""
+    notes = [n for n in guest.notes if not fact or fact in n]
+    if not notes and not guest.os_type:
+        notes = guest.notes
     if notes:
         return notes[0]
     if fact and guest.os_type:

@@ -76,6 +76,17 @@ def _grubenv(files: GuestFiles) -> dict[str, str]:
     return {}
 
 
+def _grubenv_unread(files: GuestFiles, env: dict[str, str]) -> bool:
+    """A grubenv is listed in its directory but none could be read."""
+    if env:
+        return False
+    for path in GRUBENVS:
+        directory, name = path.rsplit("/", 1)
+        if name in (files.listdir(directory) or ()):
+            return True
+    return False
+
+
 def _grub_set_vars(text: str) -> dict[str, str]:
     found = {}
     for line in lines(text):
@@ -147,8 +158,20 @@ def _bls_options(files: GuestFiles, env: dict[str, str], grub_vars: dict[str, st
     chosen = next((e for e in entries if saved and e[0][:-len(".conf")] == saved), None)
     if chosen is None:
         chosen = max(entries, key=lambda e: version_key(e[1].get("version") or e[0]))
-    args = _expand(chosen[1]["options"], env, grub_vars)
-    return Cmdline(split_words(args), f"{BLS_DIR}/{chosen[0]}")
+    options = chosen[1]["options"]
+    source = f"{BLS_DIR}/{chosen[0]}"
+    if re.search(r"\$\{?kernelopts\b", options) and "kernelopts" not in env \
+            and "kernelopts" not in grub_vars and _grubenv_unread(files, env):
+        # grubenv is there but unreadable (on EL8 with UEFI it is a link into the EFI system
+        # partition): grub2-mkconfig writes kernelopts from /etc/default/grub, the same line.
+        # (With no grubenv at all GRUB expands it to nothing, as _expand does.)
+        default = _default_grub(files)
+        if default is None:
+            return None
+        args = _expand(options, {**env, "kernelopts": " ".join(default.args)}, grub_vars)
+        return Cmdline(split_words(args), f"{source} ($kernelopts from /etc/default/grub)")
+    args = _expand(options, env, grub_vars)
+    return Cmdline(split_words(args), source)
 
 
 def _expand(args: str, env: dict[str, str], grub_vars: dict[str, str]) -> str:

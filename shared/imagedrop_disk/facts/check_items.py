@@ -84,7 +84,8 @@ ITEMS: tuple[CheckItem, ...] = (
         advice="disable SELinux (SELINUX=disabled in /etc/selinux/config) or relabel the file "
                "system before export (`touch /.autorelabel`)"),
     CheckItem(
-        "GUESTOS.CloudInit", "Medium", ("cloud_init",), p.cloud_init, fine="Installed",
+        "GUESTOS.CloudInit", "Medium", ("cloud_init",), p.cloud_init, linux_only=True,
+        fine="Installed",
         at_risk="NotInstalled", risk_code="CloudInit.NotInstalled", repair="cloudinit",
         template_repair="cloudinit",
         advice="install cloud-init (with the Alibaba Cloud datasource) so host name, keys and "

@@ -11,6 +11,7 @@ MODULE_SUFFIXES = (".ko", ".ko.xz", ".ko.zst", ".ko.gz")
 MODULES_DIRS = ("/lib/modules", "/usr/lib/modules")
 KERNEL_IMAGE_PREFIXES = ("vmlinuz-", "Image-", "vmlinux-", "kernel-")
 BUILTIN_LIMIT = 256 * 1024
+ORDER_LIMIT = 1024 * 1024
 DEP_CHUNK = 64 * 1024
 DEP_LIMIT = 1024 * 1024      # a modules.dep longer than this is not scanned to its end
 
@@ -77,11 +78,11 @@ def drivers_available(files: GuestFiles, version: str,
     kernel's own lists say it is not there, None if nothing could tell."""
     result: dict[str, bool | None] = {n: None for n in names}
     builtin_path = modules_file(files, version, "modules.builtin")
-    builtin = _module_names(lines(files.read_text(builtin_path, BUILTIN_LIMIT))) \
-        if builtin_path else set()
+    builtin = builtin_modules(files, version) or set()
+    built = builtin | _modules_order(files, version)
     missing = []
     for name in names:
-        if name in builtin or _module_file_exists(files, version, name):
+        if name in built or _module_file_exists(files, version, name):
             result[name] = True
         else:
             missing.append(name)
@@ -99,14 +100,35 @@ def drivers_available(files: GuestFiles, version: str,
     return result
 
 
+def _modules_order(files: GuestFiles, version: str) -> set[str]:
+    """The modules the kernel package built (modules.order): one contiguous file instead of a
+    directory lookup per driver. Modules added later (DKMS, updates/) are not in it."""
+    path = modules_file(files, version, "modules.order")
+    if path is None:
+        return set()
+    text = files.read_text(path, ORDER_LIMIT) or ""  # a bounded file: every line counts
+    return _module_names(text.splitlines())
+
+
+def builtin_modules(files: GuestFiles, version: str) -> set[str] | None:
+    """The drivers modules.builtin says `version` has built in; None when it is absent."""
+    path = modules_file(files, version, "modules.builtin")
+    if path is None:
+        return None
+    return _module_names(lines(files.read_text(path, BUILTIN_LIMIT)))
+
+
 def _module_file_exists(files: GuestFiles, version: str, name: str) -> bool:
+    """A module file of `name`, any suffix: one listing of its directory, not a probe per
+    suffix."""
     relative = DRIVER_PATHS.get(name)
     if relative is None:
         return False
+    directory, module = relative.rsplit("/", 1)
+    wanted = {module + suffix for suffix in MODULE_SUFFIXES}
     for base in MODULES_DIRS:
-        for suffix in MODULE_SUFFIXES:
-            if files.kind(f"{base}/{version}/{relative}{suffix}") == "file":
-                return True
+        if wanted & set(files.listdir(f"{base}/{version}/{directory}") or ()):
+            return True
     return False
 
 

@@ -7,8 +7,9 @@ from typing import TypeVar
 
 from ..fs.api import GuestFiles
 from ..work import Work
-from . import yamlish
 from .boot import Cmdline, kernel_cmdline
+from .cloud_init import cloud_init_enabled, cloud_init_writes_network
+from .cpio_toc import INITRD_PREFIX
 from .fstab import FSTAB_LIMIT, Fstab, parse_fstab, spec_kind
 from .kernel_arch import kernel_architecture
 from .kernels import drivers_available, installed_kernels, read_architecture
@@ -17,75 +18,95 @@ from .network import pinning_rules, primary_nic
 from .platform import platform_for_linux
 from .release import read_release
 from .text import key_values, lines
+from .virtio import Virtio, virtio_from_config, virtio_from_initrd
 
 T = TypeVar("T")
 
-CLOUD_INIT_MARKERS = (
-    "/usr/bin/cloud-init", "/etc/cloud/cloud.cfg",
-    "/usr/lib/systemd/system/cloud-init.service", "/lib/systemd/system/cloud-init.service",
-    "/usr/lib/systemd/system/cloud-init-local.service",
-    "/lib/systemd/system/cloud-init-local.service",
-)
 SERIAL_CONSOLES = ("ttyS", "ttyAMA")
 GROWPART = ("/usr/bin/growpart", "/usr/sbin/growpart")
 DRIVERS = ("virtio_blk", "virtio_net", "nvme")
-MAX_CLOUD_CFG = 64
 FACT_SHARE = 0.5     # of the work left, what one fact may spend before it is given up
 
 
 def linux_facts(files: GuestFiles, root_fs: str | None) -> GuestFacts:
+    """The facts in the order they pay: those that fill a manifest (distribution, platform,
+    architecture) first, so a spent read budget costs the others; the initramfs's contents,
+    the dearest read, last and only when its configuration does not tell."""
     notes: list[str] = []
     watch = _Watch(files, notes)
     release = watch.fact("distro", lambda: read_release(files))
     if release is None and not watch.gave_up:
         notes.append("no release file (/etc/os-release, /usr/lib/os-release, redhat-release, "
                      "SuSE-release, lsb-release, debian_version): distribution unknown")
+    architecture = watch.fact("architecture", lambda: read_architecture(files, None))
+    arch_noted = watch.gave_up
     kernels = watch.fact("kernel", lambda: installed_kernels(files))
     kernel = kernels[0] if kernels else None
     if kernels == []:
         notes.append("no kernel found under /boot or /lib/modules: kernel and drivers unknown")
+    if architecture is None and kernel is not None and not arch_noted:
+        architecture = watch.fact("architecture", lambda: read_architecture(files, kernel))
+        arch_noted = watch.gave_up
+    if architecture is None and not arch_noted:
+        notes.append("architecture: no ELF executable (/bin/sh, /usr/bin/bash, /sbin/init) or "
+                     "kernel module could be read" + _last_failure(files, watch))
+    kernel_arch = watch.fact("kernel_architecture",
+                             lambda: kernel_architecture(files, kernel)) if kernel else None
     cmdline = watch.fact("kernel command line", lambda: kernel_cmdline(files))
     if cmdline is None and not watch.gave_up:
         notes.append("no kernel command line found (grub.cfg, BLS entries, /etc/default/grub)")
-    drivers = (watch.fact("virtio and nvme", lambda: watch.negative(
-        lambda: drivers_available(files, kernel, DRIVERS), "drivers")) if kernel else None) or {}
-    virtio = _all_of(drivers.get("virtio_blk"), drivers.get("virtio_net"))
-    nvme = drivers.get("nvme")
     fstab_text = watch.fact("fstab_root", lambda: files.read_text("/etc/fstab", FSTAB_LIMIT))
     fstab = parse_fstab(fstab_text) if fstab_text is not None else None
     if fstab is None and not watch.gave_up:
         notes.append("/etc/fstab is absent")
+    drivers = (watch.fact("virtio and nvme", lambda: watch.negative(
+        lambda: drivers_available(files, kernel, DRIVERS), "drivers")) if kernel else None) or {}
+    virtio = (watch.fact("virtio", lambda: virtio_from_config(files, kernel, drivers))
+              if kernel else None) or Virtio(None, None)
     cloud_init = watch.fact("cloud_init", lambda: watch.negative(
-        lambda: _cloud_init(files, cmdline, notes), "cloud_init"))
+        lambda: cloud_init_enabled(files, cmdline, notes), "cloud_init"))
+    growpart = watch.fact("growpart", lambda: watch.negative(
+        lambda: any(files.kind(p) == "file" for p in GROWPART), "growpart"))
+    rtc_local = watch.fact("rtc_local", lambda: _rtc_local(files))
+    selinux = watch.fact("selinux", lambda: _selinux(files, cmdline))
+    dhcp, pinned = watch.fact("dhcp", lambda: watch.negative(
+        lambda: _network(files, cloud_init, notes), "network")) or (None, None)
+    if virtio.needs_initrd and kernel:
+        virtio = watch.fact("virtio", lambda: virtio_from_initrd(
+            files, kernel, INITRD_PREFIX)) or Virtio(None, None)
+    if virtio.value is None and virtio.because:
+        notes.append(f"virtio: {virtio.because}")
     facts = GuestFacts(
         os_type="linux",
         distro=release.distro if release else None,
         version=release.version if release else None,
         name=release.name if release else None,
-        architecture=watch.fact("architecture", lambda: read_architecture(files, kernel)),
-        kernel_architecture=watch.fact("kernel_architecture",
-                                       lambda: kernel_architecture(files, kernel))
-        if kernel else None,
+        architecture=architecture,
+        kernel_architecture=kernel_arch,
         platform=platform_for_linux(release.distro, release.name, release.variant_id)
         if release else None,
         kernel=kernel,
         root_fs=root_fs,
-        virtio=virtio,
-        nvme=nvme,
+        virtio=virtio.value,
+        virtio_source=virtio.because,
+        nvme=drivers.get("nvme"),
         cloud_init=cloud_init,
         fstab_root=_root_kind(fstab, cmdline, notes),
         fstab_devices=fstab.device_entries if fstab is not None else None,
         grub_root=spec_kind(cmdline.value("root") or "") if cmdline else None,
-        selinux=watch.fact("selinux", lambda: _selinux(files, cmdline)),
+        selinux=selinux,
         serial_console=_serial_console(cmdline),
-        growpart=watch.fact("growpart", lambda: watch.negative(
-            lambda: any(files.kind(p) == "file" for p in GROWPART), "growpart")),
-        rtc_local=watch.fact("rtc_local", lambda: _rtc_local(files)),
+        growpart=growpart,
+        rtc_local=rtc_local,
+        dhcp=dhcp,
+        mac_pinned=pinned,
     )
-    dhcp, pinned = watch.fact("dhcp", lambda: watch.negative(
-        lambda: _network(files, cloud_init, notes), "network")) or (None, None)
-    return facts.model_copy(update={"dhcp": dhcp, "mac_pinned": pinned,
-                                    "notes": notes + files.notes[watch.start:]})
+    return facts.model_copy(update={"notes": notes + files.notes[watch.start:]})
+
+
+def _last_failure(files: GuestFiles, watch: _Watch) -> str:
+    failed = files.notes[watch.start:]
+    return f" ({failed[-1]})" if failed else ""
 
 
 class _Watch:
@@ -128,50 +149,6 @@ def _says_absent(value: object) -> bool:
     if isinstance(value, dict):
         value = tuple(value.values())
     return value is False or (isinstance(value, tuple) and False in value)
-
-
-def _all_of(*values: bool | None) -> bool | None:
-    if any(v is False for v in values):
-        return False
-    return True if values and all(v is True for v in values) else None
-
-
-def _cloud_init(files: GuestFiles, cmdline: Cmdline | None, notes: list[str]) -> bool:
-    installed = any(files.kind(p) is not None for p in CLOUD_INIT_MARKERS) \
-        or _cloud_init_package(files)
-    if not installed:
-        return False
-    if files.kind("/etc/cloud/cloud-init.disabled") is not None:
-        notes.append("cloud-init is installed but disabled by /etc/cloud/cloud-init.disabled")
-        return False
-    if cmdline is not None and cmdline.value("cloud-init") == "disabled":
-        notes.append(f"cloud-init is installed but disabled by cloud-init=disabled in "
-                     f"{cmdline.source}")
-        return False
-    return True
-
-
-def _cloud_init_package(files: GuestFiles) -> bool:
-    for lib in ("/usr/lib", "/usr/lib64"):
-        pythons = [n for n in files.listdir(lib) or [] if n.startswith("python3")]
-        for python in sorted(pythons)[:8]:
-            for packages in ("site-packages", "dist-packages"):
-                if files.kind(f"{lib}/{python}/{packages}/cloudinit") == "dir":
-                    return True
-    return False
-
-
-def _cloud_init_writes_network(files: GuestFiles) -> bool:
-    """False when cloud.cfg or cloud.cfg.d says `network: {config: disabled}`."""
-    paths = ["/etc/cloud/cloud.cfg"] + [
-        f"/etc/cloud/cloud.cfg.d/{n}" for n in sorted(files.listdir("/etc/cloud/cloud.cfg.d")
-                                                     or [])[:MAX_CLOUD_CFG] if n.endswith(".cfg")]
-    for path in paths:
-        network = yamlish.parse(files.read_text(path, 64 * 1024))
-        network = network.get("network") if isinstance(network, dict) else None
-        if isinstance(network, dict) and str(network.get("config")).lower() == "disabled":
-            return False
-    return True
 
 
 def _root_kind(fstab: Fstab | None, cmdline: Cmdline | None, notes: list[str]) -> str | None:
@@ -225,7 +202,7 @@ def _network(files: GuestFiles, cloud_init: bool | None,
         notes.append("no network interface configuration found: DHCP unknown")
         return None, rules is not None
     pinned = nic.mac_pinned
-    if pinned and nic.generated_by_cloud_init and cloud_init and _cloud_init_writes_network(files):
+    if pinned and nic.generated_by_cloud_init and cloud_init and cloud_init_writes_network(files):
         notes.append(f"{nic.path} pins a MAC address but cloud-init wrote it and rewrites it "
                      f"on the new instance's first boot")
         pinned = False

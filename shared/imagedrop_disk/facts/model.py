@@ -34,7 +34,10 @@ class GuestFacts(BaseModel):
     platform: str | None = Field(None, description="the ECS ImportImage Platform value")
     kernel: str | None = Field(None, description="newest installed kernel, rescue excluded")
     root_fs: str | None = None
-    virtio: bool | None = None
+    virtio: bool | None = Field(None, description="the virtio disk driver is built into the "
+                                                  "kernel or loadable from the initramfs, and "
+                                                  "the network driver is there")
+    virtio_source: str | None = Field(None, description="what decided `virtio`")
     nvme: bool | None = Field(None, description="the NVMe driver (Linux: nvme for that kernel)")
     cloud_init: bool | None = None
     fstab_root: Literal["uuid", "label", "device", "lvm", "partuuid"] | None = None

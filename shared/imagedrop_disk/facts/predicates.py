@@ -28,8 +28,7 @@ def virtio(facts: GuestFacts) -> Said:
         return ("the virtio storage and network drivers (viostor, netkvm) are not installed",
                 "install the virtio drivers (viostor for the disk, netkvm for the network) in "
                 "Windows before exporting the image, or the instance cannot boot from its disk")
-    return (f"{_kernel(facts)} has no virtio_blk or virtio_net driver (neither built in nor a "
-            "module)",
+    return (facts.virtio_source or f"{_kernel(facts)} has no virtio_blk or virtio_net driver",
             "install a kernel with the virtio drivers and add virtio_blk, virtio_net and "
             "virtio_pci to the initramfs (dracut --add-drivers or /etc/initramfs-tools/modules, "
             "then rebuild it), or the instance cannot find its system disk")
@@ -79,12 +78,9 @@ def selinux(facts: GuestFacts) -> Said:
 
 
 def cloud_init(facts: GuestFacts) -> Said:
-    if facts.cloud_init is not False:
+    # ECS checks cloud-init on Linux only: a Windows image gets no such item.
+    if facts.cloud_init is not False or _windows(facts):
         return None
-    if _windows(facts):
-        return ("Cloudbase-Init is not installed",
-                "install Cloudbase-Init so ECS can set the password, host name and user data "
-                "on the first boot")
     return ("cloud-init is not installed, or it is disabled",
             "install cloud-init (and growpart) and enable it (remove "
             "/etc/cloud/cloud-init.disabled and any cloud-init=disabled kernel argument) so ECS "

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 BLOCK = 64 * 1024
 MAX_BLOCKS = 64            # 4 MiB at most in memory, the whole read budget
+MAX_RUN = 16               # blocks one fetch asks for at most (1 MiB)
 
 
 class BlockCache:
@@ -27,35 +28,52 @@ class BlockCache:
         self.misses = 0
 
     def read(self, offset: int, length: int) -> bytes:
-        """Up to `length` bytes at `offset`; fewer only at the end of the disk."""
+        """Up to `length` bytes at `offset`; fewer only at the end of the disk. The blocks it
+        misses are fetched as runs, one fetch per run of up to MAX_RUN blocks: a file or table
+        that is contiguous on the disk costs one round trip, not one per block."""
         if offset < 0 or length < 0:
             raise ValueError(f"negative offset {offset} or length {length}")
         end = min(offset + length, self.size)
         if offset >= end:
             return b""
+        first, last = offset // self.block, (end - 1) // self.block
+        self._fetch_missing(first, last)
         out = bytearray()
-        index = offset // self.block
-        while index * self.block < end:
+        for index in range(first, last + 1):
             data = self._block(index)
             base = index * self.block
             out += data[max(offset, base) - base:end - base]
-            if len(data) < self.block:
-                break
-            index += 1
         return bytes(out)
+
+    def _fetch_missing(self, first: int, last: int) -> None:
+        index = first
+        while index <= last:
+            if index in self.blocks:
+                index += 1
+                continue
+            run = 1
+            while index + run <= last and run < MAX_RUN and index + run not in self.blocks:
+                run += 1
+            base = index * self.block
+            want = min(run * self.block, self.size - base)
+            data = self.fetch(base, want)
+            if len(data) < want:  # a short read inside the disk: the rest is zeros, as seen
+                data += bytes(want - len(data))
+            self.misses += 1
+            for i in range(run):
+                self._keep(index + i, data[i * self.block:(i + 1) * self.block])
+            index += run
 
     def _block(self, index: int) -> bytes:
         data = self.blocks.get(index)
         if data is not None:
             self.blocks.move_to_end(index)
             return data
-        base = index * self.block
-        want = min(self.block, self.size - base)
-        data = self.fetch(base, want)
-        if len(data) < want:  # a short read inside the disk: the rest is zeros, as the guest sees
-            data += bytes(want - len(data))
-        self.misses += 1
+        self._fetch_missing(index, index)
+        return self.blocks[index]
+
+    def _keep(self, index: int, data: bytes) -> None:
         self.blocks[index] = data
+        self.blocks.move_to_end(index)
         if len(self.blocks) > self.max_blocks:
             self.blocks.popitem(last=False)
-        return data

@@ -30,7 +30,11 @@ VOLUME_EXPANDERS: list[Expander] = [expand_lvm]
 MAX_VOLUMES = 16
 NOT_FILE_SYSTEMS = {"0657fd6d-a4ab-43c4-84e5-0933c84b4f4f", "0x82",  # swap
                     "21686148-6449-6e6f-744e-656564454649",  # BIOS boot (GRUB's core image)
-                    "e3c9e316-0b5c-4db8-817d-f92df00215ae"}  # Microsoft reserved
+                    "e3c9e316-0b5c-4db8-817d-f92df00215ae",  # Microsoft reserved
+                    "c12a7328-f81f-11d2-ba4b-00a0c93ec93b", "0xef"}  # EFI system (FAT)
+# Every magic a volume is probed for (LVM's label, ext's and XFS's superblocks, Btrfs's at
+# 64 KiB) lies in its first PROBE_SPAN bytes: read as one run, the probes cost one round trip.
+PROBE_SPAN = 0x10000 + 4096
 LINUX_MARKERS = ("/etc/os-release", "/usr/lib/os-release", "/etc/fstab")
 WINDOWS_MARKER = "/Windows/System32/config"
 BOOT_MARKERS = re.compile(r"^(vmlinuz|vmlinux|Image|grub2?$|loader$|initrd|initramfs)")
@@ -82,6 +86,10 @@ def open_volumes(volumes: list[SliceVolume], notes: list[str]) -> list[Opened]:
     for volume in volumes:
         if volume.type in NOT_FILE_SYSTEMS:
             continue
+        try:
+            volume.read(0, PROBE_SPAN)
+        except UNREADABLE:
+            pass  # the probes below say what they could not read
         inner = _expand(volume, notes)
         expanded += inner if inner is not None else [volume]
     if len(expanded) > MAX_VOLUMES:

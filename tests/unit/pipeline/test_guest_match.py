@@ -244,3 +244,22 @@ def test_an_event_cuts_a_hostile_disks_long_lists_and_the_record_keeps_them() ->
     assert data["notes"] == ["n"] * 3
     assert record.guest is not None and len(record.guest.fstab_devices or []) == 2000
     assert len(json.dumps(record.summary())) < 8 * 1024
+
+
+def test_an_unknown_architecture_is_refused_with_its_own_reason_not_another_facts():
+    guest = GuestFacts(os_type="linux", distro="debian", platform="Debian", notes=[
+        "cloud_init: a read failed while looking, so 'absent' is not certain",
+        "architecture: no ELF executable (/bin/sh, /usr/bin/bash, /sbin/init) or kernel module "
+        "could be read (/bin/sh: cannot be read (over the budget))"])
+    problems = fill_from_disk(manifest(), disk(guest))
+    assert isinstance(problems, list) and [p.where for p in problems] == ["architecture"]
+    assert "no ELF executable" in problems[0].rule and "cloud_init" not in problems[0].rule
+
+
+def test_an_unknown_architecture_without_a_note_of_its_own_names_no_other_fact():
+    guest = GuestFacts(os_type="linux", distro="debian", platform="Debian",
+                       notes=["cloud_init: a read failed while looking"])
+    problems = fill_from_disk(manifest(), disk(guest))
+    assert isinstance(problems, list)
+    assert "no architecture could be read" in problems[0].rule
+    assert "cloud_init" not in problems[0].rule
