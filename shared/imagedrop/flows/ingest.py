@@ -11,6 +11,7 @@ the same manifest uploaded again is a new request (the advice after a refusal is
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -85,7 +86,7 @@ def _record_refusal(services: Services, created: ObjectCreated, err: PermanentCl
     book = StatusBook(services, created.bucket)
     problem = cloud_problem(err)
     try:
-        record = book.finish_pending_announcement(book.load(manifest_key))
+        record = book.current(manifest_key)
         if record is None or not record.running:
             rid = import_id(created.bucket, manifest_key, created.etag or "", [])
             if record is None or record.terminal:
@@ -125,7 +126,7 @@ def _wait(book: StatusBook, manifest_key: str, *, missing: list[str],
     for key in missing:
         if not key.endswith(".json"):  # a data disk: remember whose set it completes
             book.store.put(book.keys.waiting(key), json.dumps({"manifest": manifest_key}))
-    record = book.finish_pending_announcement(book.load(manifest_key))
+    record = book.current(manifest_key)
     if record and record.running:
         return IngestOutcome(manifest_key, "busy", f"import {record.id} is {record.state}")
     wait_id = _wait_id(import_ref)
@@ -140,7 +141,9 @@ def _wait(book: StatusBook, manifest_key: str, *, missing: list[str],
 
 
 def _wait_id(import_ref: str) -> str:
-    return "waiting-" + import_ref.replace("/", "_")[-48:]
+    """The id of a waiting record: a hash of the whole reference (the key, and for a manifest its
+    ETag and time), so no two uploads share one."""
+    return "waiting-" + hashlib.sha256(import_ref.encode("utf-8")).hexdigest()[:40]
 
 
 def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
@@ -148,7 +151,7 @@ def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
     info = store.head(manifest_key)
     if info is None:
         return IngestOutcome(manifest_key, "ignored", "manifest vanished")
-    record = book.finish_pending_announcement(book.load(manifest_key))
+    record = book.current(manifest_key)
     upload = f"{manifest_key}@{info.version}"  # this upload of the manifest, as a waiting record names it
     if record and record.state == "cancelled" and record.id == _wait_id(upload):
         # Cancelled while it waited for its disks: a disk arriving later must not revive it.
@@ -266,7 +269,7 @@ def guest_fields(plan: ImportPlan) -> dict[str, Any]:
 
 def _reject(book: StatusBook, rid: str, manifest_key: str, problems: list[Problem], note: str,
             **fields: Any) -> IngestOutcome:
-    record = book.finish_pending_announcement(book.load(manifest_key))
+    record = book.current(manifest_key)
     if record and record.id == rid and record.terminal:
         return IngestOutcome(manifest_key, "duplicate", f"already {record.state}")
     if record and record.running:
@@ -332,7 +335,7 @@ def _submit(book: StatusBook, rid: str, manifest_key: str, plan: ImportPlan, ima
             return IngestOutcome(manifest_key, "cancelled", f"{image_id} {task_id} cancelled")
         if recorded:
             break
-        record = book.finish_pending_announcement(book.load(manifest_key))
+        record = book.current(manifest_key)
         if record is None or record.terminal:
             book.new(import_id=rid, manifest_key=manifest_key, state="importing", note=note, **fields)
         elif record.id == rid and record.state != "waiting":
@@ -351,7 +354,7 @@ def _note_retry(book: StatusBook, rid: str, manifest_key: str, err: RetryableClo
     note = f"ImportImage not accepted yet ({err.code}); retrying"
     if book.ended(rid) or claims.held(book.store, book.claim_key(rid, "importing")):
         return  # another instance got the answer and recorded the import
-    record = book.finish_pending_announcement(book.load(manifest_key))
+    record = book.current(manifest_key)
     if record is None or record.terminal or record.awaiting_manifest:
         book.new(import_id=rid, manifest_key=manifest_key, state="waiting", note=note, progress=note,
                  problems=[problem])
@@ -360,24 +363,6 @@ def _note_retry(book: StatusBook, rid: str, manifest_key: str, err: RetryableClo
 
 
 def cancel(book: StatusBook, manifest_key: str) -> IngestOutcome:
-    record = book.finish_pending_announcement(book.load(manifest_key))
-    if record is not None and record.state == "repairing":
-        return _cancel_repair(book, record, manifest_key)
     outcome, detail = cancels.cancel(book, manifest_key,
                                      lambda rid: read_claim(book.store, book.keys.claim(rid)))
     return IngestOutcome(manifest_key, outcome, detail)  # type: ignore[arg-type]
-
-
-def _cancel_repair(book: StatusBook, record: StatusRecord, manifest_key: str) -> IngestOutcome:
-    """A repair is cancelled by the poller, which alone may delete its template once the build has
-    ended: leave it the marker, and ask ECS to stop the build now (it may be past cancelling)."""
-    book.store.put_if_absent(book.keys.repair_cancel(record.id),
-                             json.dumps({"at": book.now(), "manifest": manifest_key}))
-    execution_id = record.repair.execution_id if record.repair else None
-    if execution_id:
-        try:
-            book.services.ecs.cancel_image_pipeline_execution(execution_id)
-        except CloudError as err:   # best effort: the marker makes the poller cancel it anyway
-            logs.step("cancel.repair_refused", id=record.id, code=err.code, message=err.message)
-    return IngestOutcome(manifest_key, "cancelling",
-                         "the repair is being cancelled; the poller ends it")
