@@ -99,12 +99,13 @@ def end_running(book: StatusBook, record: StatusRecord) -> tuple[str, str]:
             book.services.ecs.cancel_task(record.task_id)
         except PermanentCloudError as err:
             logs.step("cancel.refused", id=record.id, code=err.code, message=err.message)
-            status = book.services.ecs.describe_task(record.task_id).status
-            if status not in TASK_CANCELLED and status != "Finished":
-                return "ignored", f"CancelTask refused: {err.code}"
-            if status == "Finished" and record.image_id:
-                advice.append(_kept(record, "the import had finished"))
-            # cancelled already: by this cancel's earlier attempt, or by the ingest that saw it
+        # cancelled: by this call, by this cancel's earlier attempt, or by the ingest that saw
+        # it; or past cancelling, the image made
+        status = book.services.ecs.describe_task(record.task_id).status
+        if status == "Finished" and record.image_id:
+            advice.append(_kept(record, "the import had finished"))
+        elif status not in TASK_CANCELLED:
+            return "ignored", f"the import task is {status} and could not be cancelled"
     if record.state == "checking" and record.image_id:
         # The task had ended: CancelTask cannot undo it, and deleting an image nobody asked to delete
         # is not ours to do. Say it exists, or the owner believes nothing was made.
@@ -129,25 +130,29 @@ def late_cancel_note(book: StatusBook, record: StatusRecord, point: str) -> str 
             f"{record.region} --ImageId {record.image_id}) if you do not want it")
 
 
+def cancel_unrecorded_task(book: StatusBook, rid: str, manifest_key: str,
+                           claim: ImportClaim | None) -> None:
+    """An import ended cancelled while an ImportImage of it was under way (its answer lost): ask
+    again with its ClientToken for the task, cancel it, and name it in the record."""
+    if claim is None or not claim.request or book.store.head(book.keys.submitted(rid)) is None:
+        return
+    record = book.current(manifest_key)
+    if record is None or record.id != rid or record.task_id:
+        return
+    try:
+        image_id, task_id = book.services.ecs.import_image(claim.request)
+        book.services.ecs.cancel_task(task_id)
+    except PermanentCloudError as err:
+        logs.step("cancel.unrecorded_refused", id=rid, code=err.code)
+        return
+    book.update(record, image_id=image_id, task_id=task_id)
+
+
 def end_submitted(book: StatusBook, rid: str, manifest_key: str, *, image_id: str, task_id: str,
                   same_upload: set[str], fields: dict[str, Any]) -> None:
     """The ingest found a cancel after ImportImage: cancel the task and end the import cancelled,
     once. `same_upload`: the ids this upload's records may carry (its waiting record's, its own).
-    When another instance follows the import now, the cancel is left to it."""
-    book.store.put_if_absent(book.keys.repair_cancel(rid),
-                             json.dumps({"at": book.now(), "manifest": manifest_key}))
-    lease = book.lease(rid)
-    if lease is None:
-        return
-    try:
-        _end_submitted(book, rid, manifest_key, image_id=image_id, task_id=task_id,
-                       same_upload=same_upload, fields=fields)
-    finally:
-        lease.release()
-
-
-def _end_submitted(book: StatusBook, rid: str, manifest_key: str, *, image_id: str, task_id: str,
-                   same_upload: set[str], fields: dict[str, Any]) -> None:
+    The caller holds the import's lease."""
     try:
         book.services.ecs.cancel_task(task_id)
     except PermanentCloudError as err:  # already cancelled by the cancel's own handler

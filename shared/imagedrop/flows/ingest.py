@@ -116,8 +116,21 @@ def _ingest_object(created: ObjectCreated, services: Services) -> IngestOutcome:
         waiting = book.store.get_json(book.keys.waiting(key))
         if waiting and waiting.get("manifest"):
             return import_wait_or_refuse(book, waiting["manifest"])  # a data disk completed someone's set
+        if _imported_already(book, manifest_key, key):
+            return IngestOutcome(key, "duplicate", "a late copy of an event: this disk's import has ended")
         return _wait(book, manifest_key, missing=[manifest_key], import_ref=key)
     return import_wait_or_refuse(book, manifest_key)
+
+
+def _imported_already(book: StatusBook, manifest_key: str, disk_key: str) -> bool:
+    """Whether a lone disk's event comes after its import ended (or its object is gone, deleted
+    on success): nothing to wait for, and the record that says how it ended stays."""
+    head = book.store.head(disk_key)
+    if head is None:
+        return True
+    record = book.current(manifest_key)
+    return record is not None and record.terminal and any(
+        d.key == disk_key and d.etag == head.etag for d in record.disks)
 
 
 def _wait(book: StatusBook, manifest_key: str, *, missing: list[str],
@@ -181,10 +194,13 @@ def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
             store.delete(book.keys.waiting(disk.key))
             book.forget_lone_disk(disk.key + ".json")
     rid = import_id(book.bucket, manifest_key, info.version, [(k, h.etag) for k, h in heads.items() if h])
+    ended = record.state if record and record.id == rid else book.ended(rid)
+    if ended == "cancelled":   # maybe while an ImportImage of it was under way
+        cancels.cancel_unrecorded_task(book, rid, manifest_key,
+                                       read_claim(store, book.keys.claim(rid)))
     if record and record.id == rid and record.state != "waiting":
         return IngestOutcome(manifest_key, "duplicate", f"import {rid} is already {record.state}")
-    ended = book.ended(rid)
-    if ended:  # e.g. refused while another import ran: announced, not recorded
+    if ended and ended != "waiting":  # e.g. refused while another import ran: announced, not recorded
         return IngestOutcome(manifest_key, "duplicate", f"import {rid} already ended {ended}")
     if record and record.state == "succeeded" and _same_content(record, info.etag, heads):
         # The same bytes uploaded again after a success: a second image would only be refused as a
@@ -220,8 +236,10 @@ def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
                         detected_boot_mode=outcome.detected_boot_mode, at=book.now(),
                         records=outcome.disks, manifest_etag=info.etag, advice=list(outcome.notes),
                         request=outcome.request, version=info.version, **guest_fields(outcome))
-    store.put_if_absent(book.keys.claim(rid), claim.model_dump_json())
-    if cancels.requested(book, manifest_key, info.version):
+    first = store.put_if_absent(book.keys.claim(rid), claim.model_dump_json())
+    # An earlier attempt that got as far as the claim may have called ImportImage, its answer
+    # lost: then the import is submitted again (the same ClientToken) and its task cancelled.
+    if first and cancels.requested(book, manifest_key, info.version):
         cancels.end_before_import(book, rid, manifest_key, {rid, _wait_id(upload)})
         return IngestOutcome(manifest_key, "cancelled", "cancelled before ImportImage")
     return _submit(book, rid, manifest_key, outcome, manifest.image_name, info)
@@ -302,6 +320,11 @@ def _announce_refusal(book: StatusBook, running: StatusRecord, rid: str, manifes
 def _submit(book: StatusBook, rid: str, manifest_key: str, plan: ImportPlan, image_name: str,
             manifest: ObjectInfo) -> IngestOutcome:
     services = book.services
+    # Left before ImportImage: a cancel that ends the import meanwhile knows a task may exist.
+    book.store.put_if_absent(book.keys.submitted(rid), json.dumps({"at": book.now()}))
+    ended = book.ended(rid)
+    if ended:
+        return IngestOutcome(manifest_key, "duplicate", f"import {rid} already ended {ended}")
     try:
         image_id, task_id = services.ecs.import_image(plan.request)
     except PermanentCloudError as err:
@@ -327,15 +350,29 @@ def _submit(book: StatusBook, rid: str, manifest_key: str, plan: ImportPlan, ima
                             manifest_etag=manifest.etag, advice=plan.notes, **guest_fields(plan))
     # A cancel handled while this ran (its handler found nothing to cancel yet) ends the import:
     # looked for before recording it, and again after, since the cancel may land in between.
+    lease = book.lease(rid)
+    if lease is None:   # a poller adopting it, or a cancel: that instance records or ends it
+        return IngestOutcome(manifest_key, "submitted", f"{image_id} {task_id}; recorded elsewhere")
+    try:
+        return _record_submitted(book, rid, manifest_key, manifest, image_id, task_id, note, fields)
+    finally:
+        lease.release()
+
+
+def _record_submitted(book: StatusBook, rid: str, manifest_key: str, manifest: ObjectInfo,
+                      image_id: str, task_id: str, note: str,
+                      fields: dict[str, Any]) -> IngestOutcome:
     same_upload = {rid, _wait_id(f"{manifest_key}@{manifest.version}")}
     for recorded in (False, True):
-        if cancels.requested(book, manifest_key, manifest.version):
+        record = book.current(manifest_key)
+        cancelled = (record is not None and record.state == "cancelled"
+                     and record.id in same_upload)
+        if cancelled or cancels.requested(book, manifest_key, manifest.version):
             cancels.end_submitted(book, rid, manifest_key, image_id=image_id, task_id=task_id,
                                   same_upload=same_upload, fields=fields)
             return IngestOutcome(manifest_key, "cancelled", f"{image_id} {task_id} cancelled")
         if recorded:
             break
-        record = book.current(manifest_key)
         if record is None or record.terminal:
             book.new(import_id=rid, manifest_key=manifest_key, state="importing", note=note, **fields)
         elif record.id == rid and record.state != "waiting":

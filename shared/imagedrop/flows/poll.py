@@ -94,7 +94,7 @@ def _poll(book: StatusBook, msg: TrackMessage) -> PollOutcome:
     if claim is not None:
         record = _adopt(book, record, msg, claim)
         if record is None:
-            return PollOutcome(msg.import_id, "ended")
+            return _adopted_elsewhere(book, msg)
     if record is None or record.id != msg.import_id:
         if record is None and msg.attempt < ORPHAN_RETRIES:
             # The ingest that sent this may not have written the record yet (it crashed in between,
@@ -160,6 +160,14 @@ def _adopt(book: StatusBook, record: StatusRecord | None, msg: TrackMessage,
         return book.new(import_id=msg.import_id, manifest_key=msg.manifest_key, state="importing",
                         note=note, **fields)
     return book.move(record.model_copy(update={"id": msg.import_id}), "importing", note, **fields)
+
+
+def _adopted_elsewhere(book: StatusBook, msg: TrackMessage) -> PollOutcome:
+    """The import could not be recorded here: ended, or `importing` claimed by another instance
+    (which may have died holding it: looked at again until its lease is over)."""
+    if book.ended(msg.import_id):
+        return PollOutcome(msg.import_id, "ended")
+    return _look_again_later(book.services, msg, "importing is being recorded by another instance")
 
 
 def _retry_later(book: StatusBook, msg: TrackMessage, err: RetryableCloudError) -> PollOutcome:
@@ -261,7 +269,9 @@ def _send(services: Services, msg: TrackMessage, delay: int) -> None:
 def _import_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> PollOutcome:
     services, settings = book.services, book.services.settings
     if record.repair is not None and record.repair.execution_id:
-        # A late copy of an import-stage message: the repair's own messages follow the import now.
+        # The repair started: its own messages follow the import. Queued again, in case the step
+        # that started it failed before queuing them (a copy already sent is a duplicate).
+        repair_step.follow(book, record, msg)
         return PollOutcome(msg.import_id, "duplicate",
                            "the import stage is over: the repair started")
     task = services.ecs.describe_task(msg.task_id)
@@ -303,7 +313,11 @@ def _import_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> 
         if chosen is not None and chosen.wanted:
             started = repair_step.start(book, record, msg, manifest,  # type: ignore[arg-type]
                                         chosen, decision.note)
-            return PollOutcome(msg.import_id, "repairing" if started else "ended")
+            if started is None:
+                return _moved_elsewhere(book, msg, "repairing")
+            return PollOutcome(msg.import_id, "repairing")
+    if record.state != "finishing" and cancels.left_for_follower(book, record.id):
+        return _cancel(book, msg, record)   # the last moment a cancel stops the import
     if record.state != "finishing":  # else a retry: the first delivery moved it, then failed to finish
         moved = book.move(record, "finishing", decision.note, progress="100%")
         if moved is None:

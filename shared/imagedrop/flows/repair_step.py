@@ -99,17 +99,25 @@ def start(book: StatusBook, record: StatusRecord, msg: TrackMessage, manifest: M
     except PermanentCloudError:
         delete_pipeline(services, pipeline_id)   # leave no template behind a refused start
         raise
-    now = services.clock()
     record = book.update(record, repair=record.repair.model_copy(update={
         "pipeline_id": pipeline_id, "execution_id": execution_id, "status": "PREPARING"}))
-    first = msg.model_copy(update={
-        "stage": "repair", "attempt": msg.attempt + 1, "pipeline_id": pipeline_id,
-        "execution_id": execution_id, "repair_started_at": msg.repair_started_at or now,
-        "seen_at": None, "seen_progress": None})
-    services.mns.send(settings.queue, first.to_body(), settings.poll_first_seconds)
+    follow(book, record, msg)
     logs.step("repair.started", id=record.id, pipeline=pipeline_id, execution=execution_id,
               items=record.repair.items)
     return record
+
+
+def follow(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> None:
+    """Queue the build's first poll (again, when the step that started it failed after: a copy
+    that was sent already is a duplicate of the same attempt)."""
+    assert record.repair is not None
+    settings = book.services.settings
+    first = msg.model_copy(update={
+        "stage": "repair", "attempt": msg.attempt + 1, "pipeline_id": record.repair.pipeline_id,
+        "execution_id": record.repair.execution_id,
+        "repair_started_at": msg.repair_started_at or book.services.clock(),
+        "seen_at": None, "seen_progress": None})
+    book.services.mns.send(settings.queue, first.to_body(), settings.poll_first_seconds)
 
 
 def poll(book: StatusBook, record: StatusRecord, msg: TrackMessage, manifest: Manifest) -> RepairNext:

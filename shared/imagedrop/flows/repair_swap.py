@@ -72,7 +72,7 @@ def swap(book: StatusBook, record: StatusRecord, repair: RepairRecord, manifest:
             ecs.modify_image(image_id, {"ImageName": after})
         except PermanentCloudError as err:
             record, repair = _named(book, record, repair, image_id, before)
-            return _swap_failed(book, record, repair, manifest, err, done)
+            return _swap_failed(book, record, repair, manifest, err, done, (image_id, after))
         done.append((image_id, before, after))
     checked = bool(repaired and (repaired.get("DetectionOptions") or {}).get("Status"))
     advice = record.advice
@@ -91,7 +91,8 @@ def _named(book: StatusBook, record: StatusRecord, repair: RepairRecord, image_i
 
 
 def _swap_failed(book: StatusBook, record: StatusRecord, repair: RepairRecord, manifest: Manifest,
-                 err: PermanentCloudError, done: list[tuple[str, str, str]]) -> SwapFailed:
+                 err: PermanentCloudError, done: list[tuple[str, str, str]],
+                 refused: tuple[str, str]) -> SwapFailed:
     """ECS refused a rename: put back what was renamed (the original under the manifest's name),
     then end the import saying which of its images holds which name."""
     ecs = book.services.ecs
@@ -106,8 +107,9 @@ def _swap_failed(book: StatusBook, record: StatusRecord, repair: RepairRecord, m
     original, repaired = repair.original_image_id or "", repair.repaired_image_id or ""
     held = "; ".join(f"image {i} is named {repair.names.get(i) or '(unnamed)'}"
                      for i in (original, repaired))
-    rule = (f"the repaired image could not take the name {manifest.image_name} ({err.message}); "
-            f"this import's images now: {held}")
+    rule = (f"image {refused[0]} could not be renamed {refused[1]} ({err.message}), so the "
+            f"repaired image does not carry {manifest.image_name}; this import's images now: "
+            f"{held}")
     fix = (f"the repaired image {repaired} is kept: rename it (aliyun ecs ModifyImageAttribute "
            f"--RegionId {record.region} --ImageId {repaired} --ImageName <name>) or delete it "
            f"(aliyun ecs DeleteImage --RegionId {record.region} --ImageId {repaired})")

@@ -16,6 +16,7 @@ watch: a write under the watched prefix would start the function again, forever.
 | disk-owners/<sha256 of the disk key>  | put-if-absent  | which manifest a data disk belongs to        |
 | cancel/<import id>                    | put-if-absent  | a cancel left for the step working on it     |
 | work/<import id>                      | put-if-absent  | one instance at a time follows or ends it    |
+| submitted/<import id>                 | put-if-absent  | ImportImage was called (its answer maybe lost) |
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ class StateKeys:
         """A cancel left for the instance working on the import (the poller alone may end a
         build): it ends the import, or answers why it is too late."""
         return f"{self.prefix}cancel/{import_id}"
+
+    def submitted(self, import_id: str) -> str:
+        """Left right before ImportImage: a task may exist that no record names yet."""
+        return f"{self.prefix}submitted/{import_id}"
 
     def work(self, import_id: str) -> str:
         """The lease of the instance following or ending the import now."""

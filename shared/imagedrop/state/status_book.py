@@ -206,9 +206,16 @@ class StatusBook:
         claim = claims.take(self.store, self.claim_key(record.id, record.state),
                             now=self.services.clock(), state=record.state,
                             manifest=record.manifest, at=record.updated_at)
-        if claim is not None and record.state not in TERMINAL and self.ended(record.id):
+        if claim is None or record.state in TERMINAL:
+            return claim
+        try:
+            end = self.ended(record.id)
+        except BaseException:
             claim.release()
-            logs.step("import.state_after_end", id=record.id, state=record.state)
+            raise
+        if end is not None:
+            claim.release()
+            logs.step("import.state_after_end", id=record.id, state=record.state, end=end)
             return None
         return claim
 
