@@ -235,7 +235,8 @@ def _abandon_repair(book: StatusBook, record: StatusRecord) -> str:
                         f"{err.code}): delete it once its build ends (aliyun ecs "
                         f"DeleteImagePipeline --RegionId {record.region} "
                         f"--ImagePipelineId {repair.pipeline_id})")
-    return (f"the imported image {repair.original_image_id} is kept, unrepaired, under its name: "
+    name = repair.names.get(repair.original_image_id or "") or "its name"
+    return (f"the imported image {repair.original_image_id} is kept, unrepaired, under {name}: "
             "use it as it is, repair it by hand, or upload the manifest again" + left)
 
 

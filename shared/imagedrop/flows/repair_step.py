@@ -79,6 +79,8 @@ def start(book: StatusBook, record: StatusRecord, msg: TrackMessage, manifest: M
         record = moved
     assert record.repair is not None
     if cancels.left_for_follower(book, record.id):   # nothing built yet: end it here
+        if record.repair.pipeline_id:   # made by an earlier try of this step
+            delete_pipeline(services, record.repair.pipeline_id)
         book.move(record, "cancelled", f"{cancels.CANCEL_NOTE} before the repair's build started",
                   advice=[*record.advice, f"the imported image {msg.image_id} is kept, unrepaired, "
                           f"under {manifest.image_name}: delete it if you do not want it"])
