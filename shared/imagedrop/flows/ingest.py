@@ -389,6 +389,17 @@ def _note_retry(book: StatusBook, rid: str, manifest_key: str, err: RetryableClo
                       fix=f"{error_advice(err.code)} The platform retries this on its own; if the "
                           f"record still says so later, run: imagedrop replay {manifest_key}")
     note = f"ImportImage not accepted yet ({err.code}); retrying"
+    lease = book.lease(rid)   # not while another instance records the import
+    if lease is None:
+        return
+    try:
+        _note_waiting(book, rid, manifest_key, note, problem)
+    finally:
+        lease.release()
+
+
+def _note_waiting(book: StatusBook, rid: str, manifest_key: str, note: str,
+                  problem: Problem) -> None:
     if book.ended(rid) or claims.held(book.store, book.claim_key(rid, "importing")):
         return  # another instance got the answer and recorded the import
     record = book.current(manifest_key)
