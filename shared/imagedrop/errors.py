@@ -46,6 +46,14 @@ class TransitionRefused(ImagedropError):
     """A status record asked to move where `status.ALLOWED` does not let it."""
 
 
+class ImportEnded(ImagedropError):
+    """A step found, right before a side effect, that the import's end is claimed: it stops."""
+
+    def __init__(self, import_id: str, end: str):
+        super().__init__(f"import {import_id} has ended ({end})")
+        self.import_id, self.end = import_id, end
+
+
 class CloudError(ImagedropError):
     def __init__(self, service: str, code: str, message: str, *, status: int | None = None,
                  request_id: str | None = None):

@@ -93,7 +93,8 @@ def test_a_message_whose_ingest_died_before_recording_is_adopted() -> None:
     cloud = Cloud()
     cloud.bucket.drop(DISK, sample_disk())
     event = cloud.bucket.drop(MANIFEST, manifest())
-    cloud.bucket.script.fail("put", throttled("oss"), after=1, times=20)  # the claim goes through
+    # the claim and the mark that ImportImage is called go through
+    cloud.bucket.script.fail("put", throttled("oss"), after=2, times=20)
     with pytest.raises(RetryableCloudError):
         ingest_object(event, cloud.services)
     cloud.bucket.script.clear()

@@ -76,3 +76,46 @@ def test_load_only_reads_and_the_pending_announcement_is_sent_once(cloud: Cloud)
     assert announced is not None and not announced.announcement_pending
     assert again is not None and not again.announcement_pending
     assert cloud.record(MANIFEST)["unannounced"] is False  # type: ignore[index]
+
+
+def test_the_state_order_follows_the_allowed_moves() -> None:
+    from imagedrop.state.status_book import _rank
+
+    course = ["waiting", "importing", "checking", "repairing", "finishing", "succeeded"]
+    assert [_rank(s) for s in course] == sorted(_rank(s) for s in course)
+    assert len({_rank(s) for s in course}) == len(course)
+
+
+def test_a_stale_repairing_save_over_finishing_is_put_right(cloud: Cloud) -> None:
+    # Given `finishing` announced, then a slow step's save of `repairing` over it
+    book = StatusBook(cloud.services, BUCKET)
+    record = book.new(import_id="idp-1", manifest_key=MANIFEST, state="importing", note="")
+    assert record is not None
+    repairing = book.move(record, "repairing", "")
+    assert repairing is not None
+    finishing = book.move(repairing, "finishing", "")
+    assert finishing is not None
+    book.save(repairing)
+    # When another copy of the step that moved it to finishing comes
+    again = book.move(repairing, "finishing", "")
+    # Then the record is `finishing` again, as it was announced
+    assert again is not None and book.load(MANIFEST).state == "finishing"
+
+
+def test_a_dead_claim_is_taken_over_by_one_instance_only(cloud: Cloud) -> None:
+    from imagedrop.state import claims
+
+    key = "imagedrop/terminal/idp-1"
+    cloud.bucket.put(key, claims.ClaimRecord(owner="dead", taken=cloud.clock.now).body())
+    cloud.clock.now += claims.LEASE_SECONDS + 1
+    # Two instances find the same dead claim; each would win with a plain put
+    first = claims.take(cloud.bucket, key, now=cloud.clock.now)
+    second = claims.take(cloud.bucket, key, now=cloud.clock.now)
+    assert first is not None and second is None
+    held = claims.held(cloud.bucket, key)
+    assert held is not None and held.owner == first.body.owner and held.generation == 1
+    # And once the taker dies too, the next generation is taken over, once
+    cloud.clock.now += claims.LEASE_SECONDS + 1
+    third = claims.take(cloud.bucket, key, now=cloud.clock.now)
+    assert third is not None and third.body.generation == 2
+    assert claims.take(cloud.bucket, key, now=cloud.clock.now) is None

@@ -271,7 +271,9 @@ def test_an_ingest_that_never_recorded_its_import_is_recorded_by_the_poller(
     manifest["delete_source_on_success"] = True
     _put(stack, "incoming/web.qcow2", disk.read_bytes())
     stack.cloud.pump.pump()
-    stack.cloud.faults.script("oss", "PutObject", [None, "503"] * 4)  # the claim, then the record
+    # the claim, the mark that ImportImage is called and the import's lease go through; then
+    # the record's claim fails
+    stack.cloud.faults.script("oss", "PutObject", [None, None, None, "503"] * 4)
     _put(stack, "incoming/web.qcow2.json", json.dumps(manifest).encode())
     stack.run()
     # Then the poller, not the stale quiet record, decides: the import is recorded from its claim,

@@ -180,3 +180,54 @@ def test_a_cancel_after_a_lost_import_answer_cancels_the_task_it_resolved(
         again = h.status(key)
         assert again.state == "succeeded", again.model_dump_json(indent=1)
         assert len(h.images()) == 1
+
+
+# ---------------------------------------------------------------- (d) a cancel while a poll runs
+
+
+@pytest.mark.parametrize("repair", [False, True], ids=["plain", "repair-auto"])
+def test_a_cancel_while_a_poll_is_in_flight_is_final(
+        tmp_path: Path, clean_env: pytest.MonkeyPatch, repair: bool) -> None:
+    for h in running(tmp_path, faults="", concurrency=4):
+        # Given an import under way that asks to share its image and delete its sources (and
+        # to repair what ECS's check finds at risk)
+        if repair:
+            h.cloud.ecs.scenario.detection = [
+                {"Name": "GUESTOS.Fstab", "Value": "/dev/sda1", "RiskLevel": "High",
+                 "RiskCode": "Fstab.DeviceName"}]
+        disk, manifest = h.sample()
+        asks = {"share_with_accounts": ["1234567890123457"], "delete_source_on_success": True,
+                **({"repair": "auto"} if repair else {})}
+        key = h.drop(disk, {**manifest, **asks}, one_by_one=True)
+        record = h.status(key)
+        assert record.state == "importing"
+        # and the poller asking ECS about the finished task when the cancel lands, handled by
+        # another instance while the poll is in flight
+        look_up = h.cloud.ecs.task
+        landed: list[bool] = []
+
+        def task_meanwhile_cancelled(region: str, task_id: str):  # type: ignore[no-untyped-def]
+            task = look_up(region, task_id)
+            if task.status == "Finished" and not landed:
+                landed.append(True)
+                h.cloud.oss.put_object(h.info.bucket, key + ".cancel", b"")
+                h.cloud.pump.pump(wait=False)
+                _until(lambda: bool(h.keys(f"imagedrop/cancel/{record.id}")))
+            return task
+
+        h.cloud.ecs.task = task_meanwhile_cancelled  # type: ignore[method-assign]
+        # When the import runs to its end
+        h.run()
+        # Then it ends cancelled, once, and nothing happens after: no share, no source deleted,
+        # no build; the image that the record says is kept is there
+        assert landed
+        end = h.status(key)
+        assert end.state == "cancelled", end.model_dump_json(indent=1)
+        states = _once_each(h, key)
+        assert states[-1] == "cancelled" and "finishing" not in states and "repairing" not in states
+        assert end.shared_with == [] and not end.source_deleted
+        assert key in h.keys("incoming/") and "incoming/web.qcow2" in h.keys("incoming/")
+        assert h.cloud.ecs.pipelines == {}
+        [image] = h.images()
+        assert image.image_id == end.image_id and not image.shared_with
+        assert any(end.image_id in line and "kept" in line for line in end.advice)

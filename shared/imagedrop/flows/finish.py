@@ -47,6 +47,7 @@ def finish(book: StatusBook, record: StatusRecord, manifest: Manifest, image: Im
     problems: list[Problem] = []
     if attributes:
         try:
+            book.guard(record.id)
             ecs.modify_image(record.image_id, attributes)
         except PermanentCloudError as err:
             problems.append(Problem(where="ModifyImageAttribute", code=err.code, rule=err.message,
@@ -63,6 +64,7 @@ def finish(book: StatusBook, record: StatusRecord, manifest: Manifest, image: Im
         info = copies.setdefault(region, {})
         try:
             if not info.get("image_id"):
+                book.guard(record.id)
                 info["image_id"] = ecs.copy_image(record.image_id, region, name=manifest.image_name,
                                                   token=copy_token(record.id, region),
                                                   tags=[{"Key": k, "Value": v} for k, v in manifest.tag_pairs] or None)
@@ -89,6 +91,7 @@ def finish(book: StatusBook, record: StatusRecord, manifest: Manifest, image: Im
                                                 if i.get("status") == "Available"]
         for region, image_id in targets:
             try:
+                book.guard(record.id)
                 ecs.share_image(image_id, manifest.share_with_accounts, region)
             except PermanentCloudError as err:
                 problems.append(Problem(where="share_with_accounts", code=err.code, rule=err.message,
@@ -100,6 +103,7 @@ def finish(book: StatusBook, record: StatusRecord, manifest: Manifest, image: Im
         kept = named_elsewhere(book.store, book.prefix, record.manifest, sources)
         for key in sources:
             if key not in kept:
+                book.guard(record.id)
                 book.store.delete(key)
         if kept:
             record.advice.append(f"kept {', '.join(kept)}: another manifest names "

@@ -11,6 +11,7 @@ the same manifest uploaded again is a new request (the advice after a refusal is
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -95,7 +96,7 @@ def _record_refusal(services: Services, created: ObjectCreated, err: PermanentCl
     book = StatusBook(services, created.bucket)
     problem = cloud_problem(err)
     try:
-        record = book.finish_pending_announcement(book.load(manifest_key))
+        record = book.current(manifest_key)
         if record is None or not record.running:
             rid = import_id(created.bucket, manifest_key, created.etag or "", [])
             if record is None or record.terminal:
@@ -141,8 +142,21 @@ def _ingest_object(created: ObjectCreated, services: Services) -> IngestOutcome:
         waiting = book.store.get_json(book.keys.waiting(key))
         if waiting and waiting.get("manifest"):
             return import_wait_or_refuse(book, waiting["manifest"])  # a data disk completed someone's set
+        if _imported_already(book, manifest_key, key):
+            return IngestOutcome(key, "duplicate", "a late copy of an event: this disk's import has ended")
         return _wait(book, manifest_key, missing=[manifest_key], import_ref=key)
     return import_wait_or_refuse(book, manifest_key)
+
+
+def _imported_already(book: StatusBook, manifest_key: str, disk_key: str) -> bool:
+    """Whether a lone disk's event comes after its import ended (or its object is gone, deleted
+    on success): nothing to wait for, and the record that says how it ended stays."""
+    head = book.store.head(disk_key)
+    if head is None:
+        return True
+    record = book.current(manifest_key)
+    return record is not None and record.terminal and any(
+        d.key == disk_key and d.etag == head.etag for d in record.disks)
 
 
 def _wait(book: StatusBook, manifest_key: str, *, missing: list[str],
@@ -151,7 +165,7 @@ def _wait(book: StatusBook, manifest_key: str, *, missing: list[str],
     for key in missing:
         if not key.endswith(".json"):  # a data disk: remember whose set it completes
             book.store.put(book.keys.waiting(key), json.dumps({"manifest": manifest_key}))
-    record = book.finish_pending_announcement(book.load(manifest_key))
+    record = book.current(manifest_key)
     if record and record.running:
         return IngestOutcome(manifest_key, "busy", f"import {record.id} is {record.state}")
     wait_id = _wait_id(import_ref)
@@ -166,7 +180,10 @@ def _wait(book: StatusBook, manifest_key: str, *, missing: list[str],
 
 
 def _wait_id(import_ref: str, kind: str = "waiting") -> str:
-    return f"{kind}-" + import_ref.replace("/", "_")[-48:]
+    """The id of a record made before any import id exists (`waiting`, or a `timeout` end): a hash
+    of the whole reference (the key, and for a manifest its ETag and time), so no two uploads share
+    one."""
+    return f"{kind}-" + hashlib.sha256(import_ref.encode("utf-8")).hexdigest()[:40]
 
 
 def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
@@ -174,7 +191,7 @@ def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
     info = store.head(manifest_key)
     if info is None:
         return IngestOutcome(manifest_key, "ignored", "manifest vanished")
-    record = book.finish_pending_announcement(book.load(manifest_key))
+    record = book.current(manifest_key)
     upload = f"{manifest_key}@{info.version}"  # this upload of the manifest, as a waiting record names it
     if record and record.state == "cancelled" and record.id == _wait_id(upload):
         # Cancelled while it waited for its disks: a disk arriving later must not revive it.
@@ -204,10 +221,13 @@ def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
             store.delete(book.keys.waiting(disk.key))
             book.forget_lone_disk(disk.key + ".json")
     rid = import_id(book.bucket, manifest_key, info.version, [(k, h.etag) for k, h in heads.items() if h])
+    ended = record.state if record and record.id == rid else book.ended(rid)
+    if ended == "cancelled":   # maybe while an ImportImage of it was under way
+        cancels.cancel_unrecorded_task(book, rid, manifest_key,
+                                       read_claim(store, book.keys.claim(rid)))
     if record and record.id == rid and record.state != "waiting":
         return IngestOutcome(manifest_key, "duplicate", f"import {rid} is already {record.state}")
-    ended = book.ended(rid)
-    if ended:  # e.g. refused while another import ran: announced, not recorded
+    if ended and ended != "waiting":  # e.g. refused while another import ran: announced, not recorded
         return IngestOutcome(manifest_key, "duplicate", f"import {rid} already ended {ended}")
     if record and record.state == "succeeded" and _same_content(record, info.etag, heads):
         # The same bytes uploaded again after a success: a second image would only be refused as a
@@ -243,8 +263,10 @@ def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
                         detected_boot_mode=outcome.detected_boot_mode, at=book.now(),
                         records=outcome.disks, manifest_etag=info.etag, advice=list(outcome.notes),
                         request=outcome.request, version=info.version, **guest_fields(outcome))
-    store.put_if_absent(book.keys.claim(rid), claim.model_dump_json())
-    if cancels.requested(book, manifest_key, info.version):
+    first = store.put_if_absent(book.keys.claim(rid), claim.model_dump_json())
+    # An earlier attempt that got as far as the claim may have called ImportImage, its answer
+    # lost: then the import is submitted again (the same ClientToken) and its task cancelled.
+    if first and cancels.requested(book, manifest_key, info.version):
         cancels.end_before_import(book, rid, manifest_key, {rid, _wait_id(upload)})
         return IngestOutcome(manifest_key, "cancelled", "cancelled before ImportImage")
     return _submit(book, rid, manifest_key, outcome, manifest.image_name, info)
@@ -292,7 +314,7 @@ def guest_fields(plan: ImportPlan) -> dict[str, Any]:
 
 def _reject(book: StatusBook, rid: str, manifest_key: str, problems: list[Problem], note: str,
             **fields: Any) -> IngestOutcome:
-    record = book.finish_pending_announcement(book.load(manifest_key))
+    record = book.current(manifest_key)
     if record and record.id == rid and record.terminal:
         return IngestOutcome(manifest_key, "duplicate", f"already {record.state}")
     if record and record.running:
@@ -325,6 +347,11 @@ def _announce_refusal(book: StatusBook, running: StatusRecord, rid: str, manifes
 def _submit(book: StatusBook, rid: str, manifest_key: str, plan: ImportPlan, image_name: str,
             manifest: ObjectInfo) -> IngestOutcome:
     services = book.services
+    # Left before ImportImage: a cancel that ends the import meanwhile knows a task may exist.
+    book.store.put_if_absent(book.keys.submitted(rid), json.dumps({"at": book.now()}))
+    ended = book.ended(rid)
+    if ended:
+        return IngestOutcome(manifest_key, "duplicate", f"import {rid} already ended {ended}")
     try:
         image_id, task_id = services.ecs.import_image(plan.request)
     except PermanentCloudError as err:
@@ -350,15 +377,29 @@ def _submit(book: StatusBook, rid: str, manifest_key: str, plan: ImportPlan, ima
                             manifest_etag=manifest.etag, advice=plan.notes, **guest_fields(plan))
     # A cancel handled while this ran (its handler found nothing to cancel yet) ends the import:
     # looked for before recording it, and again after, since the cancel may land in between.
+    lease = book.lease(rid)
+    if lease is None:   # a poller adopting it, or a cancel: that instance records or ends it
+        return IngestOutcome(manifest_key, "submitted", f"{image_id} {task_id}; recorded elsewhere")
+    try:
+        return _record_submitted(book, rid, manifest_key, manifest, image_id, task_id, note, fields)
+    finally:
+        lease.release()
+
+
+def _record_submitted(book: StatusBook, rid: str, manifest_key: str, manifest: ObjectInfo,
+                      image_id: str, task_id: str, note: str,
+                      fields: dict[str, Any]) -> IngestOutcome:
     same_upload = {rid, _wait_id(f"{manifest_key}@{manifest.version}")}
     for recorded in (False, True):
-        if cancels.requested(book, manifest_key, manifest.version):
+        record = book.current(manifest_key)
+        cancelled = (record is not None and record.state == "cancelled"
+                     and record.id in same_upload)
+        if cancelled or cancels.requested(book, manifest_key, manifest.version):
             cancels.end_submitted(book, rid, manifest_key, image_id=image_id, task_id=task_id,
                                   same_upload=same_upload, fields=fields)
             return IngestOutcome(manifest_key, "cancelled", f"{image_id} {task_id} cancelled")
         if recorded:
             break
-        record = book.finish_pending_announcement(book.load(manifest_key))
         if record is None or record.terminal:
             book.new(import_id=rid, manifest_key=manifest_key, state="importing", note=note, **fields)
         elif record.id == rid and record.state != "waiting":
@@ -375,9 +416,20 @@ def _note_retry(book: StatusBook, rid: str, manifest_key: str, err: RetryableClo
                       fix=f"{error_advice(err.code)} The platform retries this on its own; if the "
                           f"record still says so later, run: imagedrop replay {manifest_key}")
     note = f"ImportImage not accepted yet ({err.code}); retrying"
+    lease = book.lease(rid)   # not while another instance records the import
+    if lease is None:
+        return
+    try:
+        _note_waiting(book, rid, manifest_key, note, problem)
+    finally:
+        lease.release()
+
+
+def _note_waiting(book: StatusBook, rid: str, manifest_key: str, note: str,
+                  problem: Problem) -> None:
     if book.ended(rid) or claims.held(book.store, book.claim_key(rid, "importing")):
         return  # another instance got the answer and recorded the import
-    record = book.finish_pending_announcement(book.load(manifest_key))
+    record = book.current(manifest_key)
     if record is None or record.terminal or record.awaiting_manifest:
         book.new(import_id=rid, manifest_key=manifest_key, state="waiting", note=note, progress=note,
                  problems=[problem])
@@ -386,24 +438,6 @@ def _note_retry(book: StatusBook, rid: str, manifest_key: str, err: RetryableClo
 
 
 def cancel(book: StatusBook, manifest_key: str) -> IngestOutcome:
-    record = book.finish_pending_announcement(book.load(manifest_key))
-    if record is not None and record.state == "repairing":
-        return _cancel_repair(book, record, manifest_key)
     outcome, detail = cancels.cancel(book, manifest_key,
                                      lambda rid: read_claim(book.store, book.keys.claim(rid)))
     return IngestOutcome(manifest_key, outcome, detail)  # type: ignore[arg-type]
-
-
-def _cancel_repair(book: StatusBook, record: StatusRecord, manifest_key: str) -> IngestOutcome:
-    """A repair is cancelled by the poller, which alone may delete its template once the build has
-    ended: leave it the marker, and ask ECS to stop the build now (it may be past cancelling)."""
-    book.store.put_if_absent(book.keys.repair_cancel(record.id),
-                             json.dumps({"at": book.now(), "manifest": manifest_key}))
-    execution_id = record.repair.execution_id if record.repair else None
-    if execution_id:
-        try:
-            book.services.ecs.cancel_image_pipeline_execution(execution_id)
-        except CloudError as err:   # best effort: the marker makes the poller cancel it anyway
-            logs.step("cancel.repair_refused", id=record.id, code=err.code, message=err.message)
-    return IngestOutcome(manifest_key, "cancelling",
-                         "the repair is being cancelled; the poller ends it")

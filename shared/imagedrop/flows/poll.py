@@ -17,7 +17,7 @@ from . import cancel as cancels
 from ..state import claims
 from .. import budget, logs
 from . import repair_step
-from ..errors import CloudError, PermanentCloudError, RetryableCloudError
+from ..errors import CloudError, ImportEnded, PermanentCloudError, RetryableCloudError
 from ..model.events import TrackMessage
 from .finish import finish
 from ..decide.error_advice import cloud_problem, error_advice
@@ -54,17 +54,17 @@ def poll_one(msg: TrackMessage, services: Services) -> PollOutcome:
     key = book.keys.poll(msg.import_id, msg.stage, msg.attempt)
     claim = claims.take(book.store, key, now=services.clock(), at=book.now())
     if claim is None:
-        if claims.unsettled(claims.held(book.store, key) or {}):
+        if _unsettled(book, key):
             # Another instance runs this attempt now, or died running it: look again later (its
             # lease ends in time), so that the import is not left unfollowed.
             _send(services, msg, RETRY_SECONDS)
             return PollOutcome(msg.import_id, "busy", f"attempt {msg.attempt} is being handled")
-        record = book.finish_pending_announcement(book.load(msg.manifest_key))
+        record = book.current(msg.manifest_key)
         if record is not None and record.id == msg.import_id and record.terminal:
             return PollOutcome(msg.import_id, "ended", record.state)
         return PollOutcome(msg.import_id, "duplicate", f"attempt {msg.attempt} was handled")
     try:
-        outcome = _poll(book, msg)
+        outcome = _leased(book, msg)
     except BaseException:
         claim.release()
         raise
@@ -72,18 +72,34 @@ def poll_one(msg: TrackMessage, services: Services) -> PollOutcome:
     return outcome
 
 
+def _unsettled(book: StatusBook, key: str) -> bool:
+    marker = claims.held(book.store, key)
+    return marker is not None and marker.unsettled
+
+
+def _leased(book: StatusBook, msg: TrackMessage) -> PollOutcome:
+    """Run the step holding the import's lease: no other instance follows or ends the import
+    meanwhile, so what the step does cannot come after an end another instance saved."""
+    lease = book.lease(msg.import_id)
+    if lease is None:
+        return _look_again_later(book.services, msg, "another instance is working on the import")
+    try:
+        return _poll(book, msg)
+    except ImportEnded as ended:
+        logs.step("poll.found_ended", id=msg.import_id, end=ended.end)
+        return PollOutcome(msg.import_id, "ended", ended.end)
+    finally:
+        lease.release()
+
+
 def _poll(book: StatusBook, msg: TrackMessage) -> PollOutcome:
     services = book.services
-    record = book.finish_pending_announcement(book.load(msg.manifest_key))
+    record = book.current(msg.manifest_key)
     claim = _unrecorded(book, record, msg)
     if claim is not None:
         record = _adopt(book, record, msg, claim)
         if record is None:
-            # Cancelled just now, or its ingest, slow but alive, claimed the state meanwhile: this
-            # message may be the only one following the import, so follow what is saved now
-            record = book.finish_pending_announcement(book.load(msg.manifest_key))
-            if record is None or record.id != msg.import_id:
-                return _look_again_later(services, msg, "its ingest is recording the import")
+            return _adopted_elsewhere(book, msg)
     if record is None or record.id != msg.import_id:
         if record is None and msg.attempt < ORPHAN_RETRIES:
             # The ingest that sent this may not have written the record yet (it crashed in between,
@@ -99,6 +115,8 @@ def _poll(book: StatusBook, msg: TrackMessage) -> PollOutcome:
             return _look_again_later(services, msg, f"the end ({record.state}) is being announced")
         return PollOutcome(msg.import_id, "ended", record.state)
     try:
+        if record.state in ("importing", "checking") and cancels.left_for_follower(book, record.id):
+            return _cancel(book, msg, record)
         stage = {"finish": _finish_stage, "repair": _repair_stage}.get(msg.stage, _import_stage)
         return stage(book, record, msg)
     except PermanentCloudError as err:
@@ -107,6 +125,12 @@ def _poll(book: StatusBook, msg: TrackMessage) -> PollOutcome:
         return _fail(book, msg, err)
     except RetryableCloudError as err:
         return _retry_later(book, msg, err)
+
+
+def _cancel(book: StatusBook, msg: TrackMessage, record: StatusRecord) -> PollOutcome:
+    """A cancel that another instance left for this one (it was following the import then)."""
+    outcome, detail = cancels.end_running(book, record)
+    return PollOutcome(msg.import_id, outcome, detail)
 
 
 def _unrecorded(book: StatusBook, record: StatusRecord | None, msg: TrackMessage) -> ImportClaim | None:
@@ -143,6 +167,14 @@ def _adopt(book: StatusBook, record: StatusRecord | None, msg: TrackMessage,
     return book.move(record.model_copy(update={"id": msg.import_id}), "importing", note, **fields)
 
 
+def _adopted_elsewhere(book: StatusBook, msg: TrackMessage) -> PollOutcome:
+    """The import could not be recorded here: ended, or `importing` claimed by another instance
+    (which may have died holding it: looked at again until its lease is over)."""
+    if book.ended(msg.import_id):
+        return PollOutcome(msg.import_id, "ended")
+    return _look_again_later(book.services, msg, "importing is being recorded by another instance")
+
+
 def _retry_later(book: StatusBook, msg: TrackMessage, err: RetryableCloudError) -> PollOutcome:
     """Throttling, 5xx or the network outlasted every try. EventBridge would redeliver this message
     a few times, then dead-letter it and leave the import hanging: run the step again from a message
@@ -169,7 +201,7 @@ def _note_stalled(book: StatusBook, msg: TrackMessage, err: RetryableCloudError)
                           "manifest again to import anew")
     try:
         # the step may have moved it since
-        record = book.finish_pending_announcement(book.load(msg.manifest_key))
+        record = book.current(msg.manifest_key)
         if record is not None and record.id == msg.import_id and not record.terminal:
             book.update(record, problems=[*record.problems, problem])
     except CloudError:
@@ -177,7 +209,7 @@ def _note_stalled(book: StatusBook, msg: TrackMessage, err: RetryableCloudError)
 
 
 def _fail(book: StatusBook, msg: TrackMessage, err: CloudError) -> PollOutcome:
-    record = book.finish_pending_announcement(book.load(msg.manifest_key))
+    record = book.current(msg.manifest_key)
     if record is None or record.terminal or record.id != msg.import_id:
         return PollOutcome(msg.import_id, "ended")
     problem = cloud_problem(err)
@@ -208,7 +240,8 @@ def _abandon_repair(book: StatusBook, record: StatusRecord) -> str:
                         f"{err.code}): delete it once its build ends (aliyun ecs "
                         f"DeleteImagePipeline --RegionId {record.region} "
                         f"--ImagePipelineId {repair.pipeline_id})")
-    return (f"the imported image {repair.original_image_id} is kept, unrepaired, under its name: "
+    name = repair.names.get(repair.original_image_id or "") or "its name"
+    return (f"the imported image {repair.original_image_id} is kept, unrepaired, under {name}: "
             "use it as it is, repair it by hand, or upload the manifest again" + left)
 
 
@@ -224,7 +257,7 @@ def _moved_elsewhere(book: StatusBook, msg: TrackMessage, state: str) -> PollOut
     """Another instance holds `state`'s claim. Settled: it moved the import on and follows it.
     Not settled: it is moving it now, or died doing so; look again later, so that the import is
     taken over once the claim's lease is over rather than left where it is."""
-    if claims.unsettled(claims.held(book.store, book.claim_key(msg.import_id, state)) or {}):
+    if _unsettled(book, book.claim_key(msg.import_id, state)):
         return _look_again_later(book.services, msg, f"{state} is being entered by another instance")
     return PollOutcome(msg.import_id, "ended")
 
@@ -242,8 +275,9 @@ def _send(services: Services, msg: TrackMessage, delay: int) -> None:
 def _import_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> PollOutcome:
     services, settings = book.services, book.services.settings
     if record.repair is not None and record.repair.execution_id:
-        # A late copy of an import-stage message: once a repair starts, its own messages follow
-        # the import.
+        # The repair started: its own messages follow the import. Queued again, in case the step
+        # that started it failed before queuing them (a copy already sent is a duplicate).
+        repair_step.follow(book, record, msg)
         return PollOutcome(msg.import_id, "duplicate",
                            "the import stage is over: the repair started")
     task = services.ecs.describe_task(msg.task_id)
@@ -285,7 +319,11 @@ def _import_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> 
         if chosen is not None and chosen.wanted:
             started = repair_step.start(book, record, msg, manifest,  # type: ignore[arg-type]
                                         chosen, decision.note)
-            return PollOutcome(msg.import_id, "repairing" if started else "ended")
+            if started is None:
+                return _moved_elsewhere(book, msg, "repairing")
+            return PollOutcome(msg.import_id, "repairing")
+    if record.state != "finishing" and cancels.left_for_follower(book, record.id):
+        return _cancel(book, msg, record)   # the last moment a cancel stops the import
     if record.state != "finishing":  # else a retry: the first delivery moved it, then failed to finish
         moved = book.move(record, "finishing", decision.note, progress="100%")
         if moved is None:
@@ -310,8 +348,10 @@ def _repair_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> 
                               "to retry")
         return _end(book, msg, record, "failed", "cannot follow the repair: its claim record is gone",
                     "lost", problems=[problem])
-    outcome = repair_step.poll(book, record, msg, manifest, _finish_stage)
-    return outcome if isinstance(outcome, PollOutcome) else PollOutcome(msg.import_id, *outcome)
+    step = repair_step.poll(book, record, msg, manifest)
+    if isinstance(step, repair_step.FinishNext):
+        return _finish_stage(book, step.record, step.message)
+    return PollOutcome(msg.import_id, step.outcome, step.detail)
 
 
 def _finish_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> PollOutcome:
@@ -341,7 +381,11 @@ def _finish_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> 
         note += " in " + ", ".join([book.services.settings.region, *outcome.record.copies])
     if outcome.problems:
         note += f" ({len(outcome.problems)} finishing problem(s))"
-    return _end(book, msg, outcome.record, "succeeded", note, problems=outcome.problems)
+    late = cancels.late_cancel_note(book, outcome.record, "the import was finishing"
+                                    if outcome.record.repair is None else "the repair's build succeeded")
+    advice = list(dict.fromkeys([*outcome.record.advice, *([late] if late else [])]))
+    return _end(book, msg, outcome.record, "succeeded", note, problems=outcome.problems,
+                advice=advice)
 
 
 __all__ = ["poll_event", "poll_one", "PollOutcome", "error_advice"]

@@ -6,30 +6,52 @@ Every step is safe to run twice and under lost answers: CreateImagePipeline and
 StartImagePipelineExecution carry ClientTokens derived from the import id; names are read before
 they are changed; what a step learned is saved in the record before anything is deleted, so a
 retry after a crash goes on from there instead of asking ECS about a template that is gone.
-The swap renames the original out of the way first, then the repaired image in: a crash in
-between leaves both images with their own names, and the retry completes the swap.
+The swap names the repaired image in the record first, then renames the original out of the way
+and the repaired image in, each name written to the record before it is given: a crash in between
+leaves every image named in the record, and the retry completes the swap. A swap ECS refuses (the
+name taken meanwhile) puts the original back under the manifest's name when it can, and ends the
+import saying which image holds which name.
+
+A step returns what the poller does next (`Ended` or `FinishNext`); it never calls back into it.
 """
 
 from __future__ import annotations
 
-import calendar
-import time
-from typing import Callable
+from dataclasses import dataclass
 
 from .. import logs
+from . import cancel as cancels
+from .repair_swap import SwapFailed, delete_pipeline, seconds, swap
 from ..errors import PermanentCloudError
 from ..model.events import TrackMessage
 from ..state.status_book import StatusBook
 from ..manifest import Manifest
-from ..decide.fixes import fixes_for
-from ..decide.repair_items import LINUX_REPAIRS, WINDOWS_REPAIRS, RepairSelection, item_key, select_repair
+from ..decide.repair_items import RepairSelection, select_repair
 from ..decide.repair_track import (ExecutionView, RepairEnded, Repaired, RepairWait, decide_repair,
-                           execution_token, name_prefix, pipeline_token, unrepaired_name)
+                           execution_token, name_prefix, pipeline_token)
 from ..services import Services
 from ..model.status import Problem, RepairRecord, StatusRecord
 from ..decide.ecs_answers import ImageView
 
-FinishStage = Callable[[StatusBook, StatusRecord, TrackMessage], object]
+
+
+@dataclass(frozen=True)
+class Ended:
+    """The step is over: what the poller answers."""
+
+    outcome: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FinishNext:
+    """The repaired image is in place: the poller runs the finishing stage on it."""
+
+    record: StatusRecord
+    message: TrackMessage
+
+
+RepairNext = Ended | FinishNext
 
 
 def selection_for(manifest: Manifest, services: Services, image: ImageView,
@@ -56,45 +78,65 @@ def start(book: StatusBook, record: StatusRecord, msg: TrackMessage, manifest: M
             return None
         record = moved
     assert record.repair is not None
+    if cancels.left_for_follower(book, record.id):   # nothing built yet: end it here
+        if record.repair.pipeline_id:   # made by an earlier try of this step
+            delete_pipeline(services, record.repair.pipeline_id)
+        book.move(record, "cancelled", f"{cancels.CANCEL_NOTE} before the repair's build started",
+                  advice=[*record.advice, f"the imported image {msg.image_id} is kept, unrepaired, "
+                          f"under {manifest.image_name}: delete it if you do not want it"])
+        return None
     ecs = services.ecs
+    book.guard(record.id)
     pipeline_id = ecs.create_image_pipeline(
         msg.image_id, items=record.repair.items, name_prefix=name_prefix(manifest.image_name),
         token=pipeline_token(record.id), description=manifest.description,
         tags=manifest.tag_pairs, instance_type=settings.repair_instance_type,
         vswitch_id=settings.repair_vswitch_id)
+    record = book.update(record, repair=record.repair.model_copy(update={"pipeline_id": pipeline_id}))
+    assert record.repair is not None
     try:
+        book.guard(record.id)
         execution_id = ecs.start_image_pipeline_execution(pipeline_id,
                                                           token=execution_token(record.id))
     except PermanentCloudError:
-        _delete_pipeline(services, pipeline_id)   # leave no template behind a refused start
+        delete_pipeline(services, pipeline_id)   # leave no template behind a refused start
         raise
-    now = services.clock()
     record = book.update(record, repair=record.repair.model_copy(update={
         "pipeline_id": pipeline_id, "execution_id": execution_id, "status": "PREPARING"}))
-    first = msg.model_copy(update={
-        "stage": "repair", "attempt": msg.attempt + 1, "pipeline_id": pipeline_id,
-        "execution_id": execution_id, "repair_started_at": msg.repair_started_at or now,
-        "seen_at": None, "seen_progress": None})
-    services.mns.send(settings.queue, first.to_body(), settings.poll_first_seconds)
+    follow(book, record, msg)
     logs.step("repair.started", id=record.id, pipeline=pipeline_id, execution=execution_id,
               items=record.repair.items)
     return record
 
 
-def poll(book: StatusBook, record: StatusRecord, msg: TrackMessage, manifest: Manifest,
-         finish_stage: FinishStage) -> object:
-    """One delivered repair message: (outcome, detail), or what the finishing stage answered."""
+def follow(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> None:
+    """Queue the build's first poll (again, when the step that started it failed after: a copy
+    that was sent already is a duplicate of the same attempt)."""
+    assert record.repair is not None
+    settings = book.services.settings
+    first = msg.model_copy(update={
+        "stage": "repair", "attempt": msg.attempt + 1, "pipeline_id": record.repair.pipeline_id,
+        "execution_id": record.repair.execution_id,
+        "repair_started_at": msg.repair_started_at or book.services.clock(),
+        "seen_at": None, "seen_progress": None})
+    book.services.mns.send(settings.queue, first.to_body(), settings.poll_first_seconds)
+
+
+def poll(book: StatusBook, record: StatusRecord, msg: TrackMessage, manifest: Manifest) -> RepairNext:
+    """One delivered repair message: what the poller does next."""
     services, settings = book.services, book.services.settings
     repair = record.repair or RepairRecord(original_image_id=msg.image_id)
-    if repair.repaired_image_id:                 # a retry after the swap: go on from there
-        return _after_swap(book, record, msg, manifest, finish_stage)
+    if repair.repaired_image_id and repair.swapped:   # a retry after the swap: go on from there
+        return _after_swap(book, record, msg, manifest)
+    if repair.repaired_image_id and not repair.outcome:   # a retry inside the swap: complete it
+        return _swap_then_finish(book, record, repair, msg, manifest, None, repair.repaired_image_id)
     if repair.outcome:                           # a retry after the end was decided
         gone = services.ecs.describe_image_pipeline_execution(
             repair.pipeline_id or msg.pipeline_id or "",
             repair.execution_id or msg.execution_id or "")
         return _end(book, record, msg, manifest, gone, RepairEnded(
-            repair.outcome, repair.code or "RepairFailed", repair.message or "",
-                                                                   ""))  # type: ignore[arg-type]
+            repair.outcome, repair.code or "RepairFailed",  # type: ignore[arg-type]
+            repair.message or "", ""))
     assert msg.pipeline_id and msg.execution_id
     marker = book.store.head(book.keys.repair_cancel(record.id)) is not None
     execution = services.ecs.describe_image_pipeline_execution(msg.pipeline_id, msg.execution_id)
@@ -113,70 +155,36 @@ def poll(book: StatusBook, record: StatusRecord, msg: TrackMessage, manifest: Ma
         services.mns.send(settings.queue, decision.message.to_body(), decision.delay)
         if execution is not None and execution.status != repair.status:
             book.update(record, repair=repair.model_copy(update={"status": execution.status}))
-        return "repairing", decision.note
+        return Ended("repairing", decision.note)
     if isinstance(decision, Repaired):
         assert execution is not None
-        record = _swap(book, record, repair, manifest, execution, decision.image_id)
-        return _after_swap(book, record, msg, manifest, finish_stage)
+        return _swap_then_finish(book, record, repair, msg, manifest, execution, decision.image_id)
     return _end(book, record, msg, manifest, execution, decision)
 
 
-def _seconds(execution: ExecutionView) -> int | None:
-    try:
-        parse = [calendar.timegm(time.strptime(t or "", "%Y-%m-%dT%H:%M:%SZ"))
-                 for t in (execution.created, execution.modified)]
-    except ValueError:
-        return None
-    return max(0, parse[1] - parse[0])
+def _swap_then_finish(book: StatusBook, record: StatusRecord, repair: RepairRecord,
+                      msg: TrackMessage, manifest: Manifest, execution: ExecutionView | None,
+                      repaired_id: str) -> RepairNext:
+    swapped = swap(book, record, repair, manifest, execution, repaired_id)
+    if isinstance(swapped, SwapFailed):
+        book.move(swapped.record, "failed",
+                  f"repair failed: the names could not be swapped ({swapped.code})",
+                  problems=[*swapped.record.problems, swapped.problem], repair=swapped.repair)
+        return Ended("failed", swapped.code)
+    return _after_swap(book, swapped, msg, manifest)
 
 
-def _swap(book: StatusBook, record: StatusRecord, repair: RepairRecord, manifest: Manifest,
-          execution: ExecutionView, repaired_id: str) -> StatusRecord:
-    """The original out of the way, the repaired image in; saved before anything is deleted."""
-    ecs = book.services.ecs
-    name = manifest.image_name
-    original_id = repair.original_image_id or record.image_id or ""
-    away = unrepaired_name(name, record.id)
-    original = ecs.describe_image_raw(original_id)
-    if original is not None and original.get("ImageName") == name:
-        ecs.modify_image(original_id, {"ImageName": away})
-    repaired = ecs.describe_image_raw(repaired_id)
-    if repaired is not None and repaired.get("ImageName") != name:
-        ecs.modify_image(repaired_id, {"ImageName": name})
-    checked = bool(repaired and (repaired.get("DetectionOptions") or {}).get("Status"))
-    advice = record.advice
-    if not checked and original is not None:
-        advice = list(dict.fromkeys([*advice, *_unrepaired_advice(original, repaired_id, repair,
-                                                                  manifest)]))
-    return book.update(record, image_id=repaired_id, advice=advice,
-                       repair=repair.model_copy(update={
-        "status": execution.status, "repaired_image_id": repaired_id,
-        "original_renamed_to": away, "instance_seconds": _seconds(execution), "checked": checked}))
-
-
-def _unrepaired_advice(original: dict, repaired_id: str, repair: RepairRecord,
-                       # type: ignore[type-arg]
-                       manifest: Manifest) -> list[str]:
-    """Without a check of the repaired image, the original's risks the repair did not cover still
-    stand: their advice, pointed at the repaired image."""
-    view = ImageView.from_wire(original)
-    table = WINDOWS_REPAIRS if (view.os_type or manifest.os_type) == "windows" else LINUX_REPAIRS
-    left = [i for i in view.detection_items if table.get(item_key(i.name)) not in repair.items]
-    target = ImageView.from_wire({**original, "ImageId": repaired_id})
-    return fixes_for(left, nvme_support="unsupported", detected_boot_mode=None, image=target,
-                     license_type_wanted=None).advice
-
-
-def _after_swap(book: StatusBook, record: StatusRecord, msg: TrackMessage, manifest: Manifest,
-                finish_stage: FinishStage) -> object:
+def _after_swap(book: StatusBook, record: StatusRecord, msg: TrackMessage,
+                manifest: Manifest) -> RepairNext:
     repair = record.repair
     assert repair is not None and repair.repaired_image_id
     ecs = book.services.ecs
     if repair.pipeline_id:
-        _delete_pipeline(book.services, repair.pipeline_id)
+        delete_pipeline(book.services, repair.pipeline_id)
     problems: list[Problem] = []
     if not manifest.keep_unrepaired and repair.original_image_id and not repair.original_deleted:
         try:
+            book.guard(record.id)
             ecs.delete_image(repair.original_image_id)
         except PermanentCloudError as err:
             if not err.code.endswith("NotFound"):
@@ -195,10 +203,10 @@ def _after_swap(book: StatusBook, record: StatusRecord, msg: TrackMessage, manif
         moved = book.move(record, "finishing", f"repaired image {repair.repaired_image_id} "
                           f"replaced {repair.original_image_id}")
         if moved is None:
-            return "ended", ""
+            return Ended("ended")
         record = moved
     following = msg.model_copy(update={"stage": "finish", "image_id": repair.repaired_image_id})
-    return finish_stage(book, record, following)
+    return FinishNext(record, following)
 
 
 def repair_summary(repair: RepairRecord, manifest: Manifest) -> str:
@@ -217,17 +225,18 @@ def repair_summary(repair: RepairRecord, manifest: Manifest) -> str:
 
 
 def _end(book: StatusBook, record: StatusRecord, msg: TrackMessage, manifest: Manifest,
-         execution: ExecutionView | None, decision: RepairEnded) -> tuple[str, str]:
+         execution: ExecutionView | None, decision: RepairEnded) -> Ended:
     """End the import keeping the original: the build's image removed, then its template."""
     services = book.services
     repair = (record.repair or RepairRecord()).model_copy(update={
         "outcome": decision.outcome, "code": decision.code, "message": decision.message,
-        **({"status": execution.status, "instance_seconds": _seconds(execution)}
+        **({"status": execution.status, "instance_seconds": seconds(execution)}
            if execution is not None else {})})
     record = book.update(record, repair=repair)   # what was decided survives the cleanup
     leftover = execution.result_image if execution is not None else None
     if leftover and leftover != repair.original_image_id:
         try:
+            book.guard(record.id)
             services.ecs.delete_image(leftover)
         except PermanentCloudError as err:
             if not err.code.endswith("NotFound"):
@@ -235,7 +244,7 @@ def _end(book: StatusBook, record: StatusRecord, msg: TrackMessage, manifest: Ma
     if repair.pipeline_id and (execution is None or execution.status in
                                ("SUCCESS", "PARTITION_SUCCESS", "FAILED", "TEST_FAILED",
                                 "CANCELLED")):
-        _delete_pipeline(services, repair.pipeline_id)
+        delete_pipeline(services, repair.pipeline_id)
     original = repair.original_image_id or msg.image_id
     advice = [*record.advice, f"the imported image {original} is kept, unrepaired, under "
               f"{manifest.image_name}: use it as it is, repair it by hand (see the advice above), "
@@ -248,12 +257,4 @@ def _end(book: StatusBook, record: StatusRecord, msg: TrackMessage, manifest: Ma
                       fix=decision.advice or "nothing to do: the original image is kept")
     book.move(record, decision.outcome, f"repair {decision.outcome}: {decision.code}",
               problems=[*record.problems, problem], advice=list(dict.fromkeys(advice)))
-    return decision.outcome, decision.code
-
-
-def _delete_pipeline(services: Services, pipeline_id: str) -> None:
-    try:
-        services.ecs.delete_image_pipeline(pipeline_id)
-    except PermanentCloudError as err:
-        if not err.code.endswith("NotFound"):
-            raise
+    return Ended(decision.outcome, decision.code)

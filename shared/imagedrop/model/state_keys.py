@@ -14,7 +14,9 @@ watch: a write under the watched prefix would start the function again, forever.
 | waiting/<data disk key>               | overwrite      | which manifest a late data disk completes    |
 | cancels/<manifest key>@<version>      | overwrite      | a cancel of this upload of the manifest      |
 | disk-owners/<sha256 of the disk key>  | put-if-absent  | which manifest a data disk belongs to        |
-| cancel/<import id>                    | put-if-absent  | a cancel during a repair, left for the poller |
+| cancel/<import id>                    | put-if-absent  | a cancel left for the step working on it     |
+| work/<import id>                      | put-if-absent  | one instance at a time follows or ends it    |
+| submitted/<import id>                 | put-if-absent  | ImportImage was called (its answer maybe lost) |
 """
 
 from __future__ import annotations
@@ -68,5 +70,14 @@ class StateKeys:
         return f"{self.prefix}disk-owners/{_digest(disk_key)}"
 
     def repair_cancel(self, import_id: str) -> str:
-        """A cancel that arrived while Image Builder repairs: only the poller may end a build."""
+        """A cancel left for the instance working on the import (the poller alone may end a
+        build): it ends the import, or answers why it is too late."""
         return f"{self.prefix}cancel/{import_id}"
+
+    def submitted(self, import_id: str) -> str:
+        """Left right before ImportImage: a task may exist that no record names yet."""
+        return f"{self.prefix}submitted/{import_id}"
+
+    def work(self, import_id: str) -> str:
+        """The lease of the instance following or ending the import now."""
+        return f"{self.prefix}work/{import_id}"

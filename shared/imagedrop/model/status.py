@@ -91,6 +91,10 @@ class RepairRecord(BaseModel):
     status: str = "STARTING"                                 # the build's last status seen
     repaired_image_id: str | None = None
     original_renamed_to: str | None = None                  # the original's name after the swap
+    # Every image of the repair by the name it carries, written before each rename: the record
+    # names each of them whatever happens between two calls.
+    names: dict[str, str] = Field(default_factory=dict)
+    swapped: bool = False                                   # both renames done
     original_deleted: bool = False
     instance_seconds: int | None = None                     # the build's temporary instance ran ≈
     checked: bool | None = None                             # the repaired image carries a check

@@ -20,10 +20,10 @@ from typing import Any
 
 from . import claims
 from .. import logs
-from ..errors import ImagedropError
+from ..errors import ImagedropError, ImportEnded
 from ..services import Services
 from ..model.state_keys import StateKeys
-from ..model.status import TERMINAL, Event, State, StatusRecord, can_move, moved, utc_now_iso
+from ..model.status import ALLOWED, TERMINAL, Event, State, StatusRecord, can_move, moved, utc_now_iso
 
 
 class StatusBook:
@@ -47,6 +47,10 @@ class StatusBook:
         data = self.store.get_small(self.keys.status(manifest_key))
         return None if data is None else StatusRecord.model_validate_json(data)
 
+    def current(self, manifest_key: str) -> StatusRecord | None:
+        """The record of `manifest_key`, its state announced: what every step acts on."""
+        return self.finish_pending_announcement(self.load(manifest_key))
+
     def finish_pending_announcement(self, record: StatusRecord | None) -> StatusRecord | None:
         """`record` once its state is announced: a record saved but maybe not announced (its step
         died before sending) is announced now, unless that was done, or another instance is doing
@@ -55,9 +59,9 @@ class StatusBook:
             return record
         key = self.claim_key(record.id, record.state)
         marker = claims.held(self.store, key)
-        if marker is not None and (marker.get("sent") or "owner" not in marker):
+        if marker is not None and marker.announced:
             # Sent; the step that sent it did not live to say so in the record: say it now.
-            failures = marker.get("failures", [])
+            failures = marker.failures
             record.announcement_pending = False
             record.notifications.extend(f for f in failures if f not in record.notifications)
             self._save_unless_moved(record, failures)
@@ -76,9 +80,23 @@ class StatusBook:
 
     def ended(self, import_id: str) -> str | None:
         """The end an import was given, if any (its record may say otherwise: a refusal is only
-        announced)."""
-        marker = claims.held(self.store, self.claim_key(import_id, "rejected"))
-        return None if marker is None else str(marker.get("state") or "ended")
+        announced). An end claimed by an instance that died before saving it is none."""
+        marker = claims.held(self.store, self.keys.terminal(import_id))
+        if marker is None or marker.stale(self.services.clock()):
+            return None
+        return marker.state or "ended"
+
+    def guard(self, import_id: str) -> None:
+        """Right before a side effect: raise `ImportEnded` when the import's end is claimed."""
+        end = self.ended(import_id)
+        if end is not None:
+            raise ImportEnded(import_id, end)
+
+    def lease(self, import_id: str) -> claims.Claim | None:
+        """The right to work on the import: follow it, end it. Held by one instance at a time, never
+        settled: released when the step is over (or taken over once its holder is gone)."""
+        return claims.take(self.store, self.keys.work(import_id), now=self.services.clock(),
+                           at=self.now())
 
     def forget_lone_disk(self, manifest_key: str) -> None:
         """Drop a quiet waiting record: the object it waited for turned out to be a data disk."""
@@ -183,14 +201,29 @@ class StatusBook:
             self.save(now)
 
     def _take(self, record: StatusRecord) -> claims.Claim | None:
-        return claims.take(self.store, self.claim_key(record.id, record.state), now=self.services.clock(),
-                           state=record.state, manifest=record.manifest, at=record.updated_at)
+        """The claim of `record`'s state; None when another instance holds it, or when the state is
+        not an end and the import's end is claimed (a terminal state is final)."""
+        claim = claims.take(self.store, self.claim_key(record.id, record.state),
+                            now=self.services.clock(), state=record.state,
+                            manifest=record.manifest, at=record.updated_at)
+        if claim is None or record.state in TERMINAL:
+            return claim
+        try:
+            end = self.ended(record.id)
+        except BaseException:
+            claim.release()
+            raise
+        if end is not None:
+            claim.release()
+            logs.step("import.state_after_end", id=record.id, state=record.state, end=end)
+            return None
+        return claim
 
     def _repair(self, record: StatusRecord) -> StatusRecord | None:
         """Another instance took and announced this state, yet the saved record is behind it (a
         concurrent step saved an earlier state over it): save it again, quietly."""
-        marker = claims.held(self.store, self.claim_key(record.id, record.state)) or {}
-        if not marker.get("sent") or marker.get("state") != record.state:
+        marker = claims.held(self.store, self.claim_key(record.id, record.state))
+        if marker is None or not marker.sent or marker.state != record.state:
             return None
         data = self.store.get_small(self.keys.status(record.manifest))
         current = None if data is None else StatusRecord.model_validate_json(data)
@@ -198,7 +231,7 @@ class StatusBook:
             return None
         logs.step("import.repaired", id=record.id, state=record.state,
                   was=current.state if current else None)
-        announced = StatusRecord.model_validate(marker["record"]) if marker.get("record") else record
+        announced = StatusRecord.model_validate(marker.record) if marker.record else record
         announced.announcement_pending = False
         self.save(announced)  # as it was announced: its CloudEvent id names its place in history
         return announced
@@ -208,8 +241,9 @@ class StatusBook:
         step that announced one may still have been sending it when another moved the record on."""
         earlier = {e.state for e in record.history[:-1]} - {record.state} - TERMINAL
         for state in sorted(earlier):
-            marker = claims.held(self.store, self.claim_key(record.id, state)) or {}
-            record.notifications.extend(f for f in marker.get("failures", []) if f not in record.notifications)
+            marker = claims.held(self.store, self.claim_key(record.id, state))
+            failures = marker.failures if marker is not None else []
+            record.notifications.extend(f for f in failures if f not in record.notifications)
 
     def announce_once(self, record: StatusRecord) -> bool:
         """Announce `record`'s terminal state without saving it (a refusal that must not replace
@@ -241,8 +275,23 @@ class StatusBook:
         return record
 
 
-_ORDER = ("waiting", "importing", "checking", "finishing")
+def _steps_from_start() -> dict[str, int]:
+    """Each state's place in an import's course: the longest run of allowed moves that reaches
+    it (an end after every other state)."""
+    rank: dict[str, int] = {}
+    frontier: dict[str | None, int] = {None: 0}
+    while frontier:
+        following: dict[str | None, int] = {}
+        for state, depth in frontier.items():
+            for new in ALLOWED.get(state, frozenset()):
+                if rank.get(new, -1) < depth + 1:
+                    rank[new] = following[new] = depth + 1
+        frontier = following
+    return rank
+
+
+_RANK = _steps_from_start()
 
 
 def _rank(state: str) -> int:
-    return _ORDER.index(state) if state in _ORDER else len(_ORDER)
+    return _RANK.get(state, len(_RANK))
