@@ -24,7 +24,7 @@ from imagedrop_disk.errors import DiskError
 
 from ..decide.archived import read_state
 from ..budget import DeadlineSource, OutOfTime
-from ..errors import CloudError, ManifestError, PermanentCloudError, RetryableCloudError
+from ..errors import ManifestError, PermanentCloudError, RetryableCloudError
 from ..model.events import ObjectCreated, TrackMessage
 from ..state.import_claim import ImportClaim, read_claim
 from ..state.status_book import StatusBook
