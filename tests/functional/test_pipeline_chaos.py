@@ -162,6 +162,11 @@ def assert_promises_kept(h: Harness, drops: list[Drop]) -> None:
         assert record.source_deleted == gone, where
     # nothing dead-lettered without the record saying why
     for message in h.cloud.mns.queue(DLQ).messages.values():
+        body = message.body if isinstance(message.body, str) else message.body.decode()
+        if body.lstrip().startswith("{") and "requestContext" in body:
+            # FC's record of an async invocation that failed every retry: each import's record
+            # was checked above to have ended and been announced
+            continue
         msg = TrackMessage.model_validate_json(base64.b64decode(message.body))
         record = h.status(msg.manifest_key)
         assert record.id != msg.import_id or record.terminal or record.problems, record
