@@ -10,9 +10,12 @@ from typing import Any, Callable
 
 from imagedrop.flows.ingest import ingest_object
 
-from tests.flows.fakes import sample_disk
+from imagedrop.flows import cancel as cancels
+from imagedrop.state.status_book import StatusBook
+
+from tests.flows.fakes import BUCKET, sample_disk
 from .invariants import broken
-from .world import Faults, World
+from .world import STATE_PREFIX, Faults, World
 
 DISK = "incoming/web.qcow2"
 MANIFEST = DISK + ".json"
@@ -208,7 +211,31 @@ def cancel_inside_the_swap() -> Outcome:
     return _named("cancel inside the swap", {"repair": ["fstab"]}, script)
 
 
+def end_while_a_state_is_saved() -> Outcome:
+    """The ingest has claimed `importing` and found no end, when a cancel lands and the manifest's
+    other delivery (paused since it claimed the import, before ImportImage) finds it and ends the
+    import: the end must still be announced last, and stay the record."""
+    def script(world: World) -> None:
+        def when(service: str, op: str, args: tuple[Any, ...]) -> bool:
+            return (op == "put" and str(args[0]).endswith("status/" + MANIFEST)
+                    and json.loads(args[1]).get("state") == "importing")
+
+        def cancel_and_resume_the_other() -> None:
+            cancelled = ingest_object(world.upload(MANIFEST + ".cancel", b"", event=False),
+                                      world.services)
+            book = StatusBook(world.services, BUCKET)
+            [claim] = [k for k in world.bucket.objects if k.startswith(f"{STATE_PREFIX}claims/")]
+            rid = claim.rsplit("/", 1)[-1]
+            version = world.bucket.head(MANIFEST).version
+            assert cancels.requested(book, MANIFEST, version)
+            cancels.end_before_import(book, rid, MANIFEST, {rid})
+            world.outcomes.append(("cancel", cancelled))
+        _once(world, when, cancel_and_resume_the_other)
+    return _named("an end while a state is saved", {}, script)
+
+
 NAMED: dict[str, Callable[[], Outcome]] = {
+    "an end while a state is saved": end_while_a_state_is_saved,
     "cancel while a poll is in flight": cancel_while_a_poll_is_in_flight,
     "cancel while a poll is in flight (repair)": lambda: cancel_while_a_poll_is_in_flight(True),
     "cancel while finishing": cancel_while_finishing,

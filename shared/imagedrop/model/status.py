@@ -8,7 +8,7 @@ exactly one notification; a terminal state is final.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from imagedrop_disk.facts.model import Finding, GuestFacts
 from pydantic import (AliasChoices, BaseModel, Field, SerializerFunctionWrapHandler,
@@ -20,6 +20,7 @@ from .state_keys import StateKeys
 State = Literal["waiting", "importing", "checking", "repairing", "finishing",
                 "succeeded", "rejected", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "rejected", "failed", "cancelled"})
+NON_TERMINAL: frozenset[str] = frozenset(get_args(State)) - TERMINAL
 
 ALLOWED: dict[str | None, frozenset[str]] = {
     None: frozenset({"waiting", "importing", "rejected", "failed", "cancelled"}),

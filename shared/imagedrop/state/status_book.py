@@ -23,7 +23,7 @@ from .. import logs
 from ..errors import ImagedropError, ImportEnded
 from ..services import Services
 from ..model.state_keys import StateKeys
-from ..model.status import ALLOWED, TERMINAL, Event, State, StatusRecord, can_move, moved, utc_now_iso
+from ..model.status import ALLOWED, NON_TERMINAL, TERMINAL, Event, State, StatusRecord, can_move, moved, utc_now_iso
 
 
 class StatusBook:
@@ -148,13 +148,21 @@ class StatusBook:
             record.announcement_pending = announce
             if announce:
                 self._gather_failures(record)
+            if record.state in TERMINAL:
+                self._announce_in_flight(record)
             self.save(record)
             logs.step(f"import.{record.state}", id=record.id, manifest=record.manifest,
                       image_id=record.image_id, task_id=record.task_id,
                       note=record.history[-1].note if record.history else None)
             if announce:
                 assert claim is not None
-                return self._send(record, claim)
+                sent = self._send(record, claim)
+                if record.state not in TERMINAL and self.ended(record.id) is not None:
+                    # The end was claimed while this state was being saved: it announced this
+                    # state before itself; the record must be the end's, not this state's.
+                    self._restore_end(record)
+                    return None
+                return sent
             if claim is not None:
                 claim.settle()
         except BaseException:
@@ -195,6 +203,8 @@ class StatusBook:
         now = None if current is None else StatusRecord.model_validate_json(current)
         if now is None or (now.id == record.id and now.state == record.state):
             self.save(record)
+        elif now.id == record.id and record.terminal and not now.terminal:
+            self.save(record)   # a state saved over the end while the end was claimed: the end wins
         elif (now.id == record.id and now.terminal and not now.announcement_pending
               and any(f not in now.notifications for f in failures)):
             now.notifications.extend(f for f in failures if f not in now.notifications)
@@ -202,10 +212,15 @@ class StatusBook:
 
     def _take(self, record: StatusRecord) -> claims.Claim | None:
         """The claim of `record`'s state; None when another instance holds it, or when the state is
-        not an end and the import's end is claimed (a terminal state is final)."""
+        not an end and the import's end is claimed (a terminal state is final).
+
+        A state's claim is written (with its record) before the end is looked for, and an end's
+        claim before the states in flight are: so either the state sees the end and gives way, or
+        the end sees the state in flight and announces it first (`_announce_in_flight`)."""
         claim = claims.take(self.store, self.claim_key(record.id, record.state),
                             now=self.services.clock(), state=record.state,
-                            manifest=record.manifest, at=record.updated_at)
+                            manifest=record.manifest, at=record.updated_at,
+                            record=None if record.terminal else record.model_dump(mode="json"))
         if claim is None or record.state in TERMINAL:
             return claim
         try:
@@ -218,6 +233,32 @@ class StatusBook:
             logs.step("import.state_after_end", id=record.id, state=record.state, end=end)
             return None
         return claim
+
+    def _announce_in_flight(self, end: StatusRecord) -> None:
+        """Before the end is announced, announce every state of the import another instance has
+        claimed and not yet sent, with the CloudEvent id that instance sends it with: receivers
+        see the states in order, the end last, and a later send of the same state as a resend."""
+        now = self.services.clock()
+        for state in sorted(NON_TERMINAL, key=_rank):
+            marker = claims.held(self.store, self.claim_key(end.id, state))
+            if marker is None or not marker.unsettled or marker.stale(now) or not marker.record:
+                continue
+            announced = self.announce(StatusRecord.model_validate(marker.record))
+            logs.step("import.announced_in_flight", id=end.id, state=state, end=end.state)
+            end.notifications.extend(f for f in announced.notifications if f not in end.notifications)
+
+    def _restore_end(self, record: StatusRecord) -> None:
+        """Save the end as it was announced over `record`, a state saved after the end was claimed
+        (the end's own final save wins too, when it comes later)."""
+        marker = claims.held(self.store, self.keys.terminal(record.id))
+        if marker is None or not marker.sent or not marker.record:
+            return   # the end is still being saved by its holder, whose last save wins
+        current = self.load(record.manifest)
+        if current is not None and current.id == record.id and not current.terminal:
+            end = StatusRecord.model_validate(marker.record)
+            end.announcement_pending = False
+            self.save(end)
+            logs.step("import.end_restored", id=record.id, over=record.state, end=end.state)
 
     def _repair(self, record: StatusRecord) -> StatusRecord | None:
         """Another instance took and announced this state, yet the saved record is behind it (a
