@@ -10,11 +10,10 @@ from typing import Any, Callable, Iterator
 
 from pydantic import ValidationError
 
-from imagedrop.cloud.oss_errors import translate_oss_error
-from imagedrop.errors import CloudError
 from imagedrop.model.state_keys import CANCEL_SUFFIX
 from imagedrop.model.status import StatusRecord, status_key
 from .exit_codes import CLOUD_ERROR, OpsError
+from .oss_calls import oss_call
 
 
 @dataclass(frozen=True)
@@ -52,36 +51,9 @@ def row_for(record: StatusRecord, now: float) -> ImportRow:
                      problem=problem)
 
 
-def _oss_call(what: str, fn: Callable[[], Any]) -> Any:
-    import oss2
-
-    try:
-        return fn()
-    except oss2.exceptions.NoSuchKey:
-        return None
-    except oss2.exceptions.OssError as exc:
-        err = translate_oss_error(exc, what)
-        if not isinstance(err, CloudError):
-            raise
-        if not isinstance(exc, oss2.exceptions.RequestError):  # OSS answered
-            raise OpsError(f"{what}: {err.code}: {exc.message}", CLOUD_ERROR) from None
-        from .net_errors import short_reason
-
-        raise OpsError(f"{what}: cannot reach OSS at {bucket_endpoint(exc)}({short_reason(exc)}); check the "
-                       "endpoint (--endpoint, IMAGEDROP_OSS_ENDPOINT) and the network", CLOUD_ERROR) from None
-
-
-def bucket_endpoint(exc: Exception) -> str:
-    """The host:port an oss2 RequestError was for, from the URL in its message ('' when unknown)."""
-    import re
-
-    found = re.search(r"host='([^']+)', port=(\d+)", str(exc))
-    return f"{found.group(1)}:{found.group(2)} " if found else ""
-
-
 def read_record(bucket: Any, state_prefix: str, manifest_key: str) -> StatusRecord | None:
     key = status_key(state_prefix, manifest_key)
-    data = _oss_call(f"oss://{bucket.bucket_name}/{key}", lambda: bucket.get_object(key).read())
+    data = oss_call(f"oss://{bucket.bucket_name}/{key}", lambda: bucket.get_object(key).read())
     if data is None:
         return None
     try:
@@ -96,7 +68,7 @@ def list_records(bucket: Any, state_prefix: str, prefix: str = "") -> Iterator[S
     import oss2
 
     base = status_key(state_prefix, prefix)
-    objects = _oss_call(f"listing oss://{bucket.bucket_name}/{base}",
+    objects = oss_call(f"listing oss://{bucket.bucket_name}/{base}",
                         lambda: list(oss2.ObjectIterator(bucket, prefix=base))) or []
     for obj in objects:
         record = read_record(bucket, state_prefix, obj.key[len(status_key(state_prefix, "")):])

@@ -11,7 +11,7 @@ from imagedrop.notify import ROUTES_FILE, Routes, RoutesError, parse_routes
 from imagedrop.redact import redacted
 from .connection import Connection
 from .exit_codes import BAD_INPUT, CLOUD_ERROR, OpsError
-from .imports import _oss_call
+from .oss_calls import oss_call
 
 SUBSCRIPTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,255}$")
 
@@ -36,7 +36,7 @@ def put_routes(conn: Connection, routes: Routes) -> str:
     key = routes_key(conn)
     body = json.dumps(routes.model_dump(mode="json", exclude_defaults=True), indent=2, ensure_ascii=False)
     bucket = conn.oss_bucket()
-    _oss_call(f"PUT oss://{conn.bucket}/{key}",
+    oss_call(f"PUT oss://{conn.bucket}/{key}",
               lambda: bucket.put_object(key, body.encode("utf-8"), headers={"Content-Type": "application/json"}))
     return f"oss://{conn.bucket}/{key}"
 
@@ -45,7 +45,7 @@ def get_routes(conn: Connection) -> Routes | None:
     """The bucket's routes, None when there is no file."""
     key = routes_key(conn)
     bucket = conn.oss_bucket()
-    raw = _oss_call(f"GET oss://{conn.bucket}/{key}", lambda: bucket.get_object(key).read())
+    raw = oss_call(f"GET oss://{conn.bucket}/{key}", lambda: bucket.get_object(key).read())
     if raw is None:
         return None
     try:
