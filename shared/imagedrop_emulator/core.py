@@ -16,7 +16,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterable, Protocol
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from .faults import LOST_KINDS, Call, Faults
 
@@ -126,7 +126,7 @@ def dispatch(service: WireService, req: WireRequest, faults: Faults) -> WireResp
         time.sleep(latency_ms / 1000)
     if kind in ("reset", "throttle", "500", "503"):
         return _fail_before_answer(service, req, action, kind)
-    call = Call(service.name, action, req.param_dict(), req.path)
+    call = Call(service.name, action, req.param_dict(), unquote(req.path))
     for hook in faults.due(call):   # another party acting right before the service does
         hook.then(call)
     try:

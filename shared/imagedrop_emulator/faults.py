@@ -32,7 +32,8 @@ class FaultRule:
 
 @dataclass(frozen=True)
 class Call:
-    """A call about to be carried out, as a hook sees it: its query parameters and its path."""
+    """A call about to be carried out, as a hook sees it: its query parameters and its path
+    (percent-decoded: an OSS key reads as it was named)."""
 
     service: str
     action: str

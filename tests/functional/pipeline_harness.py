@@ -136,7 +136,8 @@ def run_until_state(h: Harness, key: str, state: str) -> StatusRecord:
 
 
 def until(done: Callable[[], bool]) -> None:
-    """Wait for another instance to get somewhere (bounded, so a broken run fails instead of hanging)."""
+    """Wait for another instance to get somewhere (bounded, so that a broken run fails instead
+    of hanging)."""
     deadline = time.monotonic() + 60
     while not done():
         assert time.monotonic() < deadline, "the other instance never got there"

@@ -8,8 +8,7 @@ the import completes, and the end says the cancel came too late."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Iterator
+from typing import Callable
 
 import pytest
 
@@ -17,16 +16,9 @@ from imagedrop.decide.repair_track import unrepaired_name
 from imagedrop.model.status import StatusRecord
 from imagedrop_emulator.faults import Call
 
-from pipeline_harness import (Harness, drop_at_risk, one_terminal, run_until_state, running,
-                              until)
+from pipeline_harness import Harness, drop_at_risk, one_terminal, run_until_state, until
 
 NAME = "web-2026.11"
-
-
-@pytest.fixture
-def instances(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> Iterator[Harness]:
-    """Several function instances at once: a cancel is handled while a poll is in flight."""
-    yield from running(tmp_path, faults="", concurrency=4)
 
 
 def _names(h: Harness) -> dict[str, str]:
@@ -48,9 +40,12 @@ def test_a_name_taken_between_the_renames_leaves_every_image_named(stack: Harnes
     # Given another image taking the manifest's name right before ECS gives it to the repaired
     # image (the original has moved to its temporary name by then)
     foreign: list[str] = []
-    stack.cloud.faults.before(
-        "ecs", "ModifyImageAttribute", lambda call: foreign.append(stack.cloud.ecs.add_image(NAME).image_id),
-        when=lambda call: call.params.get("ImageName") == NAME)
+
+    def take_the_name(call: Call) -> None:
+        foreign.append(stack.cloud.ecs.add_image(NAME).image_id)
+
+    stack.cloud.faults.before("ecs", "ModifyImageAttribute", take_the_name,
+                              when=lambda call: call.params.get("ImageName") == NAME)
     key = drop_at_risk(stack, repair="auto", keep_unrepaired=keep)
     # When the repair runs to its end
     stack.run()
@@ -105,22 +100,35 @@ def _build_succeeded(h: Harness) -> bool:
         return any(e.status == "SUCCESS" for e in ecs.executions.values())
 
 
-def test_a_cancel_after_the_build_succeeded_is_answered_too_late(instances: Harness) -> None:
-    h = instances
-    key = drop_at_risk(h, repair="auto")
-    record = run_until_state(h, key, "repairing")
-    landed: list[Call] = []
-
-    def cancel_meanwhile(call: Call) -> None:
-        """The cancel uploaded and handled by another instance, before ECS answers the poller."""
+def _cancel_meanwhile(h: Harness, key: str, record: StatusRecord,
+                      landed: list[Call]) -> Callable[[Call], None]:
+    def cancel(call: Call) -> None:
+        """The cancel uploaded and handled by another instance, before ECS answers the call."""
         landed.append(call)
         h.cloud.oss.put_object(h.info.bucket, key + ".cancel", b"")
         h.cloud.pump.pump(wait=False)
         until(lambda: bool(h.keys(f"imagedrop/cancel/{record.id}")))
+    return cancel
 
-    # Given the build done when the poller asks ECS about it, and a cancel landing right then
-    h.cloud.faults.before("ecs", "DescribeImagePipelineExecutions", cancel_meanwhile,
-                          when=lambda call: _build_succeeded(h))
+
+@pytest.mark.parametrize("service, action, path", [
+    pytest.param("ecs", "DescribeImagePipelineExecutions", "/", id="as-the-poller-asks-ecs"),
+    pytest.param("oss", "HeadObject", "imagedrop/cancel/", id="as-the-poller-looks-for-a-cancel",
+                 marks=pytest.mark.xfail(strict=True, reason=(
+                     "a cancel left before the poller's look for one, once the build has "
+                     "succeeded, ends the import cancelled: the poll deletes the build's image "
+                     "(never named in the record) instead of completing the import"))),
+])
+def test_a_cancel_after_the_build_succeeded_is_answered_too_late(
+        stack: Harness, service: str, action: str, path: str) -> None:
+    h = stack
+    key = drop_at_risk(h, repair="auto")
+    record = run_until_state(h, key, "repairing")
+    landed: list[Call] = []
+    # Given the build done by the time the poller next looks, and a cancel landing right before
+    # the poller's first look at it: its look for a left cancel, or its question to ECS
+    h.cloud.faults.before(service, action, _cancel_meanwhile(h, key, record, landed),
+                          when=lambda call: path in call.path and _build_succeeded(h))
     # When the import runs to its end
     h.run()
     # Then it succeeds, once: the build's image carries the name; the end says the cancel came

@@ -24,10 +24,10 @@ def test_a_hook_runs_once_before_the_service_carries_out_the_call_it_names() -> 
 
     assert put(wire, faults, "/GetThing/a") == 200       # another action: not this hook's
     assert seen == []
-    assert put(wire, faults, "/PutThing/a", "Name=web&Size=3") == 200
+    assert put(wire, faults, "/PutThing/a%2Fb", "Name=web&Size=3") == 200
     assert put(wire, faults, "/PutThing/b") == 200       # one turn by default
     # it ran before the service had the call (one request handled then: the GetThing)
-    assert seen == [(Call("echo", "PutThing", {"Name": "web", "Size": "3"}, "/PutThing/a"), 1)]
+    assert seen == [(Call("echo", "PutThing", {"Name": "web", "Size": "3"}, "/PutThing/a/b"), 1)]
     assert hook.fired == 1 and len(wire.handled) == 3
 
 
