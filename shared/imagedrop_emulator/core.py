@@ -4,8 +4,8 @@ the faults the knobs ask for.
 
 A service is a backend (plain state, raises `ServiceError`) plus a wire layer implementing
 `WireService`: it names the action of a request, answers it, and renders errors in its own
-dialect (OSS XML, ECS JSON, MNS XML). `dispatch` is the one place faults are injected, so the
-in-process `responses` mount and the loopback HTTP server behave the same.
+dialect (OSS XML, ECS JSON, MNS XML). `dispatch` is the one place faults are injected and hooks
+run, so the in-process `responses` mount and the loopback HTTP server behave the same.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterable, Protocol
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
-from .faults import LOST_KINDS, Faults
+from .faults import LOST_KINDS, Call, Faults
 
 SPOOL_LIMIT = 4 * 1024 * 1024  # request bodies above this go to a temporary file
 
@@ -126,6 +126,9 @@ def dispatch(service: WireService, req: WireRequest, faults: Faults) -> WireResp
         time.sleep(latency_ms / 1000)
     if kind in ("reset", "throttle", "500", "503"):
         return _fail_before_answer(service, req, action, kind)
+    call = Call(service.name, action, req.param_dict(), unquote(req.path))
+    for hook in faults.due(call):   # another party acting right before the service does
+        hook.then(call)
     try:
         resp = service.handle(req)
     except ServiceError as err:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 import re
 import threading
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Callable, Literal
 
 FaultKind = Literal["throttle", "500", "503", "reset", "latency", "lost-reset", "lost-500", "lost-503"]
 FAULT_KINDS: tuple[str, ...] = ("throttle", "500", "503", "reset", "latency",
@@ -28,6 +28,30 @@ class FaultRule:
 
     def matches(self, service: str, action: str) -> bool:
         return self.service in ("*", service) and self.action in ("*", action)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call about to be carried out, as a hook sees it: its query parameters and its path
+    (percent-decoded: an OSS key reads as it was named)."""
+
+    service: str
+    action: str
+    params: dict[str, str] = field(default_factory=dict)
+    path: str = "/"
+
+
+@dataclass
+class Hook:
+    """`then` runs right before the service carries out a matching call for which `when` holds
+    (the call waits for it): another party acting at that exact moment."""
+
+    service: str
+    action: str
+    then: Callable[[Call], None]
+    when: Callable[[Call], bool] | None = None
+    times: int | None = 1     # None: every matching call
+    fired: int = 0
 
 
 _SPEC = re.compile(
@@ -53,6 +77,7 @@ class Faults:
         self._rules: list[FaultRule] = []
         self._scripts: dict[tuple[str, str], list[str | None]] = {}
         self._random = random.Random(seed)
+        self._hooks: list[Hook] = []
         self.injected: list[tuple[str, str, str]] = []
 
     def add(self, service: str, action: str, kind: FaultKind, *, rate: float = 1.0,
@@ -94,10 +119,35 @@ class Faults:
                      rate=rate, times=int(m["times"]) if m["times"] else None,
                      latency_ms=int(m["ms"] or 0))
 
+    def before(self, service: str, action: str, then: Callable[[Call], None], *,
+               when: Callable[[Call], bool] | None = None, times: int | None = 1) -> Hook:
+        """Run `then` right before the service carries out the next call of (service, action)
+        that `when` accepts (`times` such calls; None: all). A call a fault stops before the
+        service sees it runs no hook; a lost answer's call does (the service carried it out)."""
+        hook = Hook(service, action, then, when, times)
+        with self._lock:
+            self._hooks.append(hook)
+        return hook
+
+    def due(self, call: Call) -> list[Hook]:
+        """The hooks this call fires. `when` is asked outside the lock (it may look at the
+        cloud); each turn is then taken under it, so two calls at once cannot both take a
+        hook's last one. The caller runs them."""
+        with self._lock:
+            candidates = [h for h in self._hooks if h.service in ("*", call.service)
+                          and h.action in ("*", call.action)]
+        wanted = [h for h in candidates if h.when is None or h.when(call)]
+        with self._lock:
+            fired = [h for h in wanted if h.times is None or h.fired < h.times]
+            for hook in fired:
+                hook.fired += 1
+            return fired
+
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
             self._scripts.clear()
+            self._hooks.clear()
 
     def decide(self, service: str, action: str) -> tuple[str | None, int]:
         """The fault for this call (or None) and a latency to add, in milliseconds."""

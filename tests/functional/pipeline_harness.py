@@ -6,8 +6,9 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import oss2
 
@@ -16,6 +17,15 @@ from imagedrop_cli.demo import sample_files
 from imagedrop.model.status import StatusRecord, status_key
 
 DISKS = Path(__file__).parents[1] / "fixtures" / "disks"
+TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
+# What ECS's check says of a disk without cloud-init whose fstab names /dev/sda1 (the emulator's
+# check items come from this scenario; the disk readers cannot see inside the guest yet).
+AT_RISK = [
+    {"Name": "GUESTOS.CloudInit", "Value": "NotInstalled", "RiskLevel": "Medium",
+     "RiskCode": "CloudInit.NotInstalled"},
+    {"Name": "GUESTOS.Fstab", "Value": "/dev/sda1", "RiskLevel": "High",
+     "RiskCode": "Fstab.DeviceName"},
+]
 
 
 def running(tmp: Path, **options: Any) -> Iterator["Harness"]:
@@ -96,6 +106,42 @@ class Harness:
 
     def keys(self, prefix: str = "") -> list[str]:
         return [o.key for o in oss2.ObjectIterator(self.bucket, prefix=prefix)]
+
+
+def drop_at_risk(h: Harness, **manifest_changes: Any) -> str:
+    """The sample disk and manifest (with these changes), ECS's check finding AT_RISK."""
+    h.cloud.ecs.scenario.detection = AT_RISK
+    disk, manifest = h.sample()
+    return h.drop(disk, {**manifest, **manifest_changes})
+
+
+def one_terminal(h: Harness, key: str) -> str:
+    ends = [s for s in h.states(key) if s in TERMINAL]
+    assert len(ends) == 1, f"expected one terminal notification, got {h.states(key)}"
+    return ends[0]
+
+
+def state_of(h: Harness, key: str) -> str | None:
+    try:
+        return h.status(key).state
+    except Exception:
+        return None
+
+
+def run_until_state(h: Harness, key: str, state: str) -> StatusRecord:
+    h.run(until=lambda: state_of(h, key) == state)
+    record = h.status(key)
+    assert record.state == state, record.model_dump_json(indent=1)
+    return record
+
+
+def until(done: Callable[[], bool]) -> None:
+    """Wait for another instance to get somewhere (bounded, so that a broken run fails instead
+    of hanging)."""
+    deadline = time.monotonic() + 60
+    while not done():
+        assert time.monotonic() < deadline, "the other instance never got there"
+        time.sleep(0.01)
 
 
 class WebhookSink:

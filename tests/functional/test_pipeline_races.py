@@ -8,14 +8,12 @@ Every import still ends once, every state is announced once, and a cancel is nev
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
-from pipeline_harness import Harness, running
+from pipeline_harness import TERMINAL, Harness, running, until
 
-TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 SLOW_IMPORT = "ecs:ImportImage:latency=400ms"  # holds the ingest inside ImportImage for a moment
 
 
@@ -109,7 +107,7 @@ def test_a_cancel_handled_while_the_ingest_runs_is_not_undone(
             answer = carry_out(params)
             h.cloud.oss.put_object(h.info.bucket, key + ".cancel", b"")
             h.cloud.pump.pump(wait=False)  # the cancel's event, on a free instance
-            _until(lambda: h.status(key).state == "cancelled")
+            until(lambda: h.status(key).state == "cancelled")
             return answer
 
         h.cloud.ecs.import_image = import_image_meanwhile_cancelled  # type: ignore[method-assign]
@@ -123,14 +121,6 @@ def test_a_cancel_handled_while_the_ingest_runs_is_not_undone(
         [task] = h.cloud.ecs.tasks.values()
         assert task.status == "Cancelled" and h.images() == []
         assert record.task_id == task.task_id  # the record says which task was cancelled
-
-
-def _until(done: Callable[[], bool]) -> None:
-    """Wait for another instance to get somewhere (bounded, so a broken run fails instead of hanging)."""
-    deadline = time.monotonic() + 60
-    while not done():
-        assert time.monotonic() < deadline, "the other instance never got there"
-        time.sleep(0.01)
 
 
 def test_a_cancel_before_anything_was_recorded_ends_the_import_cancelled(slow_import: Harness) -> None:
@@ -212,7 +202,7 @@ def test_a_cancel_while_a_poll_is_in_flight_is_final(
                 landed.append(True)
                 h.cloud.oss.put_object(h.info.bucket, key + ".cancel", b"")
                 h.cloud.pump.pump(wait=False)
-                _until(lambda: bool(h.keys(f"imagedrop/cancel/{record.id}")))
+                until(lambda: bool(h.keys(f"imagedrop/cancel/{record.id}")))
             return task
 
         h.cloud.ecs.task = task_meanwhile_cancelled  # type: ignore[method-assign]

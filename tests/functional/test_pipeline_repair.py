@@ -13,44 +13,9 @@ import pytest
 
 from imagedrop.model.status import StatusRecord
 
-from pipeline_harness import Harness
+from pipeline_harness import TERMINAL, Harness, drop_at_risk, one_terminal, run_until_state
 
-TERMINAL = {"succeeded", "rejected", "failed", "cancelled"}
 GUESTS = Path(__file__).parents[1] / "fixtures" / "guests"
-# What ECS's check says of a disk without cloud-init whose fstab names /dev/sda1 (the emulator's
-# check items come from this scenario; the disk readers cannot see inside the guest yet).
-AT_RISK = [
-    {"Name": "GUESTOS.CloudInit", "Value": "NotInstalled", "RiskLevel": "Medium",
-     "RiskCode": "CloudInit.NotInstalled"},
-    {"Name": "GUESTOS.Fstab", "Value": "/dev/sda1", "RiskLevel": "High",
-     "RiskCode": "Fstab.DeviceName"},
-]
-
-
-def _drop(h: Harness, **manifest_changes: Any) -> str:
-    h.cloud.ecs.scenario.detection = AT_RISK
-    disk, manifest = h.sample()
-    return h.drop(disk, {**manifest, **manifest_changes})
-
-
-def _one_terminal(h: Harness, key: str) -> str:
-    ends = [s for s in h.states(key) if s in TERMINAL]
-    assert len(ends) == 1, f"expected one terminal notification, got {h.states(key)}"
-    return ends[0]
-
-
-def _run_until_state(h: Harness, key: str, state: str) -> StatusRecord:
-    h.run(until=lambda: _state(h, key) == state)
-    record = h.status(key)
-    assert record.state == state, record.model_dump_json(indent=1)
-    return record
-
-
-def _state(h: Harness, key: str) -> str | None:
-    try:
-        return h.status(key).state
-    except Exception:
-        return None
 
 
 def _clean(h: Harness, record: StatusRecord, name: str) -> None:
@@ -64,11 +29,11 @@ def _clean(h: Harness, record: StatusRecord, name: str) -> None:
 
 
 def test_auto_repair_ends_with_the_repaired_image_under_the_manifest_name(stack: Harness) -> None:
-    key = _drop(stack, repair="auto")
+    key = drop_at_risk(stack, repair="auto")
     stack.run()
     record = stack.status(key)
     assert record.state == "succeeded", record.model_dump_json(indent=1)
-    assert _one_terminal(stack, key) == "succeeded"
+    assert one_terminal(stack, key) == "succeeded"
     states = stack.states(key)
     assert states.index("checking") < states.index("repairing") < states.index("finishing")
     # one image: the repaired one, under the manifest's name; the original is gone
@@ -97,8 +62,8 @@ def test_the_build_was_asked_for_the_right_things(stack: Harness,
                                                   clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("IMAGEDROP_REPAIR_INSTANCE_TYPE", "ecs.g6.large")
     clean_env.setenv("IMAGEDROP_REPAIR_VSWITCH_ID", "vsw-bp1repair")
-    key = _drop(stack, repair=["fstab"])
-    record = _run_until_state(stack, key, "repairing")
+    key = drop_at_risk(stack, repair=["fstab"])
+    record = run_until_state(stack, key, "repairing")
     (pipeline,) = stack.cloud.ecs.pipelines.values()
     assert (pipeline.base_image_type, pipeline.base_image) == ("IMAGE", record.image_id)
     assert (pipeline.repair_mode, pipeline.repair_items) == ("Customized", ["fstab"])
@@ -110,7 +75,7 @@ def test_the_build_was_asked_for_the_right_things(stack: Harness,
 
 
 def test_keep_unrepaired_keeps_the_original_out_of_the_way(stack: Harness) -> None:
-    key = _drop(stack, repair="auto", keep_unrepaired=True)
+    key = drop_at_risk(stack, repair="auto", keep_unrepaired=True)
     stack.run()
     record = stack.status(key)
     assert record.state == "succeeded" and record.repair is not None
@@ -122,7 +87,7 @@ def test_keep_unrepaired_keeps_the_original_out_of_the_way(stack: Harness) -> No
 
 @pytest.mark.parametrize("manifest", [{"repair": "off"}, {}], ids=["off", "default"])
 def test_repair_off_gives_todays_advice(stack: Harness, manifest: dict[str, Any]) -> None:
-    key = _drop(stack, **manifest)
+    key = drop_at_risk(stack, **manifest)
     stack.run()
     record = stack.status(key)
     assert record.state == "succeeded" and record.repair is None
@@ -135,7 +100,7 @@ def test_repair_off_gives_todays_advice(stack: Harness, manifest: dict[str, Any]
 def test_the_deployment_default_applies_and_forbid_rejects(stack: Harness,
                                                            clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("IMAGEDROP_REPAIR", "auto")
-    key = _drop(stack)
+    key = drop_at_risk(stack)
     stack.run()
     assert stack.status(key).repair is not None and stack.status(key).state == "succeeded"
     clean_env.setenv("IMAGEDROP_REPAIR", "forbid")
@@ -158,13 +123,13 @@ def test_cancel_during_repairing_ends_cancelled_once_and_clean(stack: Harness,
                                                                faults: tuple[str, ...]) -> None:
     for spec in faults:
         stack.cloud.faults.add_spec(spec)
-    key = _drop(stack, repair="auto")
-    _run_until_state(stack, key, "repairing")
+    key = drop_at_risk(stack, repair="auto")
+    run_until_state(stack, key, "repairing")
     stack.put("incoming/web.qcow2.json.cancel", b"")
     stack.run()
     record = stack.status(key)
     assert record.state == "cancelled", record.model_dump_json(indent=1)
-    assert _one_terminal(stack, key) == "cancelled"
+    assert one_terminal(stack, key) == "cancelled"
     _clean(stack, record, "web-2026.11")
     assert record.repair is not None and record.repair.status == "CANCELLED"
     assert any("is kept, unrepaired" in a for a in record.advice)
@@ -196,10 +161,10 @@ def test_a_repair_that_cannot_finish_ends_failed_keeping_the_original(
         stack: Harness, arrange: Callable[[Harness], None], code: str, rule: str | None,
         advice: list[str]) -> None:
     arrange(stack)
-    key = _drop(stack, repair="auto")
+    key = drop_at_risk(stack, repair="auto")
     stack.run()
     record = stack.status(key)
-    assert record.state == "failed" and _one_terminal(stack, key) == "failed"
+    assert record.state == "failed" and one_terminal(stack, key) == "failed"
     assert record.problems[-1].code == code
     if rule is not None:
         assert rule in record.problems[-1].rule
@@ -216,18 +181,18 @@ def test_lost_answers_and_throttling_still_make_one_repaired_image(stack: Harnes
                  "ecs:ModifyImageAttribute:lost-500*2",
                  "ecs:DeleteImagePipeline:lost-reset*1", "ecs:DeleteImage:lost-503*1"):
         stack.cloud.faults.add_spec(spec)
-    key = _drop(stack, repair="auto")
+    key = drop_at_risk(stack, repair="auto")
     stack.run()
     record = stack.status(key)
     assert record.state == "succeeded", record.model_dump_json(indent=1)
-    assert _one_terminal(stack, key) == "succeeded"
+    assert one_terminal(stack, key) == "succeeded"
     (image,) = stack.images()
     assert image.image_id == record.image_id and image.name == "web-2026.11"
     assert stack.cloud.ecs.pipelines == {}
 
 
 def test_copies_and_shares_are_of_the_repaired_image(stack: Harness) -> None:
-    key = _drop(stack, repair="auto", copy_to_regions=["cn-shanghai"],
+    key = drop_at_risk(stack, repair="auto", copy_to_regions=["cn-shanghai"],
                 share_with_accounts=["1234567890123"])
     stack.run()
     record = stack.status(key)
@@ -252,15 +217,15 @@ def test_every_poller_message_delivered_twice_still_ends_once(stack: Harness, ca
         return poller(payload)
 
     trigger.sink = twice
-    key = _drop(stack, repair="auto")
+    key = drop_at_risk(stack, repair="auto")
     if cancel:
-        _run_until_state(stack, key, "repairing")
+        run_until_state(stack, key, "repairing")
         stack.put("incoming/web.qcow2.json.cancel", b"")
     stack.run()
     record = stack.status(key)
     expected = "cancelled" if cancel else "succeeded"
     assert record.state == expected, record.model_dump_json(indent=1)
-    assert _one_terminal(stack, key) == record.state
+    assert one_terminal(stack, key) == record.state
     states = stack.states(key)
     assert len(states) == len(set(states)), states
     assert stack.cloud.ecs.pipelines == {} and len(stack.images()) == 1
@@ -284,7 +249,7 @@ def test_parallel_deliveries_of_each_repair_message_end_once(stack: Harness) -> 
         return results[0]
 
     trigger.sink = side_by_side
-    key = _drop(stack, repair="auto")
+    key = drop_at_risk(stack, repair="auto")
     stack.run()
     record = stack.status(key)
     assert record.state == "succeeded", record.model_dump_json(indent=1)
@@ -300,7 +265,7 @@ def test_parallel_deliveries_of_each_repair_message_end_once(stack: Harness) -> 
 def test_an_unchecked_repaired_image_keeps_the_advice_for_what_was_not_repaired(
         stack: Harness) -> None:
     stack.cloud.ecs.builder_checks_output = False
-    key = _drop(stack, repair=["fstab"])
+    key = drop_at_risk(stack, repair=["fstab"])
     stack.run()
     record = stack.status(key)
     assert record.state == "succeeded" and record.repair is not None
@@ -311,7 +276,7 @@ def test_an_unchecked_repaired_image_keeps_the_advice_for_what_was_not_repaired(
 
 
 def test_a_partial_repair_leaves_advice_from_the_repaired_image_check(stack: Harness) -> None:
-    key = _drop(stack, repair=["fstab"])
+    key = drop_at_risk(stack, repair=["fstab"])
     stack.run()
     record = stack.status(key)
     assert record.state == "succeeded" and record.repair is not None and record.repair.checked
@@ -322,7 +287,7 @@ def test_a_partial_repair_leaves_advice_from_the_repaired_image_check(stack: Har
 
 def test_without_the_image_check_a_listed_repair_runs_straight_after_the_import(
         stack: Harness) -> None:
-    key = _drop(stack, repair=["cloudinit"], image_check=False)
+    key = drop_at_risk(stack, repair=["cloudinit"], image_check=False)
     stack.run()
     record = stack.status(key)
     assert record.state == "succeeded", record.model_dump_json(indent=1)

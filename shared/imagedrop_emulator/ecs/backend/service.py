@@ -67,6 +67,18 @@ class EcsBackend(ImageOperations, ImageBuilderOperations):
         """The next import task stops at this fraction and never finishes (deadline tests)."""
         self.scenario.next_hangs.append(at)
 
+    def add_image(self, name: str, region: str = "") -> FakeImage:
+        """An Available image made outside any import (somebody else's), under `name`; ECS's
+        name rule holds: a name taken in the region raises InvalidImageName.Duplicated."""
+        with self.lock:
+            region = region or self.env.region
+            now = self.settle()
+            self.check_name_free(region, name)
+            image = FakeImage(new_id("m", region), region, name, now, [])
+            image.make_available(now)
+            self.images[image.image_id] = image
+            return image
+
     def detection_items_for(self, image: FakeImage) -> list[dict[str, str]]:
         override = self.scenario.detection_by_image.get(image.image_id)
         if override is None and image.disks:
