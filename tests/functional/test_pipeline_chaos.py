@@ -124,7 +124,8 @@ def assert_promises_kept(h: Harness, drops: list[Drop]) -> None:
         record = h.status(drop.manifest_key)
         events = h.events(drop.manifest_key)
         where = (f"{drop.name}: {record.model_dump_json(indent=1)}\n"
-                 f"events: {[e['id'].rsplit('-', 2)[1:] for e in events]}")
+                 f"events: {[e['id'].rsplit('-', 2)[1:] for e in events]}\n"
+                 f"{_trail(h, record.id)}")
         assert record.state in drop.expect, where
         assert not record.announcement_pending, where
         # One terminal notification: one CloudEvent. Over a lossy network it can arrive twice (a lost
@@ -170,6 +171,20 @@ def assert_promises_kept(h: Harness, drops: list[Drop]) -> None:
         msg = TrackMessage.model_validate_json(base64.b64decode(message.body))
         record = h.status(msg.manifest_key)
         assert record.id != msg.import_id or record.terminal or record.problems, record
+
+
+def _trail(h: Harness, import_id: str) -> str:
+    """What the pipeline left of one import besides its record, for a failure's message: its
+    claims and markers, and every failed delivery of its messages."""
+    markers = {}
+    for key in h.keys("imagedrop/"):
+        if import_id in key:
+            markers[key] = h.bucket.get_object(key).read().decode(errors="replace")[:200]
+    failed = [f"{f.name} attempt {f.attempts}: {f.error}" for f in h.cloud.pump.errors
+              if import_id.encode() in f.payload]
+    triggers = [e for t in h.cloud.mns.triggers for e in getattr(t, "errors", []) if import_id in e]
+    return (f"markers: {json.dumps(markers, indent=1)}\nfailed deliveries: {failed}\n"
+            f"trigger failures: {triggers}")
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -190,17 +190,20 @@ def temporary_name_taken() -> Outcome:
     return _named("temporary name taken", {"repair": ["fstab"], "keep_unrepaired": True}, script)
 
 
-def cancel_after_the_build_succeeded() -> Outcome:
-    """The cancel lands once the build has made its image, before the poller sees it."""
+def cancel_after_the_build_succeeded(before_the_look: bool = False) -> Outcome:
+    """The cancel lands once the build has made its image, before the poller sees it: as the
+    poller asks ECS, or (`before_the_look`) right before it looks for a cancel."""
     def script(world: World) -> None:
         world.ecs.task_seconds = 0.0
 
         def when(service: str, op: str, args: tuple[Any, ...]) -> bool:
-            return (op == "describe_image_pipeline_execution"
-                    and world.clock.now >= min((b.ends_at for b in world.ecs.builds.values()),
-                                               default=float("inf")))
+            asks = (op == "head" and "/cancel/" in str(args[0])) if before_the_look \
+                else op == "describe_image_pipeline_execution"
+            return asks and world.clock.now >= min((b.ends_at for b in world.ecs.builds.values()),
+                                                   default=float("inf"))
         _once(world, when, _cancel_now(world))
-    return _named("cancel after the build succeeded", {"repair": ["fstab"]}, script)
+    return _named("cancel after the build succeeded" + (", before the look" if before_the_look
+                                                       else ""), {"repair": ["fstab"]}, script)
 
 
 def cancel_inside_the_swap() -> Outcome:
@@ -244,5 +247,7 @@ NAMED: dict[str, Callable[[], Outcome]] = {
         lambda: name_taken_between_the_renames(True),
     "temporary name taken": temporary_name_taken,
     "cancel after the build succeeded": cancel_after_the_build_succeeded,
+    "cancel after the build succeeded, before the look":
+        lambda: cancel_after_the_build_succeeded(True),
     "cancel inside the swap": cancel_inside_the_swap,
 }

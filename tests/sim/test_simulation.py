@@ -82,6 +82,7 @@ def test_a_cancel_while_a_poll_is_in_flight_starts_no_build() -> None:
 def test_a_cancel_past_the_point_of_no_return_is_answered() -> None:
     for name, point in (("cancel while finishing", "finishing"),
                         ("cancel after the build succeeded", "build succeeded"),
+                        ("cancel after the build succeeded, before the look", "build succeeded"),
                         ("cancel inside the swap", "build succeeded")):
         outcome = _named(name)
         record = outcome.record

@@ -127,7 +127,10 @@ def decide_repair(msg: TrackMessage, execution: ExecutionView | None, now: float
                            "visible: the template was deleted outside imagedrop",
                            "upload the manifest again to repair anew")
     status = execution.status
-    if status in MADE_IMAGE and execution.image_id and why is None:
+    # A cancel first seen with a build that made its image came past the point of no return
+    # (the build ran to its end untouched): the import is completed, and its end says so. One
+    # seen earlier, while the build could still be stopped, ends it cancelled.
+    if status in MADE_IMAGE and execution.image_id and msg.repair_cancel is None:
         return Repaired(execution.image_id, f"build {execution.execution_id} made "
                         f"{execution.image_id} ({status})")
     if status in FINAL:

@@ -74,6 +74,14 @@ def test_a_cancel_marker_cancels_a_cancellable_build_then_ends_cancelled() -> No
     assert isinstance(done, RepairEnded) and done.outcome == "cancelled"
 
 
+def test_a_cancel_first_seen_with_a_build_that_made_its_image_is_too_late() -> None:
+    assert decide(msg(), ex("SUCCESS", image_id="m-2"), T0 + 900, cancel=True) == Repaired(
+        "m-2", "build exec-1 made m-2 (SUCCESS)")
+    # …and one first seen with a build that ended without an image ends the import cancelled
+    end = decide(msg(), ex("FAILED"), T0 + 900, cancel=True)
+    assert isinstance(end, RepairEnded) and end.outcome == "cancelled"
+
+
 def test_the_deadline_cancels_then_ends_failed_timeout() -> None:
     d = decide(msg(), ex("REPAIRING"), T0 + DEADLINE)
     assert isinstance(d, RepairWait) and d.cancel == "deadline"
