@@ -173,6 +173,13 @@ def assert_promises_kept(h: Harness, drops: list[Drop]) -> None:
         assert record.id != msg.import_id or record.terminal or record.problems, record
 
 
+def _decoded(body: str) -> str:
+    try:
+        return base64.b64decode(body).decode(errors="replace")
+    except ValueError:
+        return ""
+
+
 def _trail(h: Harness, import_id: str) -> str:
     """What the pipeline left of one import besides its record, for a failure's message: its
     claims and markers, and every failed delivery of its messages."""
@@ -182,9 +189,10 @@ def _trail(h: Harness, import_id: str) -> str:
             markers[key] = h.bucket.get_object(key).read().decode(errors="replace")[:200]
     failed = [f"{f.name} attempt {f.attempts}: {f.error}" for f in h.cloud.pump.errors
               if import_id.encode() in f.payload]
-    triggers = [e for t in h.cloud.mns.triggers for e in getattr(t, "errors", []) if import_id in e]
+    dead = [f"{d.attempts} tries: {d.error}" for t in h.cloud.mns.triggers for d in t.dead
+            if import_id in d.body or import_id in _decoded(d.body)]
     return (f"markers: {json.dumps(markers, indent=1)}\nfailed deliveries: {failed}\n"
-            f"trigger failures: {triggers}")
+            f"dead-lettered by the trigger: {dead}")
 
 
 @pytest.mark.parametrize("seed", SEEDS)
