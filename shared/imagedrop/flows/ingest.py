@@ -11,46 +11,29 @@ the same manifest uploaded again is a new request (the advice after a refusal is
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
 
 from . import cancel as cancels
-from ..state import claims
 from .. import logs
 from imagedrop_disk.source import CountingSource
 from imagedrop_disk.errors import DiskError
 
 from ..decide.archived import read_state
 from ..budget import DeadlineSource, OutOfTime
-from ..errors import ManifestError, PermanentCloudError, RetryableCloudError
-from ..model.events import ObjectCreated, TrackMessage
+from ..errors import ManifestError, PermanentCloudError
+from ..model.events import ObjectCreated
 from ..state.import_claim import ImportClaim, read_claim
 from ..state.status_book import StatusBook
 from ..manifest import parse_manifest
 from ..state.ownership import NamedObject, claim_data_disks
-from ..decide.plan import (DiskFacts, ImportPlan, Rejection, WantedDisk, import_id, plan_import,
-                   wanted_disks)
+from ..decide.plan import DiskFacts, Rejection, WantedDisk, import_id, plan_import, wanted_disks
 from ..services import Services
 from ..model.state_keys import CANCEL_SUFFIX
-from ..model.status import Event, Problem, StatusRecord
-from ..decide.error_advice import cloud_problem, error_advice
-from ..decide.poll_decisions import next_poll
-from ..decide.accepted import accepted
-
-if TYPE_CHECKING:
-    from ..ports import ObjectInfo
-
-IngestVerdict = Literal["ignored", "waiting", "rejected", "submitted", "duplicate", "cancelled",
-                  "cancelling", "busy", "out_of_time"]
-
-
-@dataclass(frozen=True)
-class IngestOutcome:
-    key: str
-    outcome: IngestVerdict
-    detail: str = ""
+from ..model.status import Problem, StatusRecord
+from .ingest_outcome import IngestOutcome, wait_id
+from .ingest_refusals import (announce_refusal, manifest_key_of, record_out_of_time, record_refusal,
+                              reject)
+from .ingest_submit import guest_fields, submit
 
 
 def ingest_event(records: list[ObjectCreated], services: Services) -> list[IngestOutcome]:
@@ -75,54 +58,13 @@ def ingest_object(created: ObjectCreated, services: Services) -> IngestOutcome:
     except PermanentCloudError as err:
         # e.g. AccessDenied on the bucket: retrying will not help, so say it where people look.
         logs.step("ingest.refused", key=created.key, code=err.code, message=err.message)
-        _record_refusal(services, created, err)
+        record_refusal(services, created, err)
         return IngestOutcome(created.key, "rejected", f"{err.code}: {err.message}")
     except OutOfTime as err:
         # The platform would stop this invocation soon and retry it, to run out of time again.
         logs.step("ingest.out_of_time", key=created.key, doing=err.doing, timeout=err.timeout)
-        record_out_of_time(StatusBook(services, created.bucket), _manifest_key_of(created), err)
+        record_out_of_time(StatusBook(services, created.bucket), manifest_key_of(created), err)
         return IngestOutcome(created.key, "out_of_time", str(err))
-
-
-def _manifest_key_of(created: ObjectCreated) -> str:
-    key = created.key_candidates()[0]
-    return key if key.endswith(".json") else key + ".json"
-
-
-def _record_refusal(services: Services, created: ObjectCreated, err: PermanentCloudError) -> None:
-    if created.key_candidates()[0].endswith(".json" + CANCEL_SUFFIX):
-        return
-    manifest_key = _manifest_key_of(created)
-    book = StatusBook(services, created.bucket)
-    problem = cloud_problem(err)
-    try:
-        record = book.current(manifest_key)
-        if record is None or not record.running:
-            rid = import_id(created.bucket, manifest_key, created.etag or "", [])
-            if record is None or record.terminal:
-                book.new(import_id=rid, manifest_key=manifest_key, state="rejected",
-                         note=f"{err.service} refused: {err.code}", problems=[problem])
-            else:
-                book.move(record.model_copy(update={"id": rid}), "rejected",
-                          f"{err.service} refused: {err.code}", problems=[problem])
-    except PermanentCloudError:
-        pass  # cannot even write the record (no permission): the log line above is all we have
-
-
-def record_out_of_time(book: StatusBook, manifest_key: str, err: OutOfTime) -> None:
-    """End the import this invocation was preparing as failed, saying what took too long, unless
-    another import of the manifest is under way (this was a late duplicate of its event)."""
-    record = book.finish_pending_announcement(book.load(manifest_key))
-    if record is not None and record.running:
-        return
-    problem = Problem(where=manifest_key, rule=str(err), code="function_timeout",
-                      fix=f"{error_advice('function_timeout')} Then run: imagedrop replay {manifest_key}")
-    note = f"ingest ran out of time while {err.doing}"
-    if record is None or record.terminal:
-        rid = _wait_id(manifest_key, kind="timeout")
-        book.new(import_id=rid, manifest_key=manifest_key, state="failed", note=note, problems=[problem])
-    else:
-        book.move(record, "failed", note, problems=[problem])
 
 
 def _ingest_object(created: ObjectCreated, services: Services) -> IngestOutcome:
@@ -168,22 +110,15 @@ def _wait(book: StatusBook, manifest_key: str, *, missing: list[str],
     record = book.current(manifest_key)
     if record and record.running:
         return IngestOutcome(manifest_key, "busy", f"import {record.id} is {record.state}")
-    wait_id = _wait_id(import_ref)
+    waiting_id = wait_id(import_ref)
     # Only a manifest makes an import: a disk alone is recorded but not announced.
     announce = missing != [manifest_key]
     if record is None or record.terminal or (record.awaiting_manifest and announce):
-        book.new(import_id=wait_id, manifest_key=manifest_key, state="waiting", note=note,
+        book.new(import_id=waiting_id, manifest_key=manifest_key, state="waiting", note=note,
                  progress=note, announce=announce)
     elif record.progress != note:
         book.update(record, progress=note)
     return IngestOutcome(manifest_key, "waiting", note)
-
-
-def _wait_id(import_ref: str, kind: str = "waiting") -> str:
-    """The id of a record made before any import id exists (`waiting`, or a `timeout` end): a hash
-    of the whole reference (the key, and for a manifest its ETag and time), so no two uploads share
-    one."""
-    return f"{kind}-" + hashlib.sha256(import_ref.encode("utf-8")).hexdigest()[:40]
 
 
 def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
@@ -193,7 +128,7 @@ def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
         return IngestOutcome(manifest_key, "ignored", "manifest vanished")
     record = book.current(manifest_key)
     upload = f"{manifest_key}@{info.version}"  # this upload of the manifest, as a waiting record names it
-    if record and record.state == "cancelled" and record.id == _wait_id(upload):
+    if record and record.state == "cancelled" and record.id == wait_id(upload):
         # Cancelled while it waited for its disks: a disk arriving later must not revive it.
         return IngestOutcome(manifest_key, "ignored", "this version of the manifest was cancelled; upload it again to import")
     raw = store.get_small(manifest_key) or b""
@@ -202,14 +137,14 @@ def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
     except ManifestError as err:
         rid = import_id(book.bucket, manifest_key, info.version, [])
         problems = [_manifest_problem(manifest_key, line) for line in err.problems]
-        return _reject(book, rid, manifest_key, problems, "the manifest breaks the rules")
+        return reject(book, rid, manifest_key, problems, "the manifest breaks the rules")
     key_problems = manifest.name_problems(manifest_key, book.prefix)
     if key_problems:  # before any disk is awaited or read: these keys cannot be imported
         rid = import_id(book.bucket, manifest_key, info.version, [])
         problems = [Problem.from_text(where, text, "rename the objects, then upload them again")
                     for where, text in key_problems]
-        return _reject(book, rid, manifest_key, problems,
-                       "the manifest's objects cannot be imported")
+        return reject(book, rid, manifest_key, problems,
+                      "the manifest's objects cannot be imported")
 
     wanted = wanted_disks(manifest, manifest_key)
     heads = {disk.key: store.head(disk.key) for disk in wanted}
@@ -238,15 +173,15 @@ def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
     if record and record.id != rid and record.running:
         # A new version of the manifest or a disk while the previous import runs: refuse it, loudly.
         changed = [d.key for d in record.disks if heads.get(d.key) and heads[d.key].etag != d.etag]
-        _announce_refusal(book, record, rid, manifest_key, changed or [manifest_key])
+        announce_refusal(book, record, rid, manifest_key, changed or [manifest_key])
         return IngestOutcome(manifest_key, "busy", f"import {record.id} is still {record.state}")
 
     named = [NamedObject(disk.key, disk.role, disk.field.rsplit(".", 1)[0] + ".object")
              for disk in wanted]
     taken = claim_data_disks(store, book.prefix, manifest_key, named)
     if taken:
-        return _reject(book, rid, manifest_key, taken,
-                       "the manifest names another manifest's objects")
+        return reject(book, rid, manifest_key, taken,
+                      "the manifest names another manifest's objects")
     disks = [_facts(book, disk, heads[disk.key]) for disk in wanted]
     bucket_region = store.region()
     outcome = plan_import(manifest, manifest_key=manifest_key, bucket=book.bucket,
@@ -254,8 +189,8 @@ def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
                           disks=disks, import_role=services.settings.import_role, client_token=rid,
                           repair_policy=services.settings.repair)
     if isinstance(outcome, Rejection):
-        return _reject(book, rid, manifest_key, outcome.problems, "the image cannot be imported as asked",
-                       guest=outcome.guest, findings=outcome.findings)
+        return reject(book, rid, manifest_key, outcome.problems, "the image cannot be imported as asked",
+                      guest=outcome.guest, findings=outcome.findings)
     imported = outcome.manifest or manifest  # the left-out fields filled from the disk
     # The claim keeps what the poller needs later, as it was when the import started; and what the
     # record says once submitted, should this invocation not live to write it.
@@ -267,9 +202,9 @@ def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
     # An earlier attempt that got as far as the claim may have called ImportImage, its answer
     # lost: then the import is submitted again (the same ClientToken) and its task cancelled.
     if first and cancels.requested(book, manifest_key, info.version):
-        cancels.end_before_import(book, rid, manifest_key, {rid, _wait_id(upload)})
+        cancels.end_before_import(book, rid, manifest_key, {rid, wait_id(upload)})
         return IngestOutcome(manifest_key, "cancelled", "cancelled before ImportImage")
-    return _submit(book, rid, manifest_key, outcome, manifest.image_name, info)
+    return submit(book, rid, manifest_key, outcome, manifest.image_name, info)
 
 
 def _same_content(record: StatusRecord, manifest_etag: str, heads: dict) -> bool:  # type: ignore[type-arg]
@@ -306,138 +241,11 @@ def _facts(book: StatusBook, wanted: WantedDisk, head) -> DiskFacts:  # type: ig
                      field=wanted.field)
 
 
-def guest_fields(plan: ImportPlan) -> dict[str, Any]:
-    """What the disk told about the guest, as the claim keeps it (JSON)."""
-    return {"filled": plan.filled, "guest": plan.guest.model_dump(mode="json") if plan.guest else None,
-            "findings": [f.model_dump(mode="json") for f in plan.findings]}
-
-
-def _reject(book: StatusBook, rid: str, manifest_key: str, problems: list[Problem], note: str,
-            **fields: Any) -> IngestOutcome:
-    record = book.current(manifest_key)
-    if record and record.id == rid and record.terminal:
-        return IngestOutcome(manifest_key, "duplicate", f"already {record.state}")
-    if record and record.running:
-        return IngestOutcome(manifest_key, "busy", f"import {record.id} is {record.state}")
-    if record and record.state == "waiting":
-        book.move(record.model_copy(update={"id": rid}), "rejected", note, problems=problems, **fields)
-    else:
-        book.new(import_id=rid, manifest_key=manifest_key, state="rejected", note=note, problems=problems,
-                 **fields)
-    return IngestOutcome(manifest_key, "rejected", "; ".join(p.line() for p in problems))
-
-
-def _announce_refusal(book: StatusBook, running: StatusRecord, rid: str, manifest_key: str,
-                      changed: list[str]) -> None:
-    logs.step("import.refused_while_running", id=rid, running=running.id, manifest=manifest_key)
-    # A record of its own, announced but not saved: the running import's image, task and notes
-    # must not appear in a notification that says "rejected".
-    at = book.now()
-    note = f"refused: import {running.id} of this manifest is still {running.state}"
-    refusal = StatusRecord(id=rid, state="rejected", bucket=running.bucket, manifest=manifest_key,
-                           region=running.region, created_at=at, updated_at=at,
-                           history=[Event(at=at, state="rejected", note=note)], problems=[Problem(
-        where=", ".join(changed), rule=f"was uploaded again while import {running.id} is {running.state}",
-        fix=f"wait for it to end (imagedrop watch {manifest_key}) or cancel it (imagedrop cancel "
-            f"{manifest_key}), then upload the manifest again")])
-    if not book.announce_once(refusal):
-        logs.step("import.refusal_already_announced", id=rid, manifest=manifest_key)
-
-
-def _submit(book: StatusBook, rid: str, manifest_key: str, plan: ImportPlan, image_name: str,
-            manifest: ObjectInfo) -> IngestOutcome:
-    services = book.services
-    # Left before ImportImage: a cancel that ends the import meanwhile knows a task may exist.
-    book.store.put_if_absent(book.keys.submitted(rid), json.dumps({"at": book.now()}))
-    ended = book.ended(rid)
-    if ended:
-        return IngestOutcome(manifest_key, "duplicate", f"import {rid} already ended {ended}")
-    try:
-        image_id, task_id = services.ecs.import_image(plan.request)
-    except PermanentCloudError as err:
-        problem = cloud_problem(err, "ImportImage")
-        return _reject(book, rid, manifest_key, [problem], f"ECS refused the import: {err.code}")
-    except RetryableCloudError as err:
-        _note_retry(book, rid, manifest_key, err)
-        raise  # the platform retries the invocation; the ClientToken keeps that safe
-    logs.step("import.submitted", id=rid, image_id=image_id, task_id=task_id)
-    total = sum(d.size or 0 for d in plan.disks)
-    started = services.clock()
-    message = TrackMessage(import_id=rid, bucket=book.bucket, manifest_key=manifest_key,
-                           region=services.settings.region, task_id=task_id, image_id=image_id,
-                           attempt=0, started_at=started, total_bytes=total,
-                           image_check=plan.detection)
-    delay = next_poll(attempt=0, elapsed=0.0, total_bytes=total, progress=None,
-                      first_seconds=services.settings.poll_first_seconds,
-                      max_seconds=services.settings.poll_max_seconds)
-    # The tracking message goes out before the record says "importing": a crash in between is
-    # retried by the platform, and ImportImage with the same ClientToken returns the same task.
-    services.mns.send(services.settings.queue, message.to_body(), delay)
-    note, fields = accepted(image_id, task_id, image_name=image_name, disks=plan.disks,
-                            manifest_etag=manifest.etag, advice=plan.notes, **guest_fields(plan))
-    # A cancel handled while this ran (its handler found nothing to cancel yet) ends the import:
-    # looked for before recording it, and again after, since the cancel may land in between.
-    lease = book.lease(rid)
-    if lease is None:   # a poller adopting it, or a cancel: that instance records or ends it
-        return IngestOutcome(manifest_key, "submitted", f"{image_id} {task_id}; recorded elsewhere")
-    try:
-        return _record_submitted(book, rid, manifest_key, manifest, image_id, task_id, note, fields)
-    finally:
-        lease.release()
-
-
-def _record_submitted(book: StatusBook, rid: str, manifest_key: str, manifest: ObjectInfo,
-                      image_id: str, task_id: str, note: str,
-                      fields: dict[str, Any]) -> IngestOutcome:
-    same_upload = {rid, _wait_id(f"{manifest_key}@{manifest.version}")}
-    for recorded in (False, True):
-        record = book.current(manifest_key)
-        cancelled = (record is not None and record.state == "cancelled"
-                     and record.id in same_upload)
-        if cancelled or cancels.requested(book, manifest_key, manifest.version):
-            cancels.end_submitted(book, rid, manifest_key, image_id=image_id, task_id=task_id,
-                                  same_upload=same_upload, fields=fields)
-            return IngestOutcome(manifest_key, "cancelled", f"{image_id} {task_id} cancelled")
-        if recorded:
-            break
-        if record is None or record.terminal:
-            book.new(import_id=rid, manifest_key=manifest_key, state="importing", note=note, **fields)
-        elif record.id == rid and record.state != "waiting":
-            pass  # a duplicate delivery got here second; the first one recorded it
-        else:
-            book.move(record.model_copy(update={"id": rid}), "importing", note, **fields)
-    return IngestOutcome(manifest_key, "submitted", f"{image_id} {task_id}")
-
-
-def _note_retry(book: StatusBook, rid: str, manifest_key: str, err: RetryableCloudError) -> None:
-    """Say why nothing happened yet, where people look, before the invocation fails and is retried.
-    If every retry fails, this is what the status record keeps saying."""
-    problem = Problem(where="ImportImage", rule=err.message, code=err.code,
-                      fix=f"{error_advice(err.code)} The platform retries this on its own; if the "
-                          f"record still says so later, run: imagedrop replay {manifest_key}")
-    note = f"ImportImage not accepted yet ({err.code}); retrying"
-    lease = book.lease(rid)   # not while another instance records the import
-    if lease is None:
-        return
-    try:
-        _note_waiting(book, rid, manifest_key, note, problem)
-    finally:
-        lease.release()
-
-
-def _note_waiting(book: StatusBook, rid: str, manifest_key: str, note: str,
-                  problem: Problem) -> None:
-    if book.ended(rid) or claims.held(book.store, book.claim_key(rid, "importing")):
-        return  # another instance got the answer and recorded the import
-    record = book.current(manifest_key)
-    if record is None or record.terminal or record.awaiting_manifest:
-        book.new(import_id=rid, manifest_key=manifest_key, state="waiting", note=note, progress=note,
-                 problems=[problem])
-    elif record.state == "waiting":
-        book.update(record, id=rid, progress=note, problems=[problem])
-
-
 def cancel(book: StatusBook, manifest_key: str) -> IngestOutcome:
     outcome, detail = cancels.cancel(book, manifest_key,
                                      lambda rid: read_claim(book.store, book.keys.claim(rid)))
     return IngestOutcome(manifest_key, outcome, detail)  # type: ignore[arg-type]
+
+
+__all__ = ["ingest_event", "ingest_object", "import_wait_or_refuse", "record_out_of_time",
+           "guest_fields", "cancel", "IngestOutcome"]
