@@ -194,3 +194,36 @@ def test_a_refusal_whose_announced_save_fails_is_marked_announced_by_the_retry(c
     record = cloud.record(MANIFEST)
     assert (record["state"], record["unannounced"]) == ("rejected", False)
     assert cloud.mns.states() == ["rejected"]
+
+
+def test_an_end_the_ingest_could_not_announce_is_left_to_the_poller(cloud: Cloud) -> None:
+    from imagedrop.flows.poll import poll_one
+
+    cloud.bucket.drop(DISK, sample_disk())
+    # the rejection is saved, then settling its claim fails on every try: nobody would load the
+    # record again, since a refused import has no poller
+    cloud.bucket.script.fail("put", throttled("oss"), after=2)
+    with pytest.raises(RetryableCloudError):
+        ingest_object(cloud.bucket.drop(MANIFEST, manifest(architecture="sparc")), cloud.services)
+    assert cloud.record(MANIFEST)["unannounced"]
+    [(_, _, delay)] = cloud.mns.sent
+    [message] = cloud.mns.track_messages()
+    assert message.stage == "announce" and message.manifest_key == MANIFEST and delay > 0
+    outcome = poll_one(message, cloud.services)
+    assert (outcome.outcome, outcome.detail) == ("announced", "rejected")
+    record = cloud.record(MANIFEST)
+    assert record["state"] == "rejected" and not record["unannounced"]
+    assert {e["id"] for e in cloud.mns.published} == {f"{record['id']}-rejected-1"}
+    # the message again (a redelivery, or one from another failed try) announces nothing more
+    before = len(cloud.mns.published)
+    assert poll_one(message.model_copy(update={"attempt": 1}), cloud.services).outcome == "announced"
+    assert len(cloud.mns.published) == before
+
+
+def test_a_failing_ingest_with_nothing_left_to_announce_leaves_no_message(cloud: Cloud) -> None:
+    cloud.bucket.drop(DISK, sample_disk())
+    cloud.ecs.script.fail("ImportImage", throttled(), times=1)
+    with pytest.raises(RetryableCloudError):
+        ingest_object(cloud.bucket.drop(MANIFEST, manifest()), cloud.services)
+    assert not cloud.record(MANIFEST)["unannounced"]
+    assert [m.stage for m in cloud.mns.track_messages()] == []

@@ -20,7 +20,7 @@ from imagedrop_disk.errors import DiskError
 
 from ..decide.archived import read_state
 from ..budget import DeadlineSource, OutOfTime
-from ..errors import ManifestError, PermanentCloudError
+from ..errors import ManifestError, PermanentCloudError, RetryableCloudError
 from ..model.events import ObjectCreated
 from ..state.import_claim import ImportClaim, read_claim
 from ..state.status_book import StatusBook
@@ -31,8 +31,8 @@ from ..services import Services
 from ..model.state_keys import CANCEL_SUFFIX
 from ..model.status import Problem, StatusRecord
 from .ingest_outcome import IngestOutcome, wait_id
-from .ingest_refusals import (announce_refusal, manifest_key_of, record_out_of_time, record_refusal,
-                              reject)
+from .ingest_refusals import (announce_refusal, leave_pending_announcement, manifest_key_of,
+                              record_out_of_time, record_refusal, reject)
 from .ingest_submit import guest_fields, submit
 
 
@@ -60,6 +60,9 @@ def ingest_object(created: ObjectCreated, services: Services) -> IngestOutcome:
         logs.step("ingest.refused", key=created.key, code=err.code, message=err.message)
         record_refusal(services, created, err)
         return IngestOutcome(created.key, "rejected", f"{err.code}: {err.message}")
+    except RetryableCloudError:
+        leave_pending_announcement(services, created)
+        raise   # the platform retries the invocation
     except OutOfTime as err:
         # The platform would stop this invocation soon and retry it, to run out of time again.
         logs.step("ingest.out_of_time", key=created.key, doing=err.doing, timeout=err.timeout)

@@ -1,6 +1,7 @@
 """The ingest's refusals: an import the manifest, its disks or the cloud rule out, an ingest out
 of time, and a new upload refused while an import of the manifest runs. Each says so in the
-status record (or, for the last, in a notification of its own)."""
+status record (or, for the last, in a notification of its own). And an ingest that fails while
+a state it saved is still to be announced leaves that to the poller."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from .. import logs
 from ..budget import OutOfTime
 from ..decide.error_advice import cloud_problem, error_advice
 from ..decide.plan import import_id
-from ..errors import PermanentCloudError
-from ..model.events import ObjectCreated
+from ..errors import CloudError, PermanentCloudError
+from ..model.events import ObjectCreated, TrackMessage
 from ..model.state_keys import CANCEL_SUFFIX
 from ..model.status import Event, Problem, StatusRecord
 from ..services import Services
@@ -90,3 +91,25 @@ def announce_refusal(book: StatusBook, running: StatusRecord, rid: str, manifest
             f"{manifest_key}), then upload the manifest again")])
     if not book.announce_once(refusal):
         logs.step("import.refusal_already_announced", id=rid, manifest=manifest_key)
+
+
+ANNOUNCE_AFTER_SECONDS = 60
+
+
+def leave_pending_announcement(services: Services, created: ObjectCreated) -> None:
+    """This invocation is failing with a state saved but not announced: the platform retries it
+    a few times, and should every retry fail too, nothing else would load the record again (a
+    refusal has no poller). A message of our own makes the poller finish it (best effort: the
+    queue may be failing too, and then the retries are what is left)."""
+    book = StatusBook(services, created.bucket)
+    try:
+        record = book.load(manifest_key_of(created))
+        if record is None or not record.announcement_pending:
+            return
+        message = TrackMessage(import_id=record.id, bucket=created.bucket,
+                               manifest_key=record.manifest, region=services.settings.region,
+                               started_at=services.clock(), stage="announce")
+        services.mns.send(services.settings.queue, message.to_body(), ANNOUNCE_AFTER_SECONDS)
+        logs.step("ingest.announcement_left", id=record.id, state=record.state)
+    except CloudError:
+        pass

@@ -75,6 +75,11 @@ def _leased(book: StatusBook, msg: TrackMessage) -> PollOutcome:
 
 def _poll(book: StatusBook, msg: TrackMessage) -> PollOutcome:
     services = book.services
+    if msg.stage == "announce":
+        try:
+            return stages.announce_stage(book, msg)
+        except RetryableCloudError as err:
+            return retry_later(book, msg, err)
     record = book.current(msg.manifest_key)
     claim = unrecorded(book, record, msg)
     if claim is not None:

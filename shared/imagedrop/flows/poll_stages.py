@@ -1,5 +1,6 @@
 """The stages of following an import, one per kind of track message: the import task (wait,
-fail, start a repair, or move on to finishing), the repair's build, and finishing the image."""
+fail, start a repair, or move on to finishing), the repair's build, finishing the image, and an
+announcement the ingest could not finish."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ..model.events import TrackMessage
 from ..model.status import Problem, StatusRecord
 from ..state.status_book import StatusBook
 from .finish import finish
-from .poll_outcome import PollOutcome, claim_of, end, moved_elsewhere, send
+from .poll_outcome import PollOutcome, claim_of, end, look_again_later, moved_elsewhere, send
 
 FINISH_POLL_SECONDS = 60
 
@@ -21,6 +22,17 @@ def cancel(book: StatusBook, msg: TrackMessage, record: StatusRecord) -> PollOut
     """A cancel that another instance left for this one (it was following the import then)."""
     outcome, detail = cancels.end_running(book, record)
     return PollOutcome(msg.import_id, outcome, detail)
+
+
+def announce_stage(book: StatusBook, msg: TrackMessage) -> PollOutcome:
+    """A state the ingest saved but could not announce on any of its tries: loading the record
+    announces it (`StatusBook.current`), or another instance is doing so; look again then."""
+    record = book.current(msg.manifest_key)
+    if record is None or record.id != msg.import_id:
+        return PollOutcome(msg.import_id, "stale", "the manifest now belongs to another import")
+    if record.announcement_pending:
+        return look_again_later(book.services, msg, f"{record.state} is being announced")
+    return PollOutcome(msg.import_id, "announced", record.state)
 
 
 def import_stage(book: StatusBook, record: StatusRecord, msg: TrackMessage) -> PollOutcome:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote, unquote_plus
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 log = logging.getLogger(__name__)
 
@@ -182,12 +182,13 @@ class TrackMessage(BaseModel):
     bucket: str = Field(min_length=1)
     manifest_key: str = Field(min_length=1)
     region: str = Field(min_length=1)
-    task_id: str = Field(min_length=1)
-    image_id: str = Field(min_length=1)
+    task_id: str = ""                # every stage but "announce" follows a task and its image
+    image_id: str = ""
     attempt: int = Field(0, ge=0)
     started_at: float
     total_bytes: int = Field(0, ge=0)
-    stage: Literal["import", "repair", "finish"] = "import"
+    # "announce": finish an announcement the ingest left pending when every try of it failed
+    stage: Literal["import", "repair", "finish", "announce"] = "import"
     image_check: bool = True         # DetectionStrategy was asked: wait for the check to finish
     # What the previous poll saw; lets the schedule use the recent rate of progress.
     seen_progress: int | None = None
@@ -199,6 +200,12 @@ class TrackMessage(BaseModel):
     execution_id: str | None = None
     repair_started_at: float | None = None
     repair_cancel: Literal["marker", "deadline"] | None = None
+
+    @model_validator(mode="after")
+    def _follows_a_task(self) -> "TrackMessage":
+        if self.stage != "announce" and not (self.task_id and self.image_id):
+            raise ValueError(f"a {self.stage} message names the import's task and image")
+        return self
 
     def to_body(self) -> str:
         return self.model_dump_json(exclude_none=True)

@@ -165,8 +165,21 @@ def test_poison_message_is_named_and_the_good_ones_are_kept() -> None:
     assert [message_id for message_id, _ in problems] == ["POISON1", "HALF2"]
     reasons = dict(problems)
     assert "neither JSON nor base64" in reasons["POISON1"]
-    assert "task_id" in reasons["HALF2"]
+    assert "manifest_key" in reasons["HALF2"]
     assert [m.import_id for m in messages] == ["id-1"]
+
+
+def test_only_an_announce_message_goes_without_a_task() -> None:
+    body = json.loads(track().to_body())
+    del body["task_id"]
+    event = [{"specversion": "1.0", "data": {"messageId": "M1", "messageBody": json.dumps(body)}}]
+    messages, [(_, reason)] = read_mns_event(event)
+    assert messages == [] and "names the import's task and image" in reason
+    del body["image_id"]
+    body["stage"] = "announce"
+    event[0]["data"]["messageBody"] = json.dumps(body)
+    [message], problems = read_mns_event(event)
+    assert problems == [] and message.stage == "announce"
 
 
 def test_mns_payload_that_is_not_json_is_a_clear_error() -> None:
