@@ -227,3 +227,21 @@ def test_a_failing_ingest_with_nothing_left_to_announce_leaves_no_message(cloud:
         ingest_object(cloud.bucket.drop(MANIFEST, manifest()), cloud.services)
     assert not cloud.record(MANIFEST)["unannounced"]
     assert [m.stage for m in cloud.mns.track_messages()] == []
+
+
+def test_a_manifest_deleted_between_its_look_and_its_read_is_left_alone(
+        cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an import that succeeded, and a late copy of its manifest's event that saw the
+    # manifest just before the success deleted it (delete_source_on_success)
+    cloud.bucket.drop(DISK, sample_disk())
+    ingest_object(cloud.bucket.drop(MANIFEST, manifest()), cloud.services)
+    before = cloud.record(MANIFEST)
+    created = cloud.bucket.drop(MANIFEST, manifest())
+    real_get = cloud.bucket.get_small
+    monkeypatch.setattr(cloud.bucket, "get_small",
+                        lambda key, *a, **k: None if key == MANIFEST else real_get(key, *a, **k))
+    # When it is handled
+    outcome = ingest_object(created, cloud.services)
+    # Then nothing is refused, and the record is the import's still
+    assert (outcome.outcome, outcome.detail) == ("ignored", "manifest vanished")
+    assert cloud.record(MANIFEST) == before

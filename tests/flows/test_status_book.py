@@ -119,3 +119,26 @@ def test_a_dead_claim_is_taken_over_by_one_instance_only(cloud: Cloud) -> None:
     third = claims.take(cloud.bucket, key, now=cloud.clock.now)
     assert third is not None and third.body.generation == 2
     assert claims.take(cloud.bucket, key, now=cloud.clock.now) is None
+
+
+def test_an_update_from_a_copy_loaded_while_announcing_does_not_undo_the_announcement(
+        cloud: Cloud) -> None:
+    # Given an end saved by one instance, and loaded by another before it was announced
+    book = StatusBook(cloud.services, BUCKET)
+    record = book.new(import_id="idp-1", manifest_key=MANIFEST, state="importing", note="")
+    assert record is not None
+    claim = book._take(record.model_copy(update={"state": "cancelled"}))
+    assert claim is not None
+    ending = record.model_copy(update={"state": "cancelled", "announcement_pending": True})
+    book.save(ending)
+    loaded = book.current(MANIFEST)        # its claim is held: left pending for its holder
+    assert loaded is not None and loaded.announcement_pending
+    # When the holder announces and saves it, then the other saves a fact on its old copy
+    book._send(ending, claim)
+    assert cloud.record(MANIFEST)["unannounced"] is False  # type: ignore[index]
+    updated = book.update(loaded, task_id="t-1")
+    # Then the record keeps the fact and still says the end was announced, sent once
+    stored = cloud.record(MANIFEST)
+    assert stored["task_id"] == "t-1" and stored["unannounced"] is False  # type: ignore[index]
+    assert not updated.announcement_pending
+    assert cloud.mns.states() == ["importing", "cancelled"]

@@ -134,7 +134,9 @@ def import_wait_or_refuse(book: StatusBook, manifest_key: str) -> IngestOutcome:
     if record and record.state == "cancelled" and record.id == wait_id(upload):
         # Cancelled while it waited for its disks: a disk arriving later must not revive it.
         return IngestOutcome(manifest_key, "ignored", "this version of the manifest was cancelled; upload it again to import")
-    raw = store.get_small(manifest_key) or b""
+    raw = store.get_small(manifest_key)
+    if raw is None:   # deleted since the look above (by a success that asked for it, maybe)
+        return IngestOutcome(manifest_key, "ignored", "manifest vanished")
     try:
         manifest = parse_manifest(raw)
     except ManifestError as err:

@@ -132,6 +132,10 @@ class StatusBook:
         """Change facts (progress, copies…) without a state change: saved, not announced."""
         new = record.model_copy(deep=True, update={**fields, "updated_at": self.now()})
         self.save(new)
+        if new.announcement_pending:
+            # Written from a copy loaded while its state was being announced: that may have been
+            # done since, and this save must not leave the record saying it was not.
+            return self.finish_pending_announcement(new) or new
         return new
 
     def _commit(self, record: StatusRecord, *, announce: bool) -> StatusRecord | None:
