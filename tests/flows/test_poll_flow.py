@@ -264,3 +264,22 @@ def test_a_poll_adopting_an_import_its_ingest_records_meanwhile_goes_on_followin
         poll_one(message, cloud.services)
     assert cloud.record(MANIFEST)["state"] == "succeeded"
     assert cloud.mns.states().count("importing") == 1
+
+
+def test_a_claim_that_cannot_be_taken_sends_the_same_message_again_not_a_failure(
+        started: tuple[Cloud, TrackMessage]) -> None:
+    # Given OSS refusing the attempt's claim (EventBridge would redeliver a failed message only a
+    # few times, then dead-letter it, and the import would be followed no more)
+    cloud, message = started
+    cloud.bucket.script.fail("put", throttled("oss"))
+    # When the message is delivered
+    result = poll_one(message, cloud.services)
+    # Then it does not fail: the same attempt is queued again, later
+    assert result.outcome == "retrying"
+    [again] = cloud.mns.track_messages()
+    assert again == message and cloud.mns.sent[0][2] > 0
+    # and that copy runs the attempt
+    cloud.mns.sent.clear()
+    assert poll_one(again, cloud.services).outcome == "waiting"
+    [follow_up] = cloud.mns.track_messages()
+    assert follow_up.attempt == message.attempt + 1

@@ -36,6 +36,19 @@ def poll_event(messages: list[TrackMessage], services: Services) -> list[PollOut
 
 
 def poll_one(msg: TrackMessage, services: Services) -> PollOutcome:
+    try:
+        return _claimed(msg, services)
+    except RetryableCloudError as err:
+        # Where the stages' own retry does not reach (the attempt's claim, the lease, the first
+        # look at the record): EventBridge would redeliver this a few times, then dead-letter it,
+        # and the import would be followed no more. The same message again, from us, instead;
+        # should the queue refuse that too, the platform's redelivery is what is left.
+        logs.step("poll.again_later", id=msg.import_id, attempt=msg.attempt, code=err.code)
+        send(services, msg, RETRY_SECONDS)
+        return PollOutcome(msg.import_id, "retrying", err.code)
+
+
+def _claimed(msg: TrackMessage, services: Services) -> PollOutcome:
     book = StatusBook(services, msg.bucket)
     key = book.keys.poll(msg.import_id, msg.stage, msg.attempt)
     claim = claims.take(book.store, key, now=services.clock(), at=book.now())
@@ -54,7 +67,12 @@ def poll_one(msg: TrackMessage, services: Services) -> PollOutcome:
     except BaseException:
         claim.release()
         raise
-    claim.settle(outcome=outcome.outcome)
+    try:
+        claim.settle(outcome=outcome.outcome)
+    except RetryableCloudError as err:
+        # The step is done and its next message queued; a copy of this one finds the claim
+        # held and looks again until its lease ends, then finds the step's work done.
+        logs.step("poll.settle_failed", id=msg.import_id, attempt=msg.attempt, code=err.code)
     return outcome
 
 
