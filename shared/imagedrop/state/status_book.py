@@ -23,7 +23,8 @@ from .. import logs
 from ..errors import ImagedropError, ImportEnded
 from ..services import Services
 from ..model.state_keys import StateKeys
-from ..model.status import ALLOWED, NON_TERMINAL, TERMINAL, Event, State, StatusRecord, can_move, moved, utc_now_iso
+from ..model.status import (ALLOWED, NON_TERMINAL, TERMINAL, Event, State, StatusRecord, can_move,
+                            moved, utc_now_iso)
 
 
 class StatusBook:
