@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -28,6 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 LEASE_SECONDS = 600.0
 RELEASE_TRIES = 3
 TAKEOVER_GENERATIONS = 8
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class ClaimStore(Protocol):
@@ -136,20 +138,18 @@ def _take_over(store: ClaimStore, key: str, body: ClaimRecord, dead: ClaimRecord
 
 def held(store: ClaimStore, key: str) -> ClaimRecord | None:
     """What the claim `key` says, or None when nobody took it."""
+    return read_model(store, key, ClaimRecord)
+
+
+def read_model(store: ClaimStore, key: str, model: type[M]) -> M | None:
+    """The JSON object at `key` as `model`, or None when there is none (or it is not one)."""
     found = store.get_json(key)
     if not isinstance(found, dict):
         return None
     try:
-        return ClaimRecord.model_validate(found)
+        return model.model_validate(found)
     except ValidationError:
         return None
-
-
-def in_flight(store: ClaimStore, key: str, now: float) -> bool:
-    """Whether an instance (alive, as far as the lease tells) holds `key` without having
-    settled it."""
-    found = held(store, key)
-    return found is not None and found.unsettled and not found.stale(now)
 
 
 def _drop_if_ours(store: ClaimStore, key: str, owner: str) -> None:

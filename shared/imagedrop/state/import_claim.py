@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..manifest import Manifest
 from ..model.status import DiskRecord
+from .claims import read_model
 
 
 class ImportClaim(BaseModel):
@@ -37,10 +38,4 @@ class ImportClaim(BaseModel):
 
 def read_claim(store: Any, key: str) -> ImportClaim | None:
     """The claim at `key`, or None when there is none (or it is not one of ours)."""
-    raw = store.get_json(key)
-    if not isinstance(raw, dict):
-        return None
-    try:
-        return ImportClaim.model_validate(raw)
-    except ValueError:
-        return None
+    return read_model(store, key, ImportClaim)
