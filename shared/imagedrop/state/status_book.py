@@ -204,8 +204,7 @@ class StatusBook:
         as announced. Before that the record is still being written by that step, and a save
         here could undo its work; the failures are in this state's claim, where the step that
         ends the import gathers them (`_gather_failures`, `_gather_late_failures`)."""
-        current = self.store.get_small(self.keys.status(record.manifest))
-        now = None if current is None else StatusRecord.model_validate_json(current)
+        now = self.load(record.manifest)
         if now is None or (now.id == record.id and now.state == record.state):
             self.save(record)
         elif now.id == record.id and record.terminal and not now.terminal:
@@ -271,8 +270,7 @@ class StatusBook:
         marker = claims.held(self.store, self.claim_key(record.id, record.state))
         if marker is None or not marker.sent or marker.state != record.state:
             return None
-        data = self.store.get_small(self.keys.status(record.manifest))
-        current = None if data is None else StatusRecord.model_validate_json(data)
+        current = self.load(record.manifest)
         if current is not None and (current.id != record.id or _rank(current.state) >= _rank(record.state)):
             return None
         logs.step("import.repaired", id=record.id, state=record.state,
